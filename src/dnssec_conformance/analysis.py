@@ -1,0 +1,167 @@
+"""Computations over a zone's data that several checks share, done once per zone."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import dns.name
+import dns.rdatatype
+import dns.rrset
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+
+from .chain import Verdict, ancestor_verdicts, ds_verdict
+from .collect import ServerAnswers, ZoneData, authoritative_problem
+from .context import Evaluation
+from .findings import Finding, Severity
+from .signatures import SignatureCheck, verify_rrset
+from .transport import Exchange, Server
+
+T = TypeVar("T")
+DENIAL_TYPES = (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)
+
+
+@dataclass(frozen=True)
+class ServedRRset:
+    """An RRset of the zone as one server serves it, with its RRSIGs and their checks."""
+
+    server: Server
+    rrset: dns.rrset.RRset
+    rrsigs: dns.rrset.RRset | None
+    checks: tuple[SignatureCheck, ...]
+    exchange: Exchange
+
+    @property
+    def label(self) -> str:
+        return f"{self.rrset.name} {dns.rdatatype.to_text(self.rrset.rdtype)}"
+
+
+def memoized(zone: ZoneData, key: object, compute: Callable[[], T]) -> T:
+    if key not in zone.memo:
+        zone.memo[key] = compute()
+    return zone.memo[key]  # type: ignore[return-value]
+
+
+def dnskeys_at(answers: ServerAnswers, apex: dns.name.Name) -> dns.rrset.RRset | None:
+    exchange = answers.get(apex, dns.rdatatype.DNSKEY)
+    if exchange is None or authoritative_problem(exchange) is not None:
+        return None
+    return exchange.answer(dns.rdatatype.DNSKEY, apex)
+
+
+def is_signed(zone: ZoneData) -> bool:
+    """Whether any server serves a DNSKEY RRset at the apex."""
+    assert zone.apex is not None
+    return any(dnskeys_at(a, zone.apex) is not None for a in zone.usable_answers())
+
+
+def all_zone_keys(zone: ZoneData) -> list[DNSKEY]:
+    assert zone.apex is not None
+    keys: list[DNSKEY] = []
+    for answers in zone.usable_answers():
+        for key in dnskeys_at(answers, zone.apex) or ():
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def served_rrsets(zone: ZoneData) -> list[ServedRRset]:
+    """Every RRset of the zone's own data at every usable server, signatures verified against
+    the DNSKEY RRset that same server serves."""
+    return memoized(zone, "served_rrsets", lambda: _served_rrsets(zone))
+
+
+def _served_rrsets(zone: ZoneData) -> list[ServedRRset]:
+    assert zone.apex is not None
+    result = []
+    for answers in zone.usable_answers():
+        keys = list(dnskeys_at(answers, zone.apex) or all_zone_keys(zone))
+        exchanges = [e for e in answers.exchanges.values() if authoritative_problem(e) is None]
+        for exchange in exchanges:
+            rrset = exchange.answer(exchange.rdtype, exchange.qname)
+            if rrset is None:
+                continue
+            rrsigs = exchange.signatures(exchange.rdtype, exchange.qname)
+            checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
+            result.append(ServedRRset(answers.server, rrset, rrsigs, tuple(checks), exchange))
+        probe = answers.nonexistent
+        if probe is not None and authoritative_problem(probe) is None:
+            assert probe.response is not None
+            for rrset in probe.response.authority:
+                if rrset.rdtype in DENIAL_TYPES:
+                    rrsigs = probe.signatures(rrset.rdtype, rrset.name, section="authority")
+                    checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
+                    result.append(ServedRRset(answers.server, rrset, rrsigs, tuple(checks),
+                                              probe))
+    return result
+
+
+@dataclass(frozen=True)
+class ParentDS:
+    """The DS RRset of the zone as one parent server serves it, and the verdict on it."""
+
+    server: Server
+    exchange: Exchange
+    rrset: dns.rrset.RRset | None
+    verdict: Verdict
+
+
+def parent_ds(zone: ZoneData, evaluation: Evaluation) -> list[ParentDS]:
+    return memoized(zone, ("parent_ds", evaluation.now, evaluation.anchors.source),
+                    lambda: _parent_ds(zone, evaluation))
+
+
+def _parent_ds(zone: ZoneData, evaluation: Evaluation) -> list[ParentDS]:
+    assert zone.apex is not None
+    chain = ancestor_verdicts(zone, evaluation.anchors, evaluation.now)
+    if not chain or zone.parent is None:
+        return []
+    parent = chain[-1][1]
+    result = []
+    for server, exchange in zone.ds_answers.items():
+        rrset, verdict = ds_verdict(zone.apex, exchange, parent, zone.parent, evaluation.now)
+        result.append(ParentDS(server, exchange, rrset, verdict))
+    return result
+
+
+def chain_verdicts(zone: ZoneData, evaluation: Evaluation) -> list[tuple[dns.name.Name, Verdict]]:
+    return memoized(zone, ("chain", evaluation.now, evaluation.anchors.source),
+                    lambda: ancestor_verdicts(zone, evaluation.anchors, evaluation.now))
+
+
+def ds_rrset(zone: ZoneData, evaluation: Evaluation) -> dns.rrset.RRset | None:
+    """The DS RRset the parent serves (the first parent server that answered it)."""
+    for entry in parent_ds(zone, evaluation):
+        if entry.rrset is not None:
+            return entry.rrset
+    return None
+
+
+def unusable_servers(zone: ZoneData, check: str) -> list[Finding]:
+    """A could-not-check finding for each authoritative server that gave nothing usable."""
+    findings = []
+    for answers in zone.answers.values():
+        if answers.failure is not None:
+            evidence = "\n\n".join(e.evidence() for e in answers.exchanges.values())
+            findings.append(Finding(check, Severity.ERROR,
+                                    f"could not check this server: {answers.failure}",
+                                    str(answers.server), evidence))
+    return findings
+
+
+def merge_servers(findings: Iterable[Finding]) -> list[Finding]:
+    """Fold findings that differ only by server into one naming every server."""
+    groups: dict[tuple[object, ...], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        groups[(finding.check, finding.severity, finding.message)].append(finding)
+    merged = []
+    for group in groups.values():
+        first = group[0]
+        servers = [f.server for f in group if f.server]
+        server = ", ".join(dict.fromkeys(servers)) if servers else None
+        days = [f.days_left for f in group if f.days_left is not None]
+        merged.append(Finding(first.check, first.severity, first.message, server,
+                              first.evidence, min(days) if days else None))
+    return merged

@@ -1,0 +1,59 @@
+"""Clock skew: signatures from the future mean the signer's clock runs ahead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..analysis import (
+    chain_verdicts,
+    merge_servers,
+    parent_ds,
+    served_rrsets,
+    unusable_servers,
+)
+from ..catalog import register
+from ..collect import ZoneData
+from ..context import Evaluation
+from ..findings import Category, Finding, Severity
+from ..signatures import Crypto
+from ._common import chain_findings, when
+
+
+@register(id="CLOCK01", name="rrsig-inception-future", category=Category.CLOCK_SKEW,
+          title="No RRSIG has an inception time in the future",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 6781 §4.4.2.2", marker="clock")
+def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A signature is not valid before its inception time. Inception ahead of now means the
+    signer's clock runs ahead (or ours runs behind: see the NTP check): validators with an
+    accurate clock reject the RRset until then. Beyond the tolerance
+    (`clock.skew_tolerance_s`, default 1 h) it is critical unless another signature of the
+    RRset is valid now; within it a warning, since validators allow some skew.
+
+    Remediation: fix the signer host's time synchronisation (NTP), and have the signer
+    backdate inception (e.g. BIND's `sig-validity-interval`, OpenDNSSEC's `<InceptionOffset>`).
+    """
+    now = ev.now
+    tolerance = ev.clock.skew_tolerance_s
+    findings = []
+    for served in served_rrsets(zone):
+        usable_now = any(c.crypto is Crypto.VALID and c.current(now) for c in served.checks)
+        for check in served.checks:
+            ahead = check.inception(now) - now
+            if ahead <= 0:
+                continue
+            if ahead > tolerance and not usable_now:
+                severity = Severity.CRITICAL
+            else:
+                severity = Severity.WARNING
+            findings.append(Finding(
+                "CLOCK01", severity,
+                f"{check.label} has its inception {ahead / 60:.0f} min in the future "
+                f"({when(check.inception(now))}); tolerance {tolerance / 60:.0f} min",
+                str(served.server), served.exchange.evidence()))
+    for entry in parent_ds(zone, ev):
+        if entry.verdict.category is Category.CLOCK_SKEW:
+            findings.append(Finding("CLOCK01", Severity.CRITICAL, entry.verdict.message,
+                                    str(entry.server), entry.verdict.evidence))
+    findings.extend(chain_findings("CLOCK01", Category.CLOCK_SKEW, chain_verdicts(zone, ev)))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "CLOCK01")

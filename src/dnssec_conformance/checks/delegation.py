@@ -1,0 +1,216 @@
+"""The delegation: a DS at the parent exactly when the zone is signed, and DS records that
+name a key which really signs the zone's DNSKEY RRset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dns.rdatatype
+
+from ..analysis import (
+    chain_verdicts,
+    dnskeys_at,
+    ds_rrset,
+    is_signed,
+    merge_servers,
+    parent_ds,
+    unusable_servers,
+)
+from ..catalog import register
+from ..chain import ZONE_KEY_FLAG, Security
+from ..collect import ZoneData
+from ..context import Evaluation
+from ..findings import Category, Finding, Severity
+from ..signatures import Crypto, digest_matches, key_label, verify_rrset
+from ._common import chain_findings
+
+
+@register(id="DS01", name="secure-delegation", category=Category.MISSING_DS,
+          title="A zone expected secure has a DS at its parent and a secure chain above it",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 4033 §5", marker="chain")
+def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A signed zone without a DS record at its parent is an island of security: validators
+    treat it as unsigned, so its signatures protect no one. A zone marked `expect: secure`
+    that is unsigned, or whose parent chain is insecure, is the same failure seen from the
+    operator's side. A zone marked `expect: insecure` that is unsigned with no DS passes.
+
+    Remediation: publish the DS of the zone's KSK at the parent (through the registrar or the
+    parent's operator), or set `expect: insecure` if the zone is deliberately unsigned.
+    """
+    assert zone.apex is not None
+    entries = parent_ds(zone, ev)
+    answered = [e for e in entries if e.verdict.security is not Security.UNKNOWN]
+    if zone.parent is not None and not answered:
+        for entry in entries or ():
+            yield Finding("DS01", Severity.ERROR, entry.verdict.message, str(entry.server),
+                          entry.verdict.evidence)
+        if not entries:
+            yield Finding("DS01", Severity.ERROR,
+                          f"no server of the parent zone {zone.parent} could be found")
+        return
+    has_ds = ds_rrset(zone, ev) is not None
+    signed = is_signed(zone)
+    parent = chain_verdicts(zone, ev)
+    above_insecure = next(((a, v) for a, v in parent if v.security is Security.INSECURE), None)
+    unknown = next(((a, v) for a, v in parent if v.security is Security.UNKNOWN), None)
+    if zone.domain.expect == "secure":
+        if unknown is not None:
+            yield Finding("DS01", Severity.ERROR, unknown[1].message,
+                          evidence=unknown[1].evidence)
+        elif above_insecure is not None:
+            yield Finding("DS01", Severity.CRITICAL,
+                          f"the chain of trust is insecure above the zone: "
+                          f"{above_insecure[1].message}", evidence=above_insecure[1].evidence)
+        elif not has_ds and signed:
+            evidence = "\n\n".join(e.exchange.evidence() for e in answered)
+            yield Finding("DS01", Severity.CRITICAL,
+                          f"the zone is signed but its parent {zone.parent} has no DS for it "
+                          "(island of security: validators treat it as unsigned)",
+                          evidence=evidence)
+        elif not has_ds and not signed:
+            evidence = "\n\n".join(e.exchange.evidence() for e in answered)
+            yield Finding("DS01", Severity.CRITICAL,
+                          "the zone is unsigned and has no DS, but domains.yaml expects it "
+                          "secure", evidence=evidence)
+    elif has_ds and signed:
+        yield Finding("DS01", Severity.WARNING,
+                      "domains.yaml expects this zone insecure, but it has a DS and is signed")
+    yield from unusable_servers(zone, "DS01")
+
+
+@register(id="DS02", name="ds-for-unsigned-zone", category=Category.MISSING_DS,
+          title="A DS at the parent points at a zone that serves DNSKEYs and signatures",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 4035 §2.1", marker="chain")
+def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """With a DS at the parent, validators require the zone's DNSKEY RRset and signatures.
+    A zone that serves none (signing turned off, a provider change that lost the keys) while
+    the DS remains is bogus: every answer from it fails validation.
+
+    Remediation: remove the DS at the parent first and wait out its TTL before unsigning, or
+    re-enable signing with the key the DS names.
+    """
+    assert zone.apex is not None
+    if ds_rrset(zone, ev) is None:
+        return
+    findings = []
+    for answers in zone.usable_answers():
+        keys = dnskeys_at(answers, zone.apex)
+        soa = answers.get(zone.apex, dns.rdatatype.SOA)
+        signed_soa = soa is not None and soa.signatures(dns.rdatatype.SOA, zone.apex)
+        if keys is None:
+            findings.append(Finding("DS02", Severity.CRITICAL,
+                                    f"the parent {zone.parent} has a DS for the zone, but the "
+                                    "zone serves no DNSKEY RRset (bogus)", str(answers.server),
+                                    answers.get(zone.apex, dns.rdatatype.DNSKEY).evidence()
+                                    if answers.get(zone.apex, dns.rdatatype.DNSKEY) else ""))
+        elif not signed_soa:
+            findings.append(Finding("DS02", Severity.CRITICAL,
+                                    f"the parent {zone.parent} has a DS for the zone, but the "
+                                    "zone serves no signatures (bogus)", str(answers.server),
+                                    soa.evidence() if soa else ""))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DS02")
+
+
+@register(id="KEY01", name="ds-matches-dnskey", category=Category.KEY_MISMATCH,
+          title="A DS at the parent matches a DNSKEY of the zone",
+          severity=Severity.CRITICAL, rfc="RFC 4034 §5.1.4, RFC 4035 §5.2", marker="chain")
+def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A validator follows the chain from a DS record to the DNSKEY whose digest it holds. If
+    no DS digest matches any DNSKEY the zone serves (a key rolled without updating the
+    parent, a typo in the registrar's form), the zone is bogus. A DS matching no key beside
+    one that matches is normal during a rollover and only noted.
+
+    Remediation: publish at the parent the DS of the KSK the zone serves now (e.g.
+    `dnssec-dsfromkey` or `ldns-key2ds` on the live DNSKEY), then remove the stale DS.
+    """
+    assert zone.apex is not None
+    ds = ds_rrset(zone, ev)
+    if ds is None:
+        return
+    findings = []
+    for answers in zone.usable_answers():
+        keys = dnskeys_at(answers, zone.apex)
+        if keys is None:
+            continue
+        unmatched = [d for d in ds if not any(digest_matches(d, zone.apex, k) for k in keys)]
+        evidence = f";; DS at the parent:\n{ds.to_text()}\n\n" + \
+            answers.get(zone.apex, dns.rdatatype.DNSKEY).evidence()  # type: ignore[union-attr]
+        tags = ", ".join(f"{d.key_tag}/alg {d.algorithm}/digest {d.digest_type}"
+                         for d in unmatched)
+        if len(unmatched) == len(ds):
+            findings.append(Finding("KEY01", Severity.CRITICAL,
+                                    f"no DNSKEY matches any DS at the parent (DS {tags})",
+                                    str(answers.server), evidence))
+        elif unmatched:
+            findings.append(Finding("KEY01", Severity.INFO,
+                                    f"DS {tags} matches no DNSKEY (pre-published for a "
+                                    "rollover, or stale?)", str(answers.server), evidence))
+    yield from merge_servers(findings)
+    yield from chain_findings("KEY01", Category.KEY_MISMATCH, chain_verdicts(zone, ev))
+    yield from unusable_servers(zone, "KEY01")
+
+
+@register(id="KEY02", name="ds-key-signs-dnskey", category=Category.KEY_MISMATCH,
+          title="The key a DS names signs the zone's DNSKEY RRset",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2", marker="chain")
+def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """The DS proves one key; that key must sign the DNSKEY RRset so that the other keys are
+    proven too. A DS that names a key which is published but does not sign the DNSKEY RRset
+    (typically the ZSK's DS submitted instead of the KSK's) leaves the zone bogus.
+
+    Remediation: submit the DS of the key that signs the DNSKEY RRset (the KSK, flags 257), or
+    have the signer sign the DNSKEY RRset with the key the DS names.
+    """
+    assert zone.apex is not None
+    ds = ds_rrset(zone, ev)
+    if ds is None:
+        return
+    findings = []
+    for answers in zone.usable_answers():
+        keys = dnskeys_at(answers, zone.apex)
+        if keys is None:
+            continue
+        named = [k for k in keys if any(digest_matches(d, zone.apex, k) for d in ds)]
+        if not named:
+            continue  # KEY01 reports it
+        exchange = answers.get(zone.apex, dns.rdatatype.DNSKEY)
+        assert exchange is not None
+        checks = verify_rrset(keys, exchange.signatures(dns.rdatatype.DNSKEY, zone.apex),
+                              keys, zone.apex)
+        if not any(c.key in named and c.crypto is Crypto.VALID for c in checks):
+            labels = ", ".join(key_label(k) for k in named)
+            findings.append(Finding("KEY02", Severity.CRITICAL,
+                                    f"the key the DS names ({labels}) does not sign the DNSKEY "
+                                    "RRset", str(answers.server), exchange.evidence()))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "KEY02")
+
+
+@register(id="KEY03", name="ds-key-zone-flag", category=Category.KEY_MISMATCH,
+          title="The key a DS names has the Zone Key flag",
+          severity=Severity.CRITICAL, rfc="RFC 4034 §2.1.1, RFC 4035 §5.2", marker="chain")
+def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """Validators use only DNSKEYs with the Zone Key flag (bit 7) to verify signatures. A DS
+    naming a key without it proves nothing: if it is the only one, the zone is bogus.
+
+    Remediation: generate the KSK as a zone key (flags 257) and publish its DS.
+    """
+    assert zone.apex is not None
+    ds = ds_rrset(zone, ev)
+    if ds is None:
+        return
+    findings = []
+    for answers in zone.usable_answers():
+        keys = dnskeys_at(answers, zone.apex)
+        if keys is None:
+            continue
+        named = [k for k in keys if any(digest_matches(d, zone.apex, k) for d in ds)]
+        flagless = [k for k in named if not k.flags & ZONE_KEY_FLAG]
+        if flagless:
+            severity = Severity.CRITICAL if len(flagless) == len(named) else Severity.WARNING
+            findings.append(Finding("KEY03", severity,
+                                    "the DS names key(s) without the Zone Key flag: "
+                                    + ", ".join(f"{key_label(k)} flags {k.flags}"
+                                                for k in flagless), str(answers.server)))
+    yield from merge_servers(findings)

@@ -1,0 +1,191 @@
+"""Everything a zone's checks need, fetched once: `collect_zone` and the data it returns.
+
+For the zone itself every authoritative server is asked (a stale secondary must not hide
+behind a good primary); for the DS set every server of the parent. Ancestors above the parent
+(the root, the TLD) are fetched once per process and shared by all zones.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import dns.flags
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from .config import DomainSpec, QueryPolicy, ResolverAddress
+from .discovery import Delegation, Directory, DiscoveryError
+from .transport import Exchange, Server, ask
+
+APEX_TYPES = (dns.rdatatype.SOA, dns.rdatatype.DNSKEY, dns.rdatatype.NS)
+
+
+@dataclass(frozen=True)
+class ServerAnswers:
+    """What one authoritative server answered, keyed by (owner, type)."""
+
+    server: Server
+    exchanges: dict[tuple[dns.name.Name, dns.rdatatype.RdataType], Exchange]
+    nonexistent: Exchange | None = None  # the answer for a name that cannot exist
+
+    def get(self, owner: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> Exchange | None:
+        return self.exchanges.get((owner, rdtype))
+
+    @property
+    def failure(self) -> str | None:
+        """Why this server could not be used at all (every query failed), else None."""
+        problems = [authoritative_problem(e) for e in self.exchanges.values()]
+        if problems and all(problems):
+            return problems[0]
+        return None
+
+
+@dataclass(frozen=True)
+class AncestorZone:
+    """A zone above the checked one: its keys, and its DS set at its own parent."""
+
+    apex: dns.name.Name
+    dnskey: Exchange | None  # None when no server of it answered
+    ds: Exchange | None  # None for the root, or when no parent server answered
+
+
+@dataclass
+class ZoneData:
+    """The collected data of one configured domain. Checks read it; they never query."""
+
+    domain: DomainSpec
+    apex: dns.name.Name | None = None
+    parent: dns.name.Name | None = None
+    servers: tuple[Server, ...] = ()
+    unreachable: tuple[Server, ...] = ()
+    answers: dict[Server, ServerAnswers] = field(default_factory=dict)
+    ds_answers: dict[Server, Exchange] = field(default_factory=dict)
+    ancestors: tuple[AncestorZone, ...] = ()  # the root first, the parent last
+    discovery_failure: str | None = None
+    discovery_evidence: str = ""
+    collected_at: float = 0.0
+    # Results of pure computations over this data (signature verification), shared by checks.
+    memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def name(self) -> dns.name.Name:
+        return self.domain.name
+
+    def usable_answers(self) -> list[ServerAnswers]:
+        return [a for a in self.answers.values() if a.failure is None]
+
+
+def authoritative_problem(exchange: Exchange) -> str | None:
+    """Why an authoritative answer cannot be used, or None if it can."""
+    if not exchange.ok:
+        return exchange.failure
+    assert exchange.response is not None
+    rcode = exchange.response.rcode()
+    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        return f"answered {dns.rcode.to_text(rcode)}"
+    if not exchange.response.flags & dns.flags.AA:
+        return "lame: answered without the AA flag (not authoritative for the zone)"
+    return None
+
+
+class Collector:
+    """Collects zones through one set of resolvers, sharing ancestor data between zones."""
+
+    def __init__(self, resolvers: tuple[ResolverAddress, ...], policy: QueryPolicy):
+        self.directory = Directory(resolvers, policy)
+        self.policy = policy
+        self._ancestors: dict[dns.name.Name, AncestorZone] = {}
+
+    def ask(self, server: Server, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType
+            ) -> Exchange:
+        return ask(server, qname, rdtype, timeout=self.policy.timeout_s,
+                   retries=self.policy.retries)
+
+    def collect(self, domain: DomainSpec, now: float | None = None) -> ZoneData:
+        data = ZoneData(domain, collected_at=time.time() if now is None else now)
+        try:
+            self.directory.require_existing(domain.name)
+            apex = self.directory.zone_of(domain.name)
+            delegation = self.directory.delegation(apex)
+            parent = self.directory.zone_of(apex.parent()) if apex != dns.name.root else None
+        except DiscoveryError as exc:
+            data.discovery_failure = str(exc)
+            data.discovery_evidence = exc.evidence
+            return data
+        data.apex, data.parent = apex, parent
+        data.servers, data.unreachable = delegation.servers, delegation.unreachable
+        probe = dns.name.Name((f"dnssec-conformance-{secrets.token_hex(5)}",)).concatenate(apex)
+        for server in delegation.servers:
+            data.answers[server] = self._server_answers(server, domain, apex, probe)
+        if parent is not None:
+            parent_delegation = self._delegation_or_none(parent)
+            for server in parent_delegation.servers if parent_delegation else ():
+                data.ds_answers[server] = self.ask(server, apex, dns.rdatatype.DS)
+            data.ancestors = self._ancestry(parent)
+        return data
+
+    def _server_answers(self, server: Server, domain: DomainSpec, apex: dns.name.Name,
+                        probe: dns.name.Name) -> ServerAnswers:
+        exchanges: dict[tuple[dns.name.Name, dns.rdatatype.RdataType], Exchange] = {}
+        wanted = [(apex, t) for t in APEX_TYPES]
+        wanted += [(domain.name, dns.rdatatype.from_text(t)) for t in domain.records]
+        for owner, rdtype in wanted:
+            if (owner, rdtype) in exchanges:
+                continue
+            exchange = self.ask(server, owner, rdtype)
+            exchanges[(owner, rdtype)] = exchange
+            if rdtype == dns.rdatatype.SOA and not exchange.ok:
+                break  # a dead server: do not wait out every other query too
+        nonexistent = None
+        if all(e.ok for e in exchanges.values()):
+            nonexistent = self.ask(server, probe, dns.rdatatype.A)
+        return ServerAnswers(server, exchanges, nonexistent)
+
+    def _delegation_or_none(self, apex: dns.name.Name) -> Delegation | None:
+        try:
+            return self.directory.delegation(apex)
+        except DiscoveryError:
+            return None
+
+    def _ancestry(self, parent: dns.name.Name) -> tuple[AncestorZone, ...]:
+        chain: list[AncestorZone] = []
+        zone: dns.name.Name | None = parent
+        while zone is not None:
+            chain.append(self._ancestor(zone))
+            zone = None if zone == dns.name.root else self.directory.zone_of(zone.parent())
+        return tuple(reversed(chain))
+
+    def _ancestor(self, apex: dns.name.Name) -> AncestorZone:
+        if apex in self._ancestors:
+            return self._ancestors[apex]
+        dnskey = self._first_answer(self._delegation_or_none(apex), apex, dns.rdatatype.DNSKEY)
+        ds = None
+        if apex != dns.name.root:
+            try:
+                grandparent = self.directory.zone_of(apex.parent())
+            except DiscoveryError:
+                grandparent = None
+            if grandparent is not None:
+                ds = self._first_answer(self._delegation_or_none(grandparent), apex,
+                                        dns.rdatatype.DS)
+        ancestor = AncestorZone(apex, dnskey, ds)
+        self._ancestors[apex] = ancestor
+        return ancestor
+
+    def _first_answer(self, delegation: Delegation | None, qname: dns.name.Name,
+                      rdtype: dns.rdatatype.RdataType) -> Exchange | None:
+        last = None
+        for server in delegation.servers if delegation else ():
+            last = self.ask(server, qname, rdtype)
+            if authoritative_problem(last) is None:
+                return last
+        return last
+
+
+def collect_zone(domain: DomainSpec, resolvers: tuple[ResolverAddress, ...],
+                 policy: QueryPolicy | None = None) -> ZoneData:
+    """Collect one zone without sharing anything (a script or a notebook's entry point)."""
+    return Collector(resolvers, policy or QueryPolicy()).collect(domain)

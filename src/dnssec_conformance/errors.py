@@ -1,0 +1,36 @@
+"""The exceptions of dnssec-conformance, all under one root."""
+
+from __future__ import annotations
+
+
+class ConformanceError(Exception):
+    """Root of every exception this package raises on purpose."""
+
+
+class ConfigError(ConformanceError):
+    """A domains.yaml (or a file it names) that cannot be used.
+
+    The message is one line naming the file, the line and the key, ready to show a user.
+    """
+
+    def __init__(self, path: str, message: str, line: int | None = None, key: str | None = None):
+        self.path = path
+        self.line = line
+        self.key = key
+        self.detail = message
+        where = path if line is None else f"{path}:{line}"
+        what = f"{key}: {message}" if key else message
+        super().__init__(f"{where}: {what}")
+
+
+class TrustAnchorError(ConformanceError):
+    """A trust-anchor file that is missing, unreadable or holds no usable DS/DNSKEY record."""
+
+
+class TransportError(ConformanceError):
+    """A query that got no usable answer (timeout, refused connection, garbage)."""
+
+    def __init__(self, server: str, what: str):
+        self.server = server
+        self.what = what
+        super().__init__(f"{server}: {what}")

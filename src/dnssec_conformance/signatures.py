@@ -1,0 +1,141 @@
+"""Signature primitives: RRSIG time in serial-number arithmetic, cryptographic verification
+kept apart from time, and DS-to-DNSKEY matching.
+
+Verification and time are separate questions on purpose: a signature that verifies but has
+expired is an `expired-rrsig` problem, one that does not verify is a `bad-signature` problem,
+and an operator needs to know which.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import dns.dnssec
+import dns.exception
+import dns.name
+import dns.rdataset
+import dns.rdatatype
+import dns.rrset
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+from dns.rdtypes.ANY.DS import DS
+from dns.rdtypes.ANY.RRSIG import RRSIG
+
+SERIAL_SPACE = 2**32
+SECONDS_PER_DAY = 86400.0
+
+
+def sig_time(field: int, now: float) -> int:
+    """The absolute time of a 32-bit RRSIG timestamp: the value congruent to `field` modulo
+    2**32 that lies within 2**31 seconds of `now` (RFC 4034 §3.1.5, RFC 1982)."""
+    reference = int(now)
+    delta = (field - reference) % SERIAL_SPACE
+    if delta >= SERIAL_SPACE // 2:
+        delta -= SERIAL_SPACE
+    return reference + delta
+
+
+def key_tag(key: DNSKEY) -> int:
+    return dns.dnssec.key_id(key)
+
+
+def key_label(key: DNSKEY) -> str:
+    role = "KSK" if key.flags & 0x0001 else "ZSK"
+    return f"{role} {key_tag(key)}/{dns.dnssec.algorithm_to_text(key.algorithm)}"
+
+
+class Crypto(enum.StrEnum):
+    """The outcome of verifying one RRSIG, time left aside."""
+
+    VALID = "valid"
+    INVALID = "invalid"  # the signature does not verify with the key it names
+    NO_KEY = "no-key"  # no DNSKEY with its key tag and algorithm under its signer name
+    UNSUPPORTED = "unsupported-algorithm"
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """One RRSIG over one RRset, verified against a DNSKEY RRset."""
+
+    owner: dns.name.Name
+    covered: dns.rdatatype.RdataType
+    rrsig: RRSIG
+    key: DNSKEY | None  # the key it verified with (or the first candidate)
+    crypto: Crypto
+    ttl: int  # the TTL of the RRset as served
+
+    def inception(self, now: float) -> int:
+        return sig_time(self.rrsig.inception, now)
+
+    def expiration(self, now: float) -> int:
+        return sig_time(self.rrsig.expiration, now)
+
+    def current(self, now: float) -> bool:
+        return self.inception(now) <= now <= self.expiration(now)
+
+    @property
+    def label(self) -> str:
+        covered = dns.rdatatype.to_text(self.covered)
+        alg = dns.dnssec.algorithm_to_text(self.rrsig.algorithm)
+        return f"RRSIG {self.owner} {covered} by {self.rrsig.key_tag}/{alg}"
+
+
+def verify_rrset(rrset: dns.rrset.RRset, rrsigs: dns.rrset.RRset | None,
+                 dnskeys: Iterable[DNSKEY], signer: dns.name.Name) -> list[SignatureCheck]:
+    """Verify every RRSIG of `rrset` made by `signer` against `dnskeys` (no time check)."""
+    keys = list(dnskeys)
+    checks = []
+    for rrsig in rrsigs or ():
+        if rrsig.signer != signer:
+            continue
+        candidates = [k for k in keys
+                      if k.algorithm == rrsig.algorithm and key_tag(k) == rrsig.key_tag]
+        crypto, used = Crypto.NO_KEY, None
+        for candidate in candidates:
+            crypto, used = _verify(rrset, rrsig, candidate), candidate
+            if crypto is Crypto.VALID:
+                break
+        checks.append(SignatureCheck(rrset.name, rrset.rdtype, rrsig, used, crypto, rrset.ttl))
+    return checks
+
+
+def _verify(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> Crypto:
+    keyset = dns.rdataset.from_rdata(rrset.ttl, key)
+    # Time is judged elsewhere: verify as of a moment inside the validity period.
+    moment = rrsig.inception if rrsig.inception <= rrsig.expiration else rrsig.expiration
+    try:
+        dns.dnssec.validate_rrsig(rrset, rrsig, {rrsig.signer: keyset}, now=moment,
+                                  policy=dns.dnssec.allow_all_policy)
+    except dns.dnssec.UnsupportedAlgorithm:
+        return Crypto.UNSUPPORTED
+    except dns.dnssec.ValidationFailure as exc:
+        return Crypto.UNSUPPORTED if "algorithm" in str(exc) else Crypto.INVALID
+    except (dns.exception.DNSException, ValueError, TypeError):
+        return Crypto.INVALID  # a key or signature that is not even well formed
+    return Crypto.VALID
+
+
+def ds_digest(owner: dns.name.Name, key: DNSKEY, digest_type: int) -> bytes | None:
+    """The digest of `key` under `digest_type`, or None for a digest type we cannot compute."""
+    try:
+        ds = dns.dnssec.make_ds(owner, key, digest_type, policy=dns.dnssec.allow_all_policy)
+    except (dns.dnssec.UnsupportedAlgorithm, ValueError, dns.exception.DNSException):
+        return None
+    return ds.digest
+
+
+def digest_matches(ds: DS, owner: dns.name.Name, key: DNSKEY) -> bool:
+    """Whether the DS digest is the digest of this key (its algorithm field aside)."""
+    digest = ds_digest(owner, key, ds.digest_type)
+    return digest is not None and digest == ds.digest
+
+
+def ds_matches(ds: DS, owner: dns.name.Name, key: DNSKEY) -> bool:
+    """A full match, as a validator looks for one: key tag, algorithm and digest."""
+    return (ds.key_tag == key_tag(key) and ds.algorithm == key.algorithm
+            and digest_matches(ds, owner, key))
+
+
+def supported_digest(digest_type: int) -> bool:
+    return digest_type in (1, 2, 4)

@@ -1,0 +1,160 @@
+"""Asking one server one question, the way a DNSSEC checker must.
+
+Authoritative queries go out with RD=0, DO=1, CD=1 and a 1232-byte EDNS buffer, over UDP
+with a fallback to TCP when the answer is truncated, a bounded timeout and a bounded number
+of retries. Every outcome, good or bad, is an `Exchange`: a timeout, a refused connection or
+a garbage packet is data for the checks, never an exception escaping to the caller.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+EDNS_PAYLOAD = 1232
+
+
+@dataclass(frozen=True, order=True)
+class Server:
+    """An address to send queries to, with the NS name it was found under (if any)."""
+
+    address: str
+    port: int = 53
+    name: dns.name.Name | None = None
+
+    def __str__(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        addr = host if self.port == 53 else f"{host}:{self.port}"
+        return f"{self.name} ({addr})" if self.name is not None else addr
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One query to one server and what came back (or did not)."""
+
+    server: Server
+    qname: dns.name.Name
+    rdtype: dns.rdatatype.RdataType
+    recursive: bool
+    response: dns.message.Message | None
+    transport: str  # "udp", "tcp" or "" when nothing came back
+    failure: str | None  # why there is no usable response; None when there is one
+    elapsed: float
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None and self.response is not None
+
+    @property
+    def rcode(self) -> dns.rcode.Rcode | None:
+        return self.response.rcode() if self.response is not None else None
+
+    def answer(self, rdtype: dns.rdatatype.RdataType, owner: dns.name.Name | None = None
+               ) -> dns.rrset.RRset | None:
+        return self._find(self.response.answer if self.response else [], rdtype, owner)
+
+    def signatures(self, covers: dns.rdatatype.RdataType, owner: dns.name.Name | None = None,
+                   section: str = "answer") -> dns.rrset.RRset | None:
+        if self.response is None:
+            return None
+        rrsets = getattr(self.response, section)
+        owner = owner or self.qname
+        for rrset in rrsets:
+            if (rrset.rdtype == dns.rdatatype.RRSIG and rrset.covers == covers
+                    and rrset.name == owner):
+                return rrset
+        return None
+
+    def _find(self, rrsets: list[dns.rrset.RRset], rdtype: dns.rdatatype.RdataType,
+              owner: dns.name.Name | None) -> dns.rrset.RRset | None:
+        owner = owner or self.qname
+        for rrset in rrsets:
+            if rrset.rdtype == rdtype and rrset.name == owner:
+                return rrset
+        return None
+
+    def query_text(self) -> str:
+        flags = "+norec +dnssec +cd" if not self.recursive else "+dnssec +cd"
+        qtype = dns.rdatatype.to_text(self.rdtype)
+        return f"dig @{self.server.address} -p {self.server.port} {self.qname} {qtype} {flags}"
+
+    def evidence(self) -> str:
+        """The exchange as `dig` would show it."""
+        lines = [f";; {self.query_text()}", f";; SERVER: {self.server}"]
+        if self.failure is not None:
+            lines.append(f";; no usable answer: {self.failure}")
+            return "\n".join(lines)
+        assert self.response is not None
+        msg = self.response
+        flags = dns.flags.to_text(msg.flags).lower()
+        lines.append(
+            f";; ->>HEADER<<- opcode: {dns.opcode.to_text(msg.opcode())}, "
+            f"status: {dns.rcode.to_text(msg.rcode())}, flags: {flags}; via {self.transport}"
+        )
+        for title, section in (("ANSWER", msg.answer), ("AUTHORITY", msg.authority),
+                               ("ADDITIONAL", msg.additional)):
+            if section:
+                lines.append(f";; {title} SECTION:")
+                lines.extend(rrset.to_text() for rrset in section)
+        return "\n".join(lines)
+
+
+def make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *, recursive: bool
+               ) -> dns.message.QueryMessage:
+    query = dns.message.make_query(
+        qname, rdtype, dns.rdataclass.IN, use_edns=0, want_dnssec=True, payload=EDNS_PAYLOAD
+    )
+    query.flags |= dns.flags.CD
+    if not recursive:
+        query.flags &= ~dns.flags.RD
+    return query
+
+
+def ask(server: Server, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *,
+        recursive: bool = False, timeout: float = 3.0, retries: int = 1) -> Exchange:
+    """Send one query (retrying a silent server) and return what happened."""
+    query = make_query(qname, rdtype, recursive=recursive)
+    started = time.monotonic()
+    failure = "no attempt made"
+    for _attempt in range(retries + 1):
+        response, transport, failure = _ask_once(server, query, timeout)
+        if response is not None:
+            return Exchange(server, qname, rdtype, recursive, response, transport, None,
+                            time.monotonic() - started)
+        if not failure.startswith("timeout"):
+            break  # a refused connection or a garbage packet will not improve on retry
+    return Exchange(server, qname, rdtype, recursive, None, "", failure,
+                    time.monotonic() - started)
+
+
+def _ask_once(server: Server, query: dns.message.Message, timeout: float
+              ) -> tuple[dns.message.Message | None, str, str]:
+    try:
+        response = dns.query.udp(query, server.address, timeout=timeout, port=server.port,
+                                 ignore_unexpected=True, raise_on_truncation=False)
+        if not response.flags & dns.flags.TC:
+            return response, "udp", ""
+        response = dns.query.tcp(query, server.address, timeout=timeout, port=server.port)
+        if response.flags & dns.flags.TC:
+            return None, "tcp", "truncated answer even over TCP"
+        return response, "tcp", ""
+    except dns.exception.Timeout:
+        return None, "", f"timeout after {timeout:g} s"
+    except ConnectionRefusedError:
+        return None, "", "connection refused"
+    except (dns.message.ShortHeader, dns.message.TrailingJunk, dns.exception.FormError) as exc:
+        return None, "", f"unparsable response ({exc.__class__.__name__}: {exc})"
+    except dns.exception.DNSException as exc:
+        return None, "", f"bad response ({exc.__class__.__name__}: {exc})"
+    except (OSError, EOFError) as exc:
+        return None, "", f"network error ({exc.__class__.__name__}: {exc})"
