@@ -1,0 +1,17 @@
+"""Makes a plain `pytest` in the repository root run the suites against ./domains.yaml.
+
+Everything else lives in the installed plugin (dnssec_conformance.plugin); this file only
+supplies the default domains file when neither --domains nor the ini value gives one.
+"""
+
+from pathlib import Path
+
+import pytest
+
+DEFAULT_DOMAINS = Path(__file__).parent / "domains.yaml"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not (config.getoption("domains", None) or config.getini("dnssec_domains")):
+        config.option.domains = str(DEFAULT_DOMAINS)

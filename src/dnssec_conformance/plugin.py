@@ -1,0 +1,299 @@
+"""The pytest plugin: `pytest --domains domains.yaml suites/`.
+
+Registered through the `pytest11` entry point. It loads domains.yaml once (a bad file is a
+usage error, before any test), parametrizes every suite test by domain, collects each zone
+once per process (xdist keeps a domain's tests on one worker), and on the controlling process
+writes reports/results.json at the end of every run, failed or interrupted.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .anchors import TrustAnchors, load_anchors
+from .catalog import get, run_check
+from .collect import Collector, ZoneData
+from .config import Config, DomainSpec, load_config, resolver_addresses
+from .context import Evaluation, parse_moment
+from .errors import ConformanceError
+from .findings import CheckResult, Outcome, Severity
+from .results import build_document, iso, record_of, write_atomically
+
+MARKERS = {
+    "expiry": "signature expiry checks (run hourly)",
+    "chain": "chain-of-trust checks: DS, keys, signatures (run every 5 minutes)",
+    "algorithm": "algorithm and digest policy checks",
+    "clock": "clock-skew checks",
+    "denial": "NSEC/NSEC3 authenticated denial checks",
+    "resolver": "checks of the resolvers pods use",
+    "consistency": "consistency between authoritative servers",
+    "rollover": "key rollover checks (run hourly)",
+    "dnssec_check(id)": "the catalog ID of the check a test runs",
+}
+DEFAULT_RESULTS = "reports/results.json"
+MAX_EVIDENCE_CHARS = 4000
+
+CONFORMANCE = pytest.StashKey["Conformance | None"]()
+RESULT = pytest.StashKey[CheckResult]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dnssec-conformance", "DNSSEC conformance")
+    group.addoption("--domains", metavar="PATH", default=None,
+                    help="the domains.yaml to check (default: the dnssec_domains ini value)")
+    group.addoption("--results", metavar="PATH", default=None,
+                    help=f"where to write the results JSON (default: {DEFAULT_RESULTS})")
+    group.addoption("--at", metavar="TIME", default=None,
+                    help="judge every time-based check as of TIME: ISO 8601 "
+                         "(2026-12-24T00:00Z) or an offset from now (+3d, +12h, -30m)")
+    parser.addini("dnssec_domains", "default domains.yaml for --domains", default="")
+
+
+class Conformance:
+    """Per-process state of a run: the configuration, the moment judged, the zone cache."""
+
+    def __init__(self, config: Config, anchors: TrustAnchors, now: float):
+        self.config = config
+        self.anchors = anchors
+        self.now = now
+        self._collector: Collector | None = None
+        self._zones: dict[str, ZoneData] = {}
+
+    @property
+    def collector(self) -> Collector:
+        if self._collector is None:
+            self._collector = Collector(resolver_addresses(self.config), self.config.query)
+        return self._collector
+
+    def zone(self, domain: DomainSpec) -> ZoneData:
+        key = domain.name.to_text()
+        if key not in self._zones:
+            self._zones[key] = self.collector.collect(domain)
+        return self._zones[key]
+
+    def evaluation(self, domain: DomainSpec) -> Evaluation:
+        return Evaluation(self.now, self.anchors, domain.thresholds, self.config.clock)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _moment(config: pytest.Config) -> float:
+    if _is_worker(config) and "dnssec_now" in config.workerinput:  # type: ignore[attr-defined]
+        return float(config.workerinput["dnssec_now"])  # type: ignore[attr-defined]
+    at = config.getoption("at")
+    try:
+        return parse_moment(at, time.time()) if at else time.time()
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def domains_path(config: pytest.Config) -> str | None:
+    path = config.getoption("domains") or config.getini("dnssec_domains")
+    return str(path) if path else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for marker, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {text}")
+    now = _moment(config)
+    conformance = None
+    path = domains_path(config)
+    if path:
+        try:
+            loaded = load_config(path)
+            conformance = Conformance(loaded, load_anchors(loaded.trust_anchors), now)
+        except ConformanceError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    config.stash[CONFORMANCE] = conformance
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"  # keep each domain's tests, and its fetch, together
+    if not _is_worker(config):
+        results = Path(config.getoption("results") or DEFAULT_RESULTS)
+        config.pluginmanager.register(ResultsReporter(results, now, path), "dnssec-results")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker judges the same instant as the controller."""
+    conformance = node.config.stash.get(CONFORMANCE, None)
+    node.workerinput["dnssec_now"] = conformance.now if conformance else _moment(node.config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "domain" not in metafunc.fixturenames:
+        return
+    conformance = metafunc.config.stash.get(CONFORMANCE, None)
+    domains = list(conformance.config.domains) if conformance else []
+    metafunc.parametrize("domain", domains, ids=[d.display for d in domains])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each check's test with its family (for -m) and group a domain's tests (xdist)."""
+    for item in items:
+        check_id = check_id_of(item)
+        if check_id is not None:
+            item.add_marker(get(check_id).marker)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and isinstance(callspec.params.get("domain"), DomainSpec):
+            item.add_marker(pytest.mark.xdist_group(callspec.params["domain"].display))
+
+
+@pytest.fixture(scope="session")
+def dnssec_conformance(request: pytest.FixtureRequest) -> Conformance:
+    """The run's state; fails with a usage hint when no domains file was given."""
+    conformance = request.config.stash.get(CONFORMANCE, None)
+    if conformance is None:
+        pytest.skip("no domains file: pass --domains PATH (or set dnssec_domains)")
+    return conformance
+
+
+@pytest.fixture
+def zone(dnssec_conformance: Conformance, domain: DomainSpec) -> ZoneData:
+    """The domain's collected DNS data, fetched once per process and shared by its checks."""
+    return dnssec_conformance.zone(domain)
+
+
+@pytest.fixture
+def evaluation(dnssec_conformance: Conformance, domain: DomainSpec) -> Evaluation:
+    return dnssec_conformance.evaluation(domain)
+
+
+class CheckRunner:
+    """Runs the check a test is marked with, and turns its outcome into the test's."""
+
+    def __init__(self, item: pytest.Item, check_id: str, zone: ZoneData,
+                 evaluation: Evaluation):
+        self.item = item
+        self.check_id = check_id
+        self.zone = zone
+        self.evaluation = evaluation
+
+    def run(self) -> CheckResult:
+        result = run_check(self.check_id, self.zone, self.evaluation)
+        self.item.stash[RESULT] = result
+        return result
+
+    def assert_passes(self) -> CheckResult:
+        result = self.run()
+        if result.outcome in (Outcome.FAILED, Outcome.ERROR):
+            pytest.fail(render_failure(result), pytrace=False)
+        if result.outcome is Outcome.SKIPPED:
+            pytest.skip(result.message)
+        return result
+
+
+def check_id_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("dnssec_check")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+@pytest.fixture
+def conformance(request: pytest.FixtureRequest, zone: ZoneData,
+                evaluation: Evaluation) -> CheckRunner:
+    """`conformance.assert_passes()` runs the test's `@pytest.mark.dnssec_check(ID)`."""
+    check_id = check_id_of(request.node)
+    if check_id is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: mark it @pytest.mark.dnssec_check(ID)")
+    return CheckRunner(request.node, check_id, zone, evaluation)
+
+
+def render_failure(result: CheckResult) -> str:
+    lines = [f"{result.check} {result.outcome}: {result.message}"]
+    ranked = sorted(result.findings, key=lambda f: f.severity, reverse=True)
+    for finding in ranked:
+        lines.append(f"  - {finding.describe()}")
+    evidence = [f.evidence for f in ranked if f.evidence and f.severity >= Severity.ERROR]
+    if evidence:
+        text = "\n\n".join(dict.fromkeys(evidence))
+        if len(text) > MAX_EVIDENCE_CHARS:
+            text = text[:MAX_EVIDENCE_CHARS] + "\n;; [evidence truncated]"
+        lines += ["", text]
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> pytest.TestReport:
+    report: pytest.TestReport = yield
+    check_id = check_id_of(item)
+    callspec = getattr(item, "callspec", None)
+    domain = callspec.params.get("domain") if callspec is not None else None
+    if check_id is None or not isinstance(domain, DomainSpec):
+        return report
+    spec = get(check_id)
+    result = item.stash.get(RESULT, None)
+    report.dnssec = {  # type: ignore[attr-defined]  (travels to the xdist controller)
+        "domain": domain.display, "check": spec.id, "category": str(spec.category),
+        "title": spec.title,
+        "record": record_of(result, spec.title) if result is not None else None,
+    }
+    return report
+
+
+class ResultsReporter:
+    """Collects one record per (domain, check) and writes results.json at session end.
+
+    Registered on the controlling process only: xdist workers forward their reports here.
+    """
+
+    def __init__(self, path: Path, evaluated_at: float, domains_file: str | None):
+        self.path = path
+        self.evaluated_at = evaluated_at
+        self.domains_file = domains_file
+        self.started_at = time.time()
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        meta = getattr(report, "dnssec", None)
+        if not meta:
+            return
+        key = (meta["domain"], meta["check"])
+        if meta.get("record") is not None:
+            self.records[key] = meta["record"]
+        elif report.failed and key not in self.records:
+            self.records[key] = self._synthetic(meta, "error", _first_line(report))
+        elif report.skipped and key not in self.records:
+            self.records[key] = self._synthetic(meta, "skipped", _first_line(report))
+
+    @staticmethod
+    def _synthetic(meta: dict[str, Any], outcome: str, message: str) -> dict[str, Any]:
+        return {"domain": meta["domain"], "check": meta["check"], "title": meta["title"],
+                "category": meta["category"], "outcome": outcome,
+                "severity": "error" if outcome == "error" else "none",
+                "message": message, "days_left": None, "findings": []}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        document = build_document(
+            list(self.records.values()), evaluated_at=self.evaluated_at,
+            started_at=self.started_at, finished_at=time.time(),
+            domains_file=self.domains_file, exit_status=int(exitstatus),
+            interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED))
+        write_atomically(self.path, document)
+        self.document = document
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        document = getattr(self, "document", None)
+        if document is None or not document["results"]:
+            return
+        tr = terminalreporter
+        tr.section("DNSSEC conformance")
+        tr.write_line(f"status: {document['status']} (as of {iso(self.evaluated_at)})")
+        for record in document["results"]:
+            if record["outcome"] in ("passed", "skipped"):
+                continue
+            tr.write_line(f"  {record['outcome']:<8} {record['domain']:<32} {record['check']:<9}"
+                          f" {record['message']}"[:200])
+        tr.write_line(f"results: {self.path}")
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    text = report.longreprtext.strip().splitlines()
+    return text[-1][:300] if text else report.outcome

@@ -1,0 +1,8 @@
+"""Clock skew. Family marker: clock."""
+
+import pytest
+
+
+@pytest.mark.dnssec_check("CLOCK01")
+def test_rrsig_inception_not_in_future(conformance):
+    conformance.assert_passes()
