@@ -13,5 +13,7 @@ DEFAULT_DOMAINS = Path(__file__).parent / "domains.yaml"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.hasplugin("dnssec_conformance"):
+        return  # the package is not installed: nothing to default
     if not (config.getoption("domains", None) or config.getini("dnssec_domains")):
         config.option.domains = str(DEFAULT_DOMAINS)

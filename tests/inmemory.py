@@ -1,0 +1,206 @@
+"""Zones signed in memory with dnspython at a fixed timestamp, answered the way an
+authoritative server would, and turned into the `ZoneData` the checks read."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import dns.dnssec
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdataset
+import dns.rdatatype
+import dns.rrset
+import dns.zone
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from dnssec_conformance.anchors import TrustAnchors
+from dnssec_conformance.collect import AncestorZone, ServerAnswers, ZoneData
+from dnssec_conformance.config import DomainSpec, Thresholds
+from dnssec_conformance.context import Evaluation
+from dnssec_conformance.transport import Exchange, Server
+
+NOW = 1_800_000_000  # 2027-01-15T08:00:00Z
+DAY = 86400
+PARENT = dns.name.from_text("test.")
+PARENT_SERVER = Server("192.0.2.53", 53, dns.name.from_text("ns.test."))
+SERVER = Server("192.0.2.1", 53, dns.name.from_text("ns1.test."))
+SERVER2 = Server("192.0.2.2", 53, dns.name.from_text("ns2.test."))
+
+
+@dataclass
+class Key:
+    private: object
+    dnskey: dns.rdtypes.ANY.DNSKEY.DNSKEY
+
+
+def make_key(algorithm: int = 13, ksk: bool = False, bits: int = 2048) -> Key:
+    if algorithm == 13:
+        private = ec.generate_private_key(ec.SECP256R1())
+    elif algorithm == 15:
+        private = ed25519.Ed25519PrivateKey.generate()
+    else:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    flags = 257 if ksk else 256
+    return Key(private, dns.dnssec.make_dnskey(private.public_key(), algorithm, flags=flags))
+
+
+@dataclass
+class SignedZone:
+    zone: dns.zone.Zone
+    keys: list[Key] = field(default_factory=list)
+
+    @property
+    def origin(self) -> dns.name.Name:
+        return self.zone.origin
+
+
+def build_zone(origin: str, body: str = "", *, keys: list[Key] | None = None,
+               inception: float = NOW - DAY, expiration: float = NOW + 30 * DAY,
+               ttl: int = 3600, nsec3: str | None = None) -> SignedZone:
+    """A zone with SOA/NS/A at the apex (plus `body`), signed unless `keys` is empty."""
+    text = (f"@ {ttl} IN SOA ns1.test. hostmaster.test. 1 7200 3600 1209600 300\n"
+            f"@ {ttl} IN NS ns1.test.\n@ {ttl} IN A 192.0.2.10\nwww {ttl} IN A 192.0.2.11\n"
+            + body)
+    zone = dns.zone.from_text(text, origin=origin, relativize=False)
+    keys = [make_key(13, ksk=True), make_key(13)] if keys is None else keys
+    if keys:
+        param = None
+        if nsec3 is not None:
+            param = dns.rdata.from_text("IN", "NSEC3PARAM", nsec3)
+        dns.dnssec.sign_zone(zone, keys=[(k.private, k.dnskey) for k in keys],
+                             inception=inception, expiration=expiration, nsec3=param,
+                             dnskey_ttl=ttl, policy=dns.dnssec.allow_all_policy)
+    return SignedZone(zone, keys)
+
+
+def respond(zone: dns.zone.Zone, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType,
+            ) -> dns.message.Message:
+    """An authoritative answer from `zone`: the RRset and its RRSIGs, or a negative answer
+    with the SOA and the covering NSEC records."""
+    query = dns.message.make_query(qname, rdtype, want_dnssec=True)
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.AA
+    node = zone.get_node(qname)
+    if node is not None:
+        rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
+        if rdataset is not None:
+            response.answer.append(_rrset(qname, rdataset))
+            sigs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
+            if sigs is not None:
+                response.answer.append(_rrset(qname, sigs))
+            return response
+    else:
+        response.set_rcode(dns.rcode.NXDOMAIN)
+    _add_authority(zone, response, zone.origin, dns.rdatatype.SOA)
+    names = sorted(n for n, nd in zone.nodes.items()
+                   if nd.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC) is not None)
+    if names:
+        index = bisect.bisect_right(names, qname) - 1
+        _add_authority(zone, response, names[index], dns.rdatatype.NSEC)
+    return response
+
+
+def _add_authority(zone: dns.zone.Zone, response: dns.message.Message, name: dns.name.Name,
+                   rdtype: dns.rdatatype.RdataType) -> None:
+    node = zone.get_node(name)
+    rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype) if node else None
+    if rdataset is None:
+        return
+    response.authority.append(_rrset(name, rdataset))
+    sigs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
+    if sigs is not None:
+        response.authority.append(_rrset(name, sigs))
+
+
+def _rrset(name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset.RRset:
+    rrset = dns.rrset.RRset(name, rdataset.rdclass, rdataset.rdtype, rdataset.covers)
+    rrset.update(rdataset)
+    return rrset
+
+
+def exchange(server: Server, zone: dns.zone.Zone, qname: dns.name.Name | str,
+             rdtype: dns.rdatatype.RdataType | str) -> Exchange:
+    qname = dns.name.from_text(qname) if isinstance(qname, str) else qname
+    rdtype = dns.rdatatype.RdataType.make(rdtype)
+    return Exchange(server, qname, rdtype, False, respond(zone, qname, rdtype), "udp", None,
+                    0.001)
+
+
+def dead(server: Server, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> Exchange:
+    return Exchange(server, qname, rdtype, False, None, "", "timeout after 3 s", 6.0)
+
+
+def server_answers(server: Server, child: SignedZone, records: tuple[str, ...] = ("A",)
+                   ) -> ServerAnswers:
+    apex = child.origin
+    exchanges = {}
+    for rdtype in ("SOA", "DNSKEY", "NS", *records):
+        rt = dns.rdatatype.from_text(rdtype)
+        exchanges[(apex, rt)] = exchange(server, child.zone, apex, rt)
+    probe = dns.name.from_text("nonexistent-probe", apex)
+    return ServerAnswers(server, exchanges, exchange(server, child.zone, probe, "A"))
+
+
+def delegate(parent: SignedZone, child: SignedZone, *, ds_keys: list[Key] | None = None,
+             digest: int = 2, ds_text: list[str] | None = None, sign: bool = True) -> None:
+    """Put the child's DS (of its KSKs, or of `ds_keys`) into the parent and re-sign it."""
+    zone = parent.zone
+    with zone.writer() as txn:
+        if ds_text is not None:
+            rdatas = [dns.rdata.from_text("IN", "DS", t) for t in ds_text]
+        else:
+            keys = ds_keys if ds_keys is not None else [k for k in child.keys
+                                                        if k.dnskey.flags & 1]
+            rdatas = [dns.dnssec.make_ds(child.origin, k.dnskey, digest,
+                                         policy=dns.dnssec.allow_all_policy) for k in keys]
+        if rdatas:
+            txn.add(child.origin, 3600, *rdatas)
+    if sign:
+        resign(parent)
+
+
+def resign(signed: SignedZone) -> None:
+    zone = signed.zone
+    for _name, node in zone.nodes.items():
+        for rdataset in list(node.rdatasets):
+            if rdataset.rdtype in (dns.rdatatype.RRSIG, dns.rdatatype.NSEC):
+                node.rdatasets.remove(rdataset)
+    dns.dnssec.sign_zone(zone, keys=[(k.private, k.dnskey) for k in signed.keys],
+                         add_dnskey=False, inception=NOW - DAY, expiration=NOW + 30 * DAY,
+                         policy=dns.dnssec.allow_all_policy)
+
+
+def parent_zone() -> SignedZone:
+    return build_zone("test.")
+
+
+def anchors_for(parent: SignedZone) -> TrustAnchors:
+    keys = dns.rrset.RRset(parent.origin, dns.rdataclass.IN, dns.rdatatype.DNSKEY)
+    for key in parent.keys:
+        keys.add(key.dnskey, 3600)
+    return TrustAnchors("in-memory test anchor", {}, {parent.origin: keys})
+
+
+def zone_data(child: SignedZone, parent: SignedZone, *, expect: str = "secure",
+              servers: dict[Server, SignedZone] | None = None,
+              records: tuple[str, ...] = ("A",)) -> ZoneData:
+    """The ZoneData that collecting `child` (delegated from `parent`) would produce."""
+    domain = DomainSpec(child.origin, records, expect)  # type: ignore[arg-type]
+    servers = servers or {SERVER: child}
+    data = ZoneData(domain, apex=child.origin, parent=parent.origin,
+                    servers=tuple(servers), collected_at=NOW)
+    data.answers = {s: server_answers(s, z, records) for s, z in servers.items()}
+    data.ds_answers = {PARENT_SERVER: exchange(PARENT_SERVER, parent.zone, child.origin, "DS")}
+    data.ancestors = (AncestorZone(parent.origin,
+                                   exchange(PARENT_SERVER, parent.zone, parent.origin,
+                                            "DNSKEY"), None),)
+    return data
+
+
+def evaluation(parent: SignedZone, now: float = NOW, **thresholds: float) -> Evaluation:
+    return Evaluation(now, anchors_for(parent), Thresholds(**thresholds))  # type: ignore[arg-type]

@@ -1,0 +1,237 @@
+"""Every check on zones signed in memory at a fixed timestamp, edges included.
+
+Each scenario says which checks must fire and, implicitly, that no other check may.
+"""
+
+from __future__ import annotations
+
+import dns.name
+import dns.rdatatype
+import pytest
+
+from dnssec_conformance.catalog import all_checks, run_check
+from dnssec_conformance.findings import Outcome
+from dnssec_conformance.signatures import sig_time
+
+from .inmemory import (
+    DAY,
+    NOW,
+    SERVER,
+    SERVER2,
+    build_zone,
+    dead,
+    delegate,
+    evaluation,
+    make_key,
+    parent_zone,
+    zone_data,
+)
+
+FIRING = (Outcome.FAILED, Outcome.WARNING, Outcome.ERROR)
+
+
+def verdicts(data, ev) -> dict[str, Outcome]:
+    return {check_id: run_check(check_id, data, ev).outcome for check_id in all_checks()}
+
+
+def fired(data, ev) -> dict[str, Outcome]:
+    return {k: v for k, v in verdicts(data, ev).items() if v in FIRING}
+
+
+def scenario(**kwargs):
+    parent = parent_zone()
+    child = build_zone("child.test.", **kwargs)
+    delegate(parent, child)
+    return parent, child
+
+
+def test_good_zone_passes_every_check():
+    parent, child = scenario()
+    assert fired(zone_data(child, parent), evaluation(parent)) == {}
+
+
+def test_expired_signatures_fire_expiry_only():
+    parent, child = scenario(inception=NOW - 31 * DAY, expiration=NOW - DAY)
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"EXPIRY01": Outcome.FAILED}
+
+
+@pytest.mark.parametrize(("left", "expected"), [
+    (3 * DAY, Outcome.FAILED),        # exactly at the critical threshold: critical
+    (3 * DAY + 1, Outcome.WARNING),
+    (7 * DAY, Outcome.WARNING),       # exactly at the warning threshold: warning
+    (7 * DAY + 1, Outcome.PASSED),
+    (0, Outcome.FAILED),
+])
+def test_expiry_thresholds_edges(left, expected):
+    parent, child = scenario(expiration=NOW + left)
+    result = run_check("EXPIRY01", zone_data(child, parent), evaluation(parent))
+    assert result.outcome is expected
+    assert result.days_left == pytest.approx(left / DAY)
+
+
+def test_time_travel_moves_a_signature_from_healthy_to_expired():
+    parent, child = scenario(expiration=NOW + 20 * DAY)
+    data = zone_data(child, parent)
+    outcomes = [run_check("EXPIRY01", data, evaluation(parent, NOW + d * DAY)).outcome
+                for d in (0, 15, 18, 21)]
+    assert outcomes == [Outcome.PASSED, Outcome.WARNING, Outcome.FAILED, Outcome.FAILED]
+    expired = run_check("EXPIRY01", data, evaluation(parent, NOW + 21 * DAY))
+    assert "expired" in expired.message
+
+
+def test_per_domain_thresholds():
+    parent, child = scenario(expiration=NOW + 10 * DAY)
+    data = zone_data(child, parent)
+    ev = evaluation(parent, warning_days=14, critical_days=3)
+    assert run_check("EXPIRY01", data, ev).outcome is Outcome.WARNING
+
+
+def test_validity_shorter_than_ttl():
+    parent, child = scenario(ttl=30 * DAY, expiration=NOW + 20 * DAY)
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"EXPIRY02": Outcome.FAILED}
+
+
+def test_signatures_expiring_before_soa_expire_are_information():
+    parent, child = scenario(expiration=NOW + 10 * DAY)  # SOA EXPIRE is 14 days
+    result = run_check("EXPIRY03", zone_data(child, parent), evaluation(parent))
+    assert result.outcome is Outcome.PASSED
+    assert any("SOA EXPIRE" in f.message for f in result.findings)
+
+
+@pytest.mark.parametrize(("ahead", "expected"), [
+    (0, Outcome.PASSED),              # inception equal to now
+    (1, Outcome.WARNING),
+    (3600, Outcome.WARNING),          # exactly at the tolerance
+    (2 * 3600, Outcome.FAILED),
+])
+def test_inception_in_the_future(ahead, expected):
+    parent, child = scenario(inception=NOW + ahead)
+    result = run_check("CLOCK01", zone_data(child, parent), evaluation(parent))
+    assert result.outcome is expected
+
+
+def test_corrupted_signature_on_one_rrset():
+    parent, child = scenario()
+    rrsigs = child.zone.find_rdataset("child.test.", "RRSIG", "A")
+    rrsig = rrsigs[0]
+    broken = rrsig.replace(signature=bytes(b ^ 0xFF for b in rrsig.signature))
+    rrsigs.remove(rrsig)
+    rrsigs.add(broken)
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"SIG01": Outcome.FAILED}
+
+
+def test_island_of_security_and_deliberately_unsigned():
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    delegate(parent, child, ds_keys=[])
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"DS01": Outcome.FAILED}
+    unsigned = build_zone("plain.test.", keys=[])
+    delegate(parent, unsigned, ds_keys=[])
+    ev = evaluation(parent)
+    assert fired(zone_data(unsigned, parent, expect="insecure"), ev) == {}
+    assert fired(zone_data(unsigned, parent, expect="secure"), ev) == {"DS01": Outcome.FAILED}
+
+
+def test_ds_for_an_unsigned_zone():
+    parent = parent_zone()
+    unsigned = build_zone("plain.test.", keys=[])
+    delegate(parent, unsigned, ds_keys=[make_key(13, ksk=True)])
+    assert fired(zone_data(unsigned, parent), evaluation(parent)) == {"DS02": Outcome.FAILED}
+
+
+def test_ds_matching_no_key():
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    ksk = child.keys[0].dnskey
+    tag = dns.dnssec.key_id(ksk)
+    delegate(parent, child, ds_text=[f"{tag} 13 2 {'AB' * 32}"])
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"KEY01": Outcome.FAILED}
+
+
+def test_ds_of_a_key_that_does_not_sign_the_dnskey_rrset():
+    parent = parent_zone()
+    ksk, zsk = make_key(13, ksk=True), make_key(13)
+    child = build_zone("child.test.", keys=[ksk, zsk])
+    # dnspython signs every RRset, the DNSKEY RRset included, with every key: keep only the
+    # KSK's signature over the DNSKEY RRset, then publish the ZSK's DS.
+    sigs = child.zone.find_rdataset("child.test.", "RRSIG", "DNSKEY")
+    for rrsig in list(sigs):
+        if rrsig.key_tag == dns.dnssec.key_id(zsk.dnskey):
+            sigs.remove(rrsig)
+    delegate(parent, child, ds_keys=[zsk])
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"KEY02": Outcome.FAILED}
+
+
+def test_ds_algorithm_field_differs_from_the_key():
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    ds = dns.dnssec.make_ds(child.origin, child.keys[0].dnskey, 2)
+    delegate(parent, child, ds_text=[f"{ds.key_tag} 8 2 {ds.digest.hex()}"])
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"ALG01": Outcome.FAILED}
+
+
+def test_sha1_only_ds_is_a_warning():
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    delegate(parent, child, digest=1)
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"ALG04": Outcome.WARNING}
+
+
+def test_small_rsa_key_is_a_warning():
+    parent, child = scenario(keys=[make_key(8, ksk=True, bits=1024), make_key(8, bits=1024)])
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"ALG05": Outcome.WARNING}
+
+
+def test_rsasha1_is_a_warning():
+    parent, child = scenario(keys=[make_key(5, ksk=True), make_key(5)])
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"ALG03": Outcome.WARNING}
+
+
+def test_a_dead_server_is_an_error_and_the_other_server_still_counts():
+    parent, child = scenario(expiration=NOW - DAY, inception=NOW - 31 * DAY)
+    fresh = build_zone("child.test.", keys=child.keys)
+    data = zone_data(child, parent, servers={SERVER: fresh, SERVER2: child})
+    # SERVER2 serves the stale copy: its expired signatures fail the check.
+    result = run_check("EXPIRY01", data, evaluation(parent))
+    assert result.outcome is Outcome.FAILED
+    assert all(f.server == str(SERVER2) for f in result.findings if f.severity.label == "critical")
+    # Now SERVER2 is dead: could-not-check, while SERVER's good data still passes.
+    answers = data.answers[SERVER2]
+    for key in list(answers.exchanges):
+        answers.exchanges[key] = dead(SERVER2, *key)
+    data.memo.clear()
+    result = run_check("EXPIRY01", data, evaluation(parent))
+    assert result.outcome is Outcome.ERROR
+    assert "timeout" in result.message and str(SERVER2) in result.message
+
+
+def test_negative_answer_without_proof():
+    parent, child = scenario()
+    for name, node in child.zone.nodes.items():
+        for rdataset in list(node.rdatasets):
+            if dns.rdatatype.NSEC in (rdataset.rdtype, rdataset.covers):
+                node.rdatasets.remove(rdataset)
+        del name
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"DENIAL01": Outcome.FAILED}
+
+
+@pytest.mark.parametrize(("field", "now", "expected"), [
+    (NOW + 10, NOW, NOW + 10),
+    ((NOW + 10) % 2**32, NOW, NOW + 10),
+    # Past 2106 the 32-bit field wraps: 5 s after the wrap, seen from 5 s before it.
+    (5, 2**32 - 5, 2**32 + 5),
+    # ... and a value just before the wrap, seen from just after it, is in the past.
+    (2**32 - 5, 2**32 + 5, 2**32 - 5),
+    # More than 68 years away the nearer interpretation wins (RFC 1982).
+    ((NOW + 2**31 + 10) % 2**32, NOW, NOW + 2**31 + 10 - 2**32),
+])
+def test_rrsig_time_uses_serial_number_arithmetic(field, now, expected):
+    assert sig_time(field, now) == expected
+
+
+def test_catalog_entries_are_complete():
+    for spec in all_checks().values():
+        assert spec.title and spec.rfc.startswith("RFC") and spec.remediation
+        assert spec.marker in {"expiry", "chain", "algorithm", "clock", "denial"}
+
+
