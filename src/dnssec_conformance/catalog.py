@@ -115,4 +115,7 @@ def markdown_catalog() -> str:
 
 
 if __name__ == "__main__":
-    print(markdown_catalog(), end="")
+    # Run as a script this file is `__main__`: the checks register in the imported module.
+    from dnssec_conformance import catalog
+
+    print(catalog.markdown_catalog(), end="")

@@ -6,11 +6,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime
+import difflib
+import functools
+import importlib.resources
+import ipaddress
+import json
+import os
+import string
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
+import dns.exception
 import dns.name
+import dns.rdatatype
+import jsonschema
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ConfigError
 
 Expectation = Literal["secure", "insecure"]
 
@@ -87,3 +103,882 @@ class Config:
     canaries: Canaries = field(default_factory=Canaries)
     clock: ClockPolicy = field(default_factory=ClockPolicy)
     query: QueryPolicy = field(default_factory=QueryPolicy)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading domains.yaml
+# --------------------------------------------------------------------------------------------
+
+DEFAULT_RESOLV_CONF = "/etc/resolv.conf"
+DEFAULT_DNS_PORT = 53
+
+KeyPath = tuple[str | int, ...]
+
+_PACKAGE = __name__.rpartition(".")[0]
+_SCHEMA_RESOURCE = "schema/domains.schema.json"
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_LABEL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
+_MAX_LABEL_OCTETS = 63
+_MAX_NAME_OCTETS = 255
+_RESOLVER_FORMS = "write 'system', an IP address, IPv4:PORT or [IPv6]:PORT"
+_JSON_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
+_YAML_KEY_KINDS = {
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:null": "an empty value",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:merge": "a YAML merge key",
+}
+
+# When two problems sit at the same place, the one that explains the most is shown: a broken
+# YAML structure, then a misspelled key, then a wrong type, then the loader's own precise
+# checks, and last the schema's generic ones (its patterns only mirror the loader's checks).
+_RANK_YAML = 0
+_RANK_UNKNOWN_KEY = 1
+_RANK_TYPE = 2
+_RANK_SEMANTIC = 3
+_RANK_SCHEMA = 4
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read, validate and convert a domains.yaml; raise `ConfigError` on its first problem."""
+    shown = os.fspath(path)
+    config_path = Path(os.path.abspath(shown))
+    document = _read_document(shown, _read_text(shown))
+    problems = [
+        *document.problems,
+        *_schema_problems(document),
+        *_semantic_problems(document, config_path.parent),
+    ]
+    if problems:
+        first = min(problems, key=lambda problem: problem.order)
+        raise ConfigError(shown, first.message, line=first.line, key=first.key)
+    return _build_config(document.data, config_path)
+
+
+def parse_resolver(spec: str) -> ResolverAddress:
+    """Parse "IP", "IPv4:PORT", "[IPv6]" or "[IPv6]:PORT"; raise ValueError saying what is wrong.
+
+    "system" is not an address: expand it with `system_resolvers()` (or `resolver_addresses()`).
+    """
+    try:
+        host, port = _resolver_host_port(spec.strip())
+    except ValueError as error:
+        raise ValueError(f"invalid resolver {_quote(spec)}: {error}") from None
+    return ResolverAddress(host, port)
+
+
+def system_resolvers(resolv_conf: str = DEFAULT_RESOLV_CONF) -> tuple[ResolverAddress, ...]:
+    """The `nameserver` addresses of a resolv.conf, in order; `ConfigError` if there are none."""
+    addresses: list[ResolverAddress] = []
+    for number, line in enumerate(_read_text(resolv_conf).splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0] != "nameserver":
+            continue
+        if len(fields) < 2:
+            raise ConfigError(resolv_conf, "nameserver line without an address", line=number)
+        try:
+            host, port = _resolver_host_port(fields[1])
+        except ValueError as error:
+            raise ConfigError(
+                resolv_conf, f"nameserver {fields[1]}: {error}", line=number
+            ) from None
+        addresses.append(ResolverAddress(host, port))
+    if not addresses:
+        raise ConfigError(
+            resolv_conf,
+            "no 'nameserver' line, so 'system' names no resolver "
+            "(list resolvers by address in domains.yaml)",
+        )
+    return tuple(addresses)
+
+
+def resolver_addresses(
+    config: Config, resolv_conf: str = DEFAULT_RESOLV_CONF
+) -> tuple[ResolverAddress, ...]:
+    """The configured resolvers with "system" expanded from resolv.conf, without repeats."""
+    addresses: list[ResolverAddress] = []
+    for index, spec in enumerate(config.resolvers):
+        if spec == SYSTEM_RESOLVER:
+            expanded = system_resolvers(resolv_conf)
+        else:
+            try:
+                expanded = (parse_resolver(spec),)
+            except ValueError as error:
+                raise ConfigError(str(config.path), str(error), key=f"resolvers[{index}]") from None
+        addresses.extend(address for address in expanded if address not in addresses)
+    return tuple(addresses)
+
+
+def parse_domain_name(text: str) -> dns.name.Name:
+    """An absolute DNS name from its text; ValueError saying why the text is not a usable name."""
+    flaw = _domain_name_flaw(text)
+    if flaw:
+        raise ValueError(f"invalid domain name {_quote(text)}: {flaw}")
+    return dns.name.from_text(text)
+
+
+def parse_record_type(text: str) -> str:
+    """The upper-case mnemonic of a checkable RR type; ValueError for unknown or meta types."""
+    mnemonic = text.upper()
+    try:
+        rdtype = dns.rdatatype.from_text(mnemonic)
+    except (dns.exception.DNSException, ValueError):
+        raise ValueError(
+            f"unknown RR type {_quote(text)}{_suggestion(mnemonic, _record_type_mnemonics())}"
+        ) from None
+    if _is_meta_type(rdtype):
+        raise ValueError(f"{_quote(text)} is a meta type, not an RRset that can be checked")
+    # from_text also takes the generic "TYPE65280" syntax; a check list wants real names.
+    if mnemonic not in _record_type_mnemonics():
+        raise ValueError(
+            f"{_quote(text)} is not an RR type mnemonic (write types by name, like AAAA)"
+        )
+    return mnemonic
+
+
+@functools.cache
+def domains_schema() -> dict[str, Any]:
+    """The JSON Schema (Draft 2020-12) of domains.yaml, as shipped with the package."""
+    resource = importlib.resources.files(_PACKAGE).joinpath(_SCHEMA_RESOURCE)
+    return cast(dict[str, Any], json.loads(resource.read_text(encoding="utf-8")))
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Problem:
+    line: int
+    column: int
+    rank: int
+    key: str | None
+    message: str
+
+    @property
+    def order(self) -> tuple[int, int, int]:
+        return (self.line, self.column, self.rank)
+
+
+@dataclass(frozen=True)
+class _Document:
+    """The file's plain data plus where in the file each key and value was written."""
+
+    data: dict[str, Any]
+    value_marks: dict[KeyPath, yaml.Mark]
+    key_marks: dict[KeyPath, yaml.Mark]
+    problems: list[_Problem]
+
+    def at_value(self, path: KeyPath, message: str, rank: int = _RANK_SEMANTIC) -> _Problem:
+        return _problem_at(self._nearest_mark(path, self.value_marks), path, message, rank)
+
+    def at_key(self, path: KeyPath, message: str, rank: int) -> _Problem:
+        return _problem_at(self._nearest_mark(path, self.key_marks), path, message, rank)
+
+    def _nearest_mark(self, path: KeyPath, marks: dict[KeyPath, yaml.Mark]) -> yaml.Mark:
+        if path in marks:
+            return marks[path]
+        # A missing key has no place of its own: point at the mapping that should hold it.
+        while path not in self.value_marks:
+            path = path[:-1]
+        return self.value_marks[path]
+
+
+def _problem_at(mark: yaml.Mark, path: KeyPath, message: str, rank: int) -> _Problem:
+    return _Problem(mark.line + 1, mark.column, rank, _key_text(path), message)
+
+
+def _key_text(path: KeyPath) -> str | None:
+    """The dotted form users read: `domains[2].thresholds.warning_days`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or None
+
+
+def _read_text(shown: str) -> str:
+    try:
+        raw = Path(shown).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(shown, "file does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(shown, "is a directory, not a file") from None
+    except PermissionError:
+        raise ConfigError(shown, "cannot be read: permission denied") from None
+    except OSError as error:
+        raise ConfigError(shown, f"cannot be read: {error.strerror or error}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        message = f"not UTF-8 text (byte 0x{raw[error.start]:02x} cannot be decoded)"
+        raise ConfigError(shown, message, line=line) from None
+
+
+def _read_document(shown: str, text: str) -> _Document:
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as error:
+        raise _yaml_error(shown, text, error) from None
+    try:
+        root = loader.get_single_node()
+        if root is None or (isinstance(root, ScalarNode) and root.tag.endswith(":null")):
+            raise ConfigError(
+                shown, "the file is empty: no domains to check (add a 'domains:' list)"
+            )
+        reader = _TreeReader(loader)
+        data = reader.read(root, ())
+    except yaml.YAMLError as error:
+        raise _yaml_error(shown, text, error) from None
+    except RecursionError:
+        raise ConfigError(shown, "invalid YAML: nested too deeply") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise ConfigError(
+            shown,
+            f"the top level must be a mapping with a 'domains' key, found {_describe(data)}",
+            line=root.start_mark.line + 1,
+        )
+    return _Document(data, reader.value_marks, reader.key_marks, reader.problems)
+
+
+def _yaml_error(shown: str, text: str, error: yaml.YAMLError) -> ConfigError:
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        return ConfigError(shown, f"invalid YAML: {_yaml_problem(error)}", line=line)
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        character = error.character if isinstance(error.character, int) else ord(error.character)
+        return ConfigError(
+            shown, f"invalid YAML: character #x{character:04x} is not allowed", line=line
+        )
+    return ConfigError(shown, f"invalid YAML: {_one_line(str(error))}")
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
+    problem = _one_line(error.problem or "")
+    context = _one_line(error.context or "")
+    if not (problem and context):
+        return problem or context or "unreadable"
+    context_line = error.context_mark.line + 1 if error.context_mark else None
+    # PyYAML words some problems as the end of a sentence its context starts.
+    if problem.startswith("but "):
+        where = f" (line {context_line})" if context_line else ""
+        return f"{context}{where}, {problem}"
+    where = f" at line {context_line}" if context_line else ""
+    return f"{problem} ({context}{where})"
+
+
+class _TreeReader:
+    """Turns a composed YAML node tree into plain data, remembering where each part was written.
+
+    Doing the conversion here rather than with `yaml.safe_load` is what lets every later
+    problem name its line, and what catches duplicate keys, which PyYAML silently overwrites.
+    """
+
+    def __init__(self, loader: yaml.SafeLoader):
+        self._loader = loader
+        self._open_nodes: set[int] = set()
+        self.value_marks: dict[KeyPath, yaml.Mark] = {}
+        self.key_marks: dict[KeyPath, yaml.Mark] = {}
+        self.problems: list[_Problem] = []
+
+    def read(self, node: Node, path: KeyPath) -> Any:
+        self.value_marks[path] = node.start_mark
+        if id(node) in self._open_nodes:
+            self._flag(node.start_mark, path, "an alias that contains itself")
+            return None
+        self._open_nodes.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._read_mapping(node, path)
+            if isinstance(node, SequenceNode):
+                return self._read_sequence(node, path)
+            return self._read_scalar(node, path)
+        finally:
+            self._open_nodes.discard(id(node))
+
+    def _read_mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any] | None:
+        if node.tag != _MAP_TAG:
+            self._flag(node.start_mark, path, f"unsupported YAML tag '{node.tag}'")
+            return None
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._read_key(key_node, path)
+            if key is None:
+                continue
+            key_path = (*path, key)
+            if key_path in self.key_marks:
+                first_line = self.key_marks[key_path].line + 1
+                self._flag(
+                    key_node.start_mark, key_path, f"duplicate key (first at line {first_line})"
+                )
+                continue
+            self.key_marks[key_path] = key_node.start_mark
+            mapping[key] = self.read(value_node, key_path)
+        return mapping
+
+    def _read_key(self, key_node: Node, path: KeyPath) -> str | None:
+        if isinstance(key_node, ScalarNode) and key_node.tag == _STR_TAG:
+            return str(key_node.value)
+        if isinstance(key_node, ScalarNode):
+            kind = _YAML_KEY_KINDS.get(key_node.tag, f"a {key_node.tag} value")
+            message = f"a key must be text, found {kind} (quote it to use it as text)"
+            self._flag(key_node.start_mark, (*path, str(key_node.value)), message)
+        else:
+            self._flag(key_node.start_mark, path, "a key must be text, found a collection")
+        return None
+
+    def _read_sequence(self, node: SequenceNode, path: KeyPath) -> list[Any] | None:
+        if node.tag != _SEQ_TAG:
+            self._flag(node.start_mark, path, f"unsupported YAML tag '{node.tag}'")
+            return None
+        return [self.read(item, (*path, index)) for index, item in enumerate(node.value)]
+
+    def _read_scalar(self, node: Node, path: KeyPath) -> Any:
+        try:
+            return self._loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as error:
+            self._flag(
+                node.start_mark, path, f"invalid YAML value: {_one_line(error.problem or '')}"
+            )
+            return None
+
+    def _flag(self, mark: yaml.Mark, path: KeyPath, message: str) -> None:
+        self.problems.append(_problem_at(mark, path, message, _RANK_YAML))
+
+
+# --- schema problems ---------------------------------------------------------------------------
+
+
+# jsonschema types these attributes loosely (they may be "unset"); the errors that reach
+# here always carry them.
+def _limit(error: jsonschema.ValidationError) -> Any:
+    """The value of the failed keyword in the schema: the bound, the enum, the type."""
+    return cast(Any, error.validator_value)
+
+
+def _instance(error: jsonschema.ValidationError) -> Any:
+    return cast(Any, error.instance)
+
+
+def _subschema(error: jsonschema.ValidationError) -> dict[str, Any]:
+    return cast(dict[str, Any], error.schema)
+
+
+def _schema_problems(document: _Document) -> Iterator[_Problem]:
+    validator = jsonschema.Draft202012Validator(domains_schema())
+    for error in validator.iter_errors(document.data):
+        yield from _explain(error, document)
+
+
+def _explain(error: jsonschema.ValidationError, document: _Document) -> Iterator[_Problem]:
+    path: KeyPath = tuple(error.absolute_path)
+    found = _instance(error)
+    limit = _limit(error)
+    match error.validator:
+        case "additionalProperties":
+            yield from _unknown_keys(error, document)
+        case "anyOf":
+            yield from _explain_alternatives(error, document)
+        case "type":
+            expected = _expected_types([limit] if isinstance(limit, str) else limit)
+            message = f"expected {expected}, found {_describe(found)}"
+            yield document.at_value(path, message, _RANK_TYPE)
+        case "required":
+            yield from _missing_keys(error, document)
+        case "enum":
+            choices = ", ".join(_quote(choice) for choice in limit)
+            suggestion = _suggestion(found, limit) if isinstance(found, str) else ""
+            message = f"must be one of {choices}, found {_describe(found)}{suggestion}"
+            yield document.at_value(path, message, _RANK_SCHEMA)
+        case "minItems" if path == ("domains",):
+            yield document.at_value(path, "the list is empty: no domains to check", _RANK_SCHEMA)
+        case "minItems" | "minLength" if limit == 1:
+            yield document.at_value(path, "must not be empty", _RANK_SCHEMA)
+        case "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum":
+            yield document.at_value(
+                path, _bound_message(error.validator, limit, found), _RANK_SCHEMA
+            )
+        case _:
+            yield document.at_value(path, _one_line(error.message), _RANK_SCHEMA)
+
+
+def _unknown_keys(error: jsonschema.ValidationError, document: _Document) -> Iterator[_Problem]:
+    path: KeyPath = tuple(error.absolute_path)
+    valid_keys = list(_subschema(error).get("properties", {}))
+    for key in _unknown_key_names(error):
+        hint = _suggestion(key, valid_keys) or f" (valid keys: {', '.join(valid_keys)})"
+        yield document.at_key((*path, key), f"unknown key{hint}", _RANK_UNKNOWN_KEY)
+
+
+def _missing_keys(error: jsonschema.ValidationError, document: _Document) -> Iterator[_Problem]:
+    # With a misspelled key present, its "did you mean" already explains the missing one.
+    if _unknown_key_names(error):
+        return
+    path: KeyPath = tuple(error.absolute_path)
+    for key in (key for key in _limit(error) if key not in _instance(error)):
+        hint = ": no domains to check" if path == () and key == "domains" else ""
+        yield document.at_value(path, f"missing the required key '{key}'{hint}", _RANK_SCHEMA)
+
+
+def _unknown_key_names(error: jsonschema.ValidationError) -> list[str]:
+    valid_keys = _subschema(error).get("properties", {})
+    return [key for key in _instance(error) if key not in valid_keys]
+
+
+def _explain_alternatives(
+    error: jsonschema.ValidationError, document: _Document
+) -> Iterator[_Problem]:
+    """Explain an anyOf failure by the alternative whose type fits, or by the types it allows."""
+    errors_by_branch: dict[int, list[jsonschema.ValidationError]] = {}
+    for branch_error in error.context or ():
+        errors_by_branch.setdefault(int(branch_error.relative_schema_path[0]), []).append(
+            branch_error
+        )
+    allowed_types: list[str] = []
+    for branch_errors in errors_by_branch.values():
+        type_errors = [e for e in branch_errors if e.validator == "type" and not e.relative_path]
+        if not type_errors:
+            for branch_error in branch_errors:
+                yield from _explain(branch_error, document)
+            return
+        for type_error in type_errors:
+            limit = _limit(type_error)
+            allowed_types += [limit] if isinstance(limit, str) else limit
+    message = f"expected {_expected_types(allowed_types)}, found {_describe(_instance(error))}"
+    yield document.at_value(tuple(error.absolute_path), message, _RANK_TYPE)
+
+
+def _bound_message(keyword: str, limit: float, found: Any) -> str:
+    relation = {
+        "minimum": "at least",
+        "maximum": "at most",
+        "exclusiveMinimum": "more than",
+        "exclusiveMaximum": "less than",
+    }[keyword]
+    return f"must be {relation} {_number(limit)}, found {_number(found)}"
+
+
+# --- semantic problems -------------------------------------------------------------------------
+
+
+def _semantic_problems(document: _Document, base_dir: Path) -> Iterator[_Problem]:
+    data = document.data
+    yield from _resolver_problems(document, data.get("resolvers"))
+    yield from _trust_anchor_problems(document, data.get("trust_anchors"), base_dir)
+    yield from _threshold_problems(document, data.get("thresholds"), data.get("domains"))
+    yield from _canary_problems(document, data.get("canaries"))
+    yield from _clock_problems(document, data.get("clock"))
+    yield from _domain_problems(document, data.get("domains"))
+
+
+def _resolver_problems(document: _Document, resolvers: Any) -> Iterator[_Problem]:
+    if not isinstance(resolvers, list):
+        return
+    first_index: dict[object, int] = {}
+    for index, spec in enumerate(resolvers):
+        if not isinstance(spec, str):
+            continue
+        path: KeyPath = ("resolvers", index)
+        try:
+            identity = spec if spec == SYSTEM_RESOLVER else parse_resolver(spec)
+        except ValueError as error:
+            yield document.at_value(path, str(error))
+            continue
+        if identity in first_index:
+            yield document.at_value(
+                path, f"duplicate resolver (same as resolvers[{first_index[identity]}])"
+            )
+        else:
+            first_index[identity] = index
+
+
+def _trust_anchor_problems(document: _Document, value: Any, base_dir: Path) -> Iterator[_Problem]:
+    if not isinstance(value, str) or value in ("", IANA_ROOT):
+        return
+    anchor_file = _anchor_path(value, base_dir)
+    if not os.path.exists(anchor_file):
+        hint = (
+            ""
+            if os.path.isabs(value)
+            else f" (relative paths start at {base_dir}; '{IANA_ROOT}' is the built-in root)"
+        )
+        yield document.at_value(("trust_anchors",), f"file {anchor_file} does not exist{hint}")
+    elif not os.path.isfile(anchor_file):
+        yield document.at_value(("trust_anchors",), f"{anchor_file} is not a file")
+
+
+def _threshold_problems(document: _Document, overrides: Any, domains: Any) -> Iterator[_Problem]:
+    defaults = Thresholds()
+    inherited = {"warning_days": defaults.warning_days, "critical_days": defaults.critical_days}
+    global_days = _merged_days(overrides, inherited)
+    if global_days is None:
+        return
+    problem = _threshold_order_problem(
+        document, ("thresholds",), overrides, global_days, "the default"
+    )
+    if problem:
+        yield problem
+        return
+    for index, entry in enumerate(domains if isinstance(domains, list) else ()):
+        if not isinstance(entry, dict):
+            continue
+        own = entry.get("thresholds")
+        days = _merged_days(own, global_days)
+        if days is not None:
+            path: KeyPath = ("domains", index, "thresholds")
+            problem = _threshold_order_problem(document, path, own, days, "inherited")
+            if problem:
+                yield problem
+
+
+def _merged_days(overrides: Any, inherited: dict[str, float]) -> dict[str, float] | None:
+    """The day thresholds after applying `overrides`; None while a value is not a usable number."""
+    if overrides is None:
+        return dict(inherited)
+    if not isinstance(overrides, dict):
+        return None
+    merged = dict(inherited)
+    for key in inherited:
+        if key in overrides:
+            value = overrides[key]
+            if not _is_number(value) or value < 0:
+                return None
+            merged[key] = value
+    return merged
+
+
+def _threshold_order_problem(
+    document: _Document,
+    path: KeyPath,
+    overrides: Any,
+    days: dict[str, float],
+    inherited_from: str,
+) -> _Problem | None:
+    warning, critical = days["warning_days"], days["critical_days"]
+    if warning >= critical:
+        return None
+    own = overrides if isinstance(overrides, dict) else {}
+    if "warning_days" in own:
+        source = "" if "critical_days" in own else f", {inherited_from}"
+        limit = f"critical_days ({_number(critical)}{source})"
+        message = f"must be at least {limit}, found {_number(warning)}"
+        return document.at_value((*path, "warning_days"), message)
+    limit = f"warning_days ({_number(warning)}, {inherited_from})"
+    message = f"must be at most {limit}, found {_number(critical)}"
+    return document.at_value((*path, "critical_days"), message)
+
+
+def _canary_problems(document: _Document, canaries: Any) -> Iterator[_Problem]:
+    bogus = canaries.get("bogus") if isinstance(canaries, dict) else None
+    if not isinstance(bogus, list):
+        return
+    first_index: dict[dns.name.Name, int] = {}
+    for index, text in enumerate(bogus):
+        if not isinstance(text, str):
+            continue
+        path: KeyPath = ("canaries", "bogus", index)
+        try:
+            name = parse_domain_name(text)
+        except ValueError as error:
+            yield document.at_value(path, str(error))
+            continue
+        if name in first_index:
+            yield document.at_value(path, f"duplicate name (same as bogus[{first_index[name]}])")
+        else:
+            first_index[name] = index
+
+
+def _clock_problems(document: _Document, clock: Any) -> Iterator[_Problem]:
+    server = clock.get("ntp") if isinstance(clock, dict) else None
+    if not isinstance(server, str) or _is_ip_address(server):
+        return
+    flaw = _domain_name_flaw(server)
+    if flaw:
+        message = (
+            f"invalid NTP server {_quote(server)}: not an IP address, and as a host name it {flaw}"
+        )
+        yield document.at_value(("clock", "ntp"), message)
+
+
+def _domain_problems(document: _Document, domains: Any) -> Iterator[_Problem]:
+    if not isinstance(domains, list):
+        return
+    first_index: dict[dns.name.Name, int] = {}
+    for index, entry in enumerate(domains):
+        path: KeyPath = ("domains", index)
+        if isinstance(entry, dict):
+            yield from _record_problems(document, (*path, "records"), entry.get("records"))
+            path, text = (*path, "name"), entry.get("name")
+        else:
+            text = entry
+        if not isinstance(text, str):
+            continue
+        try:
+            name = parse_domain_name(text)
+        except ValueError as error:
+            yield document.at_value(path, str(error))
+            continue
+        if name in first_index:
+            first = first_index[name]
+            line = document.value_marks[("domains", first)].line + 1
+            yield document.at_value(
+                path, f"duplicate domain {_quote(text)} (already domains[{first}], line {line})"
+            )
+        else:
+            first_index[name] = index
+
+
+def _record_problems(document: _Document, path: KeyPath, records: Any) -> Iterator[_Problem]:
+    if not isinstance(records, list):
+        return
+    first_index: dict[str, int] = {}
+    for index, text in enumerate(records):
+        if not isinstance(text, str):
+            continue
+        try:
+            mnemonic = parse_record_type(text)
+        except ValueError as error:
+            yield document.at_value((*path, index), str(error))
+            continue
+        if mnemonic in first_index:
+            message = f"duplicate RR type {mnemonic} (already records[{first_index[mnemonic]}])"
+            yield document.at_value((*path, index), message)
+        else:
+            first_index[mnemonic] = index
+
+
+# --- building the dataclasses (only from a document without problems) ---------------------------
+
+
+def _build_config(data: dict[str, Any], config_path: Path) -> Config:
+    thresholds = _thresholds(data.get("thresholds"), Thresholds())
+    canaries = data.get("canaries", {})
+    return Config(
+        path=config_path,
+        domains=tuple(_domain_spec(entry, thresholds) for entry in data["domains"]),
+        resolvers=tuple(data.get("resolvers", (SYSTEM_RESOLVER,))),
+        trust_anchors=_trust_anchors(data.get("trust_anchors", IANA_ROOT), config_path.parent),
+        thresholds=thresholds,
+        canaries=Canaries(
+            bogus=tuple(dns.name.from_text(text) for text in canaries.get("bogus", ()))
+        ),
+        clock=_clock_policy(data.get("clock", {})),
+        query=_query_policy(data.get("query", {})),
+    )
+
+
+def _thresholds(overrides: dict[str, Any] | None, inherited: Thresholds) -> Thresholds:
+    changes: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        changes[key] = float(value) if key.endswith("_days") else bool(value)
+    return replace(inherited, **changes)
+
+
+def _domain_spec(entry: str | dict[str, Any], thresholds: Thresholds) -> DomainSpec:
+    if isinstance(entry, str):
+        return DomainSpec(name=dns.name.from_text(entry), thresholds=thresholds)
+    return DomainSpec(
+        name=dns.name.from_text(entry["name"]),
+        records=tuple(parse_record_type(text) for text in entry.get("records", ())),
+        expect=cast(Expectation, entry.get("expect", "secure")),
+        thresholds=_thresholds(entry.get("thresholds"), thresholds),
+    )
+
+
+def _trust_anchors(value: str, base_dir: Path) -> str:
+    return value if value == IANA_ROOT else _anchor_path(value, base_dir)
+
+
+def _anchor_path(value: str, base_dir: Path) -> str:
+    return os.path.normpath(os.path.join(base_dir, value))
+
+
+def _clock_policy(clock: dict[str, Any]) -> ClockPolicy:
+    defaults = ClockPolicy()
+    return ClockPolicy(
+        skew_tolerance_s=float(clock.get("skew_tolerance_s", defaults.skew_tolerance_s)),
+        ntp=clock.get("ntp", defaults.ntp),
+        max_offset_s=float(clock.get("max_offset_s", defaults.max_offset_s)),
+    )
+
+
+def _query_policy(query: dict[str, Any]) -> QueryPolicy:
+    defaults = QueryPolicy()
+    return QueryPolicy(
+        timeout_s=float(query.get("timeout_s", defaults.timeout_s)),
+        retries=int(query.get("retries", defaults.retries)),
+    )
+
+
+# --- names, addresses, types -------------------------------------------------------------------
+
+
+def _domain_name_flaw(text: str) -> str | None:
+    """Why `text` is not a usable DNS name, or None."""
+    if not text:
+        return "the name is empty"
+    if " " in text:
+        return "contains a space"
+    whitespace = next((char for char in text if char.isspace()), None)
+    if whitespace:
+        return f"contains whitespace ({whitespace!r})"
+    if text == ".":
+        return None
+    relative = text.removesuffix(".")
+    for label in relative.split("."):
+        flaw = _label_flaw(label)
+        if flaw:
+            return flaw
+    wire_octets = len(relative) + 2  # a length octet per label plus the root's
+    if wire_octets > _MAX_NAME_OCTETS:
+        return f"is {wire_octets} octets long in wire format, the limit is {_MAX_NAME_OCTETS}"
+    return None
+
+
+def _label_flaw(label: str) -> str | None:
+    if not label:
+        return "has an empty label (a leading dot or two dots in a row)"
+    if not label.isascii():
+        return f"label {_quote(label)} is not ASCII (write internationalized names as xn--)"
+    if len(label) > _MAX_LABEL_OCTETS:
+        return (
+            f"label {_quote(label, 20)} is {len(label)} octets long, "
+            f"the limit is {_MAX_LABEL_OCTETS}"
+        )
+    bad = next((char for char in label if char not in _LABEL_CHARACTERS), None)
+    if bad:
+        return (
+            f"label {_quote(label)} contains {bad!r}: only letters, digits, '-' and '_' are allowed"
+        )
+    return None
+
+
+def _resolver_host_port(text: str) -> tuple[str, int]:
+    """Split a resolver address into a normalized IP and a port; ValueError saying what is wrong."""
+    if text == SYSTEM_RESOLVER:
+        raise ValueError("'system' is not an address: expand it with system_resolvers()")
+    if text.startswith("["):
+        inside, bracket, rest = text[1:].partition("]")
+        if not bracket:
+            raise ValueError("missing ']' after the IPv6 address")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"expected ':PORT' after ']', found {_quote(rest)}")
+        address = _ip_address(inside, text)
+        if address.version != 6:
+            raise ValueError("brackets are for IPv6 addresses only")
+        return str(address), _port(rest[1:]) if rest else DEFAULT_DNS_PORT
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        return str(_ip_address(host, text)), _port(port)
+    return str(_ip_address(text, text)), DEFAULT_DNS_PORT
+
+
+def _ip_address(host: str, whole: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        subject = "not an IP address" if host == whole else f"{_quote(host)} is not an IP address"
+        raise ValueError(f"{subject} ({_RESOLVER_FORMS})") from None
+
+
+def _port(text: str) -> int:
+    if not text:
+        raise ValueError("the port after ':' is empty")
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"port {_quote(text)} is not a number")
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range (1..65535)")
+    return port
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_meta_type(rdtype: dns.rdatatype.RdataType) -> bool:
+    return rdtype == dns.rdatatype.NONE or dns.rdatatype.is_metatype(rdtype)
+
+
+@functools.cache
+def _record_type_mnemonics() -> tuple[str, ...]:
+    return tuple(
+        dns.rdatatype.to_text(rdtype)
+        for rdtype in dns.rdatatype.RdataType
+        if not _is_meta_type(rdtype)
+    )
+
+
+# --- wording -----------------------------------------------------------------------------------
+
+
+def _suggestion(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _expected_types(json_types: list[str]) -> str:
+    words = list(dict.fromkeys(_JSON_TYPE_WORDS.get(name, name) for name in json_types))
+    return " or ".join(words)
+
+
+def _describe(value: Any) -> str:
+    """A value as a user would name it: "a string ('seven')", "a list", "an empty value"."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({_number(value)})"
+    if isinstance(value, str):
+        return f"a string ({_quote(value)})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, datetime.date):
+        return f"a date ({value.isoformat()})"
+    return f"a {type(value).__name__}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    shown = text if len(text) <= limit else text[:limit] + "…"
+    return f"'{shown}'"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,768 @@
+"""Loading domains.yaml: the dataclasses it builds and the one-line errors it raises."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import dns.name
+import jsonschema
+import pytest
+
+from dnssec_conformance.config import (
+    IANA_ROOT,
+    SYSTEM_RESOLVER,
+    Canaries,
+    ClockPolicy,
+    Config,
+    DomainSpec,
+    QueryPolicy,
+    ResolverAddress,
+    Thresholds,
+    domains_schema,
+    load_config,
+    parse_record_type,
+    parse_resolver,
+    resolver_addresses,
+    system_resolvers,
+)
+from dnssec_conformance.errors import ConfigError
+
+LONG_LABEL = "a" * 64
+
+
+def name(text: str) -> dns.name.Name:
+    return dns.name.from_text(text)
+
+
+def write_config(folder: Path, text: str, filename: str = "domains.yaml") -> Path:
+    path = folder / filename
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def load_error(path: Path) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value
+
+
+# --- valid files -------------------------------------------------------------------------------
+
+
+def test_full_file_builds_the_exact_dataclasses(tmp_path: Path) -> None:
+    (tmp_path / "anchors").mkdir()
+    (tmp_path / "anchors" / "lab.keys").write_text(". IN DS 20326 8 2 00\n")
+    path = write_config(
+        tmp_path,
+        """\
+        resolvers: [system, 9.9.9.9, "192.0.2.1:5353", "[2001:db8::53]:53"]
+        trust_anchors: anchors/lab.keys
+        thresholds: {warning_days: 10, critical_days: 2.5, warn_before_soa_expire: true}
+        canaries: {bogus: [dnssec-failed.org, Bogus.Example.]}
+        clock: {skew_tolerance_s: 120, ntp: pool.ntp.org, max_offset_s: 5}
+        query: {timeout_s: 1.5, retries: 0}
+        domains:
+          - example.com
+          - name: API.example.com.
+            records: [a, AAAA, mx]
+            expect: insecure
+            thresholds: {warning_days: 14}
+        """,
+    )
+    global_thresholds = Thresholds(
+        warning_days=10.0, critical_days=2.5, warn_before_soa_expire=True
+    )
+
+    assert load_config(path) == Config(
+        path=path,
+        domains=(
+            DomainSpec(name=name("example.com."), thresholds=global_thresholds),
+            DomainSpec(
+                name=name("api.example.com."),
+                records=("A", "AAAA", "MX"),
+                expect="insecure",
+                thresholds=Thresholds(
+                    warning_days=14.0, critical_days=2.5, warn_before_soa_expire=True
+                ),
+            ),
+        ),
+        resolvers=("system", "9.9.9.9", "192.0.2.1:5353", "[2001:db8::53]:53"),
+        trust_anchors=str(tmp_path / "anchors" / "lab.keys"),
+        thresholds=global_thresholds,
+        canaries=Canaries(bogus=(name("dnssec-failed.org."), name("bogus.example."))),
+        clock=ClockPolicy(skew_tolerance_s=120.0, ntp="pool.ntp.org", max_offset_s=5.0),
+        query=QueryPolicy(timeout_s=1.5, retries=0),
+    )
+
+
+def test_only_domains_gives_every_default(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains: [example.com]\n")
+
+    config = load_config(path)
+
+    assert config == Config(path=path, domains=(DomainSpec(name=name("example.com.")),))
+    assert config.resolvers == (SYSTEM_RESOLVER,)
+    assert config.trust_anchors == IANA_ROOT
+    assert config.thresholds == Thresholds(7.0, 3.0, False)
+    assert config.canaries == Canaries()
+    assert config.clock == ClockPolicy(3600.0, None, 60.0)
+    assert config.query == QueryPolicy(3.0, 1)
+
+
+def test_bare_names_and_mappings_mix(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        """\
+        domains:
+          - example.com
+          - name: example.org
+          - _dmarc.example.net.
+          - .
+        """,
+    )
+
+    domains = load_config(path).domains
+
+    assert [domain.name for domain in domains] == [
+        name("example.com."),
+        name("example.org."),
+        name("_dmarc.example.net."),
+        dns.name.root,
+    ]
+    assert all(domain.name.is_absolute() for domain in domains)
+    assert [domain.display for domain in domains] == [
+        "example.com",
+        "example.org",
+        "_dmarc.example.net",
+        ".",
+    ]
+    assert {domain.expect for domain in domains} == {"secure"}
+
+
+def test_domain_thresholds_merge_over_the_global_ones(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        """\
+        thresholds: {warning_days: 10, critical_days: 4}
+        domains:
+          - plain.example
+          - name: warn.example
+            thresholds: {warning_days: 21}
+          - name: soa.example
+            thresholds: {warn_before_soa_expire: true, critical_days: 1}
+        """,
+    )
+
+    plain, warn, soa = (domain.thresholds for domain in load_config(path).domains)
+
+    assert plain == Thresholds(10.0, 4.0, False)
+    assert warn == Thresholds(21.0, 4.0, False)
+    assert soa == Thresholds(10.0, 1.0, True)
+
+
+def test_relative_trust_anchor_is_resolved_against_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_folder = tmp_path / "conf"
+    config_folder.mkdir()
+    (tmp_path / "root.keys").write_text(". IN DS 20326 8 2 00\n")
+    write_config(config_folder, "trust_anchors: ../root.keys\ndomains: [example.com]\n")
+    monkeypatch.chdir(tmp_path)
+
+    config = load_config("conf/domains.yaml")
+
+    assert config.path == config_folder / "domains.yaml"
+    assert config.path.is_absolute()
+    assert config.trust_anchors == str(tmp_path / "root.keys")
+
+
+def test_absolute_trust_anchor_path_is_kept(tmp_path: Path) -> None:
+    anchor = tmp_path / "root.keys"
+    anchor.write_text(". IN DS 20326 8 2 00\n")
+    path = write_config(tmp_path, f"trust_anchors: {anchor}\ndomains: [example.com]\n")
+
+    assert load_config(path).trust_anchors == str(anchor)
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+ERROR_CASES: list[Any] = [
+    pytest.param(
+        """\
+        resolvers: [system]
+        thresholds: {warning_days: 7}
+        domains:
+          - example.com
+          - name: api.example.com
+            records: [A, AAAA]
+            expct: insecure
+        """,
+        "7: domains[1].expct: unknown key (did you mean 'expect'?)",
+        id="typo-in-domain",
+    ),
+    pytest.param(
+        "domains: [example.com]\nresolver: [system]\n",
+        "2: resolver: unknown key (did you mean 'resolvers'?)",
+        id="typo-at-top-level",
+    ),
+    pytest.param(
+        "domain: [example.com]\n",
+        "1: domain: unknown key (did you mean 'domains'?)",
+        id="typo-of-the-required-key",
+    ),
+    pytest.param(
+        "domains: [example.com]\nclock: {nntp: pool.ntp.org}\n",
+        "2: clock.nntp: unknown key (did you mean 'ntp'?)",
+        id="typo-in-section",
+    ),
+    pytest.param(
+        "domains: [example.com]\nzzz: 1\n",
+        "2: zzz: unknown key (valid keys: resolvers, trust_anchors, thresholds, canaries, "
+        "clock, query, domains)",
+        id="unknown-key-without-a-close-match",
+    ),
+    pytest.param(
+        "domains: [{nme: example.com}]\n",
+        "1: domains[0].nme: unknown key (did you mean 'name'?)",
+        id="typo-of-name",
+    ),
+    pytest.param(
+        "domains:\n  - records: [A]\n",
+        "2: domains[0]: missing the required key 'name'",
+        id="domain-without-name",
+    ),
+    pytest.param(
+        "domains: [example.com]\nthresholds:\n  warning_days: seven\n",
+        "3: thresholds.warning_days: expected a number, found a string ('seven')",
+        id="wrong-type-number",
+    ),
+    pytest.param(
+        "domains: example.com\n",
+        "1: domains: expected a list, found a string ('example.com')",
+        id="wrong-type-list",
+    ),
+    pytest.param(
+        "domains:\n  - 42\n",
+        "2: domains[0]: expected a string or a mapping, found an integer (42)",
+        id="wrong-type-domain-entry",
+    ),
+    pytest.param(
+        "domains: [example.com]\nquery: {retries: 1.5}\n",
+        "2: query.retries: expected an integer, found a number (1.5)",
+        id="wrong-type-integer",
+    ),
+    pytest.param(
+        "domains: [example.com]\nthresholds: {warn_before_soa_expire: sometimes}\n",
+        "2: thresholds.warn_before_soa_expire: expected true or false, "
+        "found a string ('sometimes')",
+        id="wrong-type-boolean",
+    ),
+    pytest.param(
+        "domains: [example.com]\nclock:\n",
+        "2: clock: expected a mapping, found an empty value",
+        id="empty-section",
+    ),
+    pytest.param(
+        "domains:\n  - example.com\n  - name: api.example.com\n    expect: secur\n",
+        "4: domains[1].expect: must be one of 'secure', 'insecure', found a string ('secur') "
+        "(did you mean 'secure'?)",
+        id="bad-expectation",
+    ),
+    pytest.param(
+        f"domains:\n  - example.com\n  - {LONG_LABEL}.example.com\n",
+        f"3: domains[1]: invalid domain name '{LONG_LABEL[:60]}…': label "
+        f"'{LONG_LABEL[:20]}…' is 64 octets long, the limit is 63",
+        id="label-too-long",
+    ),
+    pytest.param(
+        "domains:\n  - example..com\n",
+        "2: domains[0]: invalid domain name 'example..com': has an empty label "
+        "(a leading dot or two dots in a row)",
+        id="empty-label",
+    ),
+    pytest.param(
+        "domains:\n  - .example.com\n",
+        "2: domains[0]: invalid domain name '.example.com': has an empty label "
+        "(a leading dot or two dots in a row)",
+        id="leading-dot",
+    ),
+    pytest.param(
+        "domains:\n  - name: exa mple.com\n",
+        "2: domains[0].name: invalid domain name 'exa mple.com': contains a space",
+        id="space-in-name",
+    ),
+    pytest.param(
+        "domains:\n  - ''\n",
+        "2: domains[0]: invalid domain name '': the name is empty",
+        id="empty-name",
+    ),
+    pytest.param(
+        "domains:\n  - exa*mple.com\n",
+        "2: domains[0]: invalid domain name 'exa*mple.com': label 'exa*mple' contains '*': "
+        "only letters, digits, '-' and '_' are allowed",
+        id="bad-character",
+    ),
+    pytest.param(
+        "domains:\n  - bücher.example\n",
+        "2: domains[0]: invalid domain name 'bücher.example': label 'bücher' is not ASCII "
+        "(write internationalized names as xn--)",
+        id="non-ascii-name",
+    ),
+    pytest.param(
+        "domains:\n  - " + "abcdefghi." * 26 + "com\n",
+        "2: domains[0]: invalid domain name '" + ("abcdefghi." * 6) + "…': "
+        "is 265 octets long in wire format, the limit is 255",
+        id="name-too-long",
+    ),
+    pytest.param(
+        "domains: [example.com]\ncanaries:\n  bogus: [dnssec-failed.org, 'bad name']\n",
+        "3: canaries.bogus[1]: invalid domain name 'bad name': contains a space",
+        id="bad-canary-name",
+    ),
+    pytest.param(
+        "domains:\n  - name: example.com\n    records: [A, AAA]\n",
+        "3: domains[0].records[1]: unknown RR type 'AAA' (did you mean 'AAAA'?)",
+        id="unknown-rdtype",
+    ),
+    pytest.param(
+        "domains:\n  - name: example.com\n    records: [ANY]\n",
+        "3: domains[0].records[0]: 'ANY' is a meta type, not an RRset that can be checked",
+        id="meta-rdtype-any",
+    ),
+    pytest.param(
+        "domains:\n  - name: example.com\n    records: [axfr]\n",
+        "3: domains[0].records[0]: 'axfr' is a meta type, not an RRset that can be checked",
+        id="meta-rdtype-axfr",
+    ),
+    pytest.param(
+        "domains:\n  - name: example.com\n    records: [TYPE1]\n",
+        "3: domains[0].records[0]: 'TYPE1' is not an RR type mnemonic "
+        "(write types by name, like AAAA)",
+        id="generic-rdtype",
+    ),
+    pytest.param(
+        "domains:\n  - name: example.com\n    records: ['123']\n",
+        "3: domains[0].records[0]: unknown RR type '123'",
+        id="numeric-rdtype",
+    ),
+    pytest.param(
+        "domains:\n  - name: example.com\n    records: [MX, A, mx]\n",
+        "3: domains[0].records[2]: duplicate RR type MX (already records[0])",
+        id="duplicate-rdtype",
+    ),
+    pytest.param(
+        "domains:\n  - example.com\n  - name: api.example.com\n  - Example.COM.\n",
+        "4: domains[2]: duplicate domain 'Example.COM.' (already domains[0], line 2)",
+        id="duplicate-domain",
+    ),
+    pytest.param(
+        "domains: []\n",
+        "1: domains: the list is empty: no domains to check",
+        id="empty-domain-list",
+    ),
+    pytest.param(
+        "resolvers: [system]\n",
+        "1: missing the required key 'domains': no domains to check",
+        id="no-domains-key",
+    ),
+    pytest.param(
+        "- example.com\n",
+        "1: the top level must be a mapping with a 'domains' key, found a list",
+        id="top-level-list",
+    ),
+    pytest.param(
+        "domains: [example.com]\nthresholds:\n  warning_days: 2\n  critical_days: 5\n",
+        "3: thresholds.warning_days: must be at least critical_days (5), found 2",
+        id="warning-below-critical",
+    ),
+    pytest.param(
+        "domains: [example.com]\nthresholds: {warning_days: 2}\n",
+        "2: thresholds.warning_days: must be at least critical_days (3, the default), found 2",
+        id="warning-below-default-critical",
+    ),
+    pytest.param(
+        "domains: [example.com]\nthresholds: {critical_days: 8}\n",
+        "2: thresholds.critical_days: must be at most warning_days (7, the default), found 8",
+        id="critical-above-default-warning",
+    ),
+    pytest.param(
+        "thresholds: {critical_days: 5}\n"
+        "domains:\n  - name: example.com\n    thresholds: {warning_days: 4}\n",
+        "4: domains[0].thresholds.warning_days: must be at least critical_days (5, inherited), "
+        "found 4",
+        id="merged-domain-thresholds",
+    ),
+    pytest.param(
+        "domains: [example.com]\nthresholds: {critical_days: -1}\n",
+        "2: thresholds.critical_days: must be at least 0, found -1",
+        id="negative-days",
+    ),
+    pytest.param(
+        "domains: [example.com]\nquery: {timeout_s: 0}\n",
+        "2: query.timeout_s: must be more than 0, found 0",
+        id="zero-timeout",
+    ),
+    pytest.param(
+        "domains: [example.com]\nquery: {timeout_s: 61}\n",
+        "2: query.timeout_s: must be at most 60, found 61",
+        id="long-timeout",
+    ),
+    pytest.param(
+        "domains: [example.com]\nquery: {retries: 6}\n",
+        "2: query.retries: must be at most 5, found 6",
+        id="too-many-retries",
+    ),
+    pytest.param(
+        "domains: [example.com]\nclock: {max_offset_s: 0}\n",
+        "2: clock.max_offset_s: must be more than 0, found 0",
+        id="zero-max-offset",
+    ),
+    pytest.param(
+        "domains: [example.com]\nclock: {skew_tolerance_s: -5}\n",
+        "2: clock.skew_tolerance_s: must be at least 0, found -5",
+        id="negative-skew",
+    ),
+    pytest.param(
+        "domains: [example.com]\nclock: {ntp: 'ntp server'}\n",
+        "2: clock.ntp: invalid NTP server 'ntp server': not an IP address, and as a host name "
+        "it contains a space",
+        id="bad-ntp-server",
+    ),
+    pytest.param(
+        "resolvers:\n  - system\n  - dns.google\ndomains: [example.com]\n",
+        "3: resolvers[1]: invalid resolver 'dns.google': not an IP address "
+        "(write 'system', an IP address, IPv4:PORT or [IPv6]:PORT)",
+        id="resolver-hostname",
+    ),
+    pytest.param(
+        "resolvers: ['192.0.2.1:0']\ndomains: [example.com]\n",
+        "1: resolvers[0]: invalid resolver '192.0.2.1:0': port 0 is out of range (1..65535)",
+        id="resolver-port-zero",
+    ),
+    pytest.param(
+        "resolvers: ['[192.0.2.1]:53']\ndomains: [example.com]\n",
+        "1: resolvers[0]: invalid resolver '[192.0.2.1]:53': brackets are for IPv6 addresses only",
+        id="resolver-ipv4-in-brackets",
+    ),
+    pytest.param(
+        "resolvers: [192.0.2.1, '192.0.2.1:53']\ndomains: [example.com]\n",
+        "1: resolvers[1]: duplicate resolver (same as resolvers[0])",
+        id="duplicate-resolver",
+    ),
+    pytest.param(
+        "resolvers: []\ndomains: [example.com]\n",
+        "1: resolvers: must not be empty",
+        id="no-resolvers",
+    ),
+    pytest.param(
+        "domains: [example.com]\nquery: {retries: 1}\nquery: {retries: 2}\n",
+        "3: query: duplicate key (first at line 2)",
+        id="duplicate-top-level-key",
+    ),
+    pytest.param(
+        "domains:\n  - name: example.com\n    expect: secure\n    expect: insecure\n",
+        "4: domains[0].expect: duplicate key (first at line 3)",
+        id="duplicate-nested-key",
+    ),
+    pytest.param(
+        "domains: [example.com]\nyes: 1\n",
+        "2: yes: a key must be text, found a boolean (quote it to use it as text)",
+        id="non-text-key",
+    ),
+    pytest.param(
+        "domains:\n  - name: example.com\n    records: [A, AAA]\n  - bad..name\nzzz: 1\n",
+        "3: domains[0].records[1]: unknown RR type 'AAA' (did you mean 'AAAA'?)",
+        id="first-problem-in-file-order",
+    ),
+    pytest.param(
+        "resolvers: [dns.google]\ndomain: [example.com]\n",
+        "1: resolvers[0]: invalid resolver 'dns.google': not an IP address "
+        "(write 'system', an IP address, IPv4:PORT or [IPv6]:PORT)",
+        id="semantic-before-later-schema-problem",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ERROR_CASES)
+def test_each_problem_names_file_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    path = write_config(tmp_path, text)
+
+    assert str(load_error(path)) == f"{path}:{expected}"
+
+
+def test_error_carries_its_parts(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains:\n  - name: example.com\n    expct: secure\n")
+
+    error = load_error(path)
+
+    assert (error.path, error.line, error.key) == (str(path), 3, "domains[0].expct")
+    assert error.detail == "unknown key (did you mean 'expect'?)"
+
+
+def test_missing_file_has_no_line(tmp_path: Path) -> None:
+    path = tmp_path / "absent.yaml"
+
+    error = load_error(path)
+
+    assert str(error) == f"{path}: file does not exist"
+    assert error.line is None
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    assert str(load_error(tmp_path)) == f"{tmp_path}: is a directory, not a file"
+
+
+@pytest.mark.parametrize("text", ["", "\n", "# nothing yet\n", "---\n", "~\n"])
+def test_empty_file_has_no_domains(tmp_path: Path, text: str) -> None:
+    path = write_config(tmp_path, text)
+
+    expected = f"{path}: the file is empty: no domains to check (add a 'domains:' list)"
+    assert str(load_error(path)) == expected
+
+
+def test_yaml_syntax_error_gives_the_parser_line_and_problem(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains:\n  - example.com\n - example.org\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:3: invalid YAML: expected <block end>, but found '<block sequence start>' "
+        "(while parsing a block mapping at line 1)"
+    )
+
+
+def test_unclosed_flow_list_is_a_syntax_error(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains: [example.com\nresolvers: [system]\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:2: invalid YAML: expected ',' or ']', but got ':' "
+        "(while parsing a flow sequence at line 1)"
+    )
+
+
+def test_tab_indentation_is_a_syntax_error(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains:\n\t- example.com\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:2: invalid YAML: found character '\\t' that cannot start any token "
+        "(while scanning for the next token)"
+    )
+
+
+def test_second_document_is_rejected(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains: [a.example]\n---\ndomains: [b.example]\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:2: invalid YAML: expected a single document in the stream (line 1), "
+        "but found another document"
+    )
+
+
+def test_python_tags_are_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains: [!!python/object/apply:os.system [true]]\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:1: domains[0]: unsupported YAML tag "
+        "'tag:yaml.org,2002:python/object/apply:os.system'"
+    )
+
+
+def test_unknown_scalar_tags_are_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains:\n  - !!python/name:os.system example.com\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:2: domains[0]: invalid YAML value: could not determine a constructor for "
+        "the tag 'tag:yaml.org,2002:python/name:os.system'"
+    )
+
+
+def test_text_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "domains.yaml"
+    path.write_bytes(b"domains:\n  - caf\xe9.example\n")
+
+    assert str(load_error(path)) == f"{path}:2: not UTF-8 text (byte 0xe9 cannot be decoded)"
+
+
+def test_missing_trust_anchor_file(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains: [example.com]\ntrust_anchors: anchors/root.keys\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:2: trust_anchors: file {tmp_path}/anchors/root.keys does not exist "
+        f"(relative paths start at {tmp_path}; 'iana-root' is the built-in root)"
+    )
+
+
+def test_trust_anchor_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "anchors").mkdir()
+    path = write_config(tmp_path, "trust_anchors: anchors\ndomains: [example.com]\n")
+
+    assert str(load_error(path)) == (f"{path}:1: trust_anchors: {tmp_path}/anchors is not a file")
+
+
+# --- resolvers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("192.0.2.1", ResolverAddress("192.0.2.1", 53)),
+        ("192.0.2.1:5353", ResolverAddress("192.0.2.1", 5353)),
+        ("2001:db8::53", ResolverAddress("2001:db8::53", 53)),
+        ("[2001:DB8::53]", ResolverAddress("2001:db8::53", 53)),
+        ("[2001:db8::53]:8053", ResolverAddress("2001:db8::53", 8053)),
+        ("fe80::1%eth0", ResolverAddress("fe80::1%eth0", 53)),
+        (" 9.9.9.9 ", ResolverAddress("9.9.9.9", 53)),
+    ],
+)
+def test_parse_resolver_accepts_addresses_with_optional_port(
+    spec: str, expected: ResolverAddress
+) -> None:
+    assert parse_resolver(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("system", "'system' is not an address: expand it with system_resolvers()"),
+        ("dns.google:53", "'dns.google' is not an IP address"),
+        ("192.0.2.1:", "the port after ':' is empty"),
+        ("192.0.2.1:dns", "port 'dns' is not a number"),
+        ("192.0.2.1:65536", "port 65536 is out of range (1..65535)"),
+        ("[2001:db8::53", "missing ']' after the IPv6 address"),
+        ("[2001:db8::53]53", "expected ':PORT' after ']', found '53'"),
+        ("010.0.0.1", "not an IP address"),
+    ],
+)
+def test_parse_resolver_says_what_is_wrong(spec: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=r"^invalid resolver ") as caught:
+        parse_resolver(spec)
+
+    assert f"{spec!r}: {reason}".replace('"', "'") in str(caught.value).replace('"', "'")
+
+
+def test_resolver_address_prints_ipv6_in_brackets() -> None:
+    assert str(parse_resolver("[2001:db8::53]:5353")) == "[2001:db8::53]:5353"
+    assert str(parse_resolver("192.0.2.1")) == "192.0.2.1:53"
+
+
+def write_resolv_conf(folder: Path, text: str) -> str:
+    path = folder / "resolv.conf"
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+def test_system_resolvers_reads_the_nameserver_lines(tmp_path: Path) -> None:
+    resolv_conf = write_resolv_conf(
+        tmp_path,
+        """\
+        # generated by kubelet
+        search default.svc.cluster.local svc.cluster.local
+        nameserver 10.96.0.10
+        ; a comment
+        nameserver 2001:db8::53
+        options ndots:5
+        """,
+    )
+
+    assert system_resolvers(resolv_conf) == (
+        ResolverAddress("10.96.0.10", 53),
+        ResolverAddress("2001:db8::53", 53),
+    )
+
+
+def test_system_resolvers_without_nameserver_is_an_error(tmp_path: Path) -> None:
+    resolv_conf = write_resolv_conf(tmp_path, "search example.com\n# nameserver 192.0.2.1\n")
+
+    with pytest.raises(ConfigError) as caught:
+        system_resolvers(resolv_conf)
+
+    assert str(caught.value) == (
+        f"{resolv_conf}: no 'nameserver' line, so 'system' names no resolver "
+        "(list resolvers by address in domains.yaml)"
+    )
+
+
+def test_system_resolvers_names_a_bad_line(tmp_path: Path) -> None:
+    resolv_conf = write_resolv_conf(tmp_path, "nameserver 10.96.0.10\nnameserver localhost\n")
+
+    with pytest.raises(ConfigError) as caught:
+        system_resolvers(resolv_conf)
+
+    assert str(caught.value) == (
+        f"{resolv_conf}:2: nameserver localhost: not an IP address "
+        "(write 'system', an IP address, IPv4:PORT or [IPv6]:PORT)"
+    )
+
+
+def test_system_resolvers_missing_file(tmp_path: Path) -> None:
+    resolv_conf = str(tmp_path / "resolv.conf")
+
+    with pytest.raises(ConfigError, match=r"resolv\.conf: file does not exist$"):
+        system_resolvers(resolv_conf)
+
+
+def test_resolver_addresses_expands_system_in_place_without_repeats(tmp_path: Path) -> None:
+    resolv_conf = write_resolv_conf(tmp_path, "nameserver 10.96.0.10\nnameserver 9.9.9.9\n")
+    path = write_config(
+        tmp_path,
+        "resolvers: ['192.0.2.1:5353', system, 9.9.9.9]\ndomains: [example.com]\n",
+    )
+
+    addresses = resolver_addresses(load_config(path), resolv_conf=resolv_conf)
+
+    assert addresses == (
+        ResolverAddress("192.0.2.1", 5353),
+        ResolverAddress("10.96.0.10", 53),
+        ResolverAddress("9.9.9.9", 53),
+    )
+
+
+# --- RR types ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "mnemonic"),
+    [("a", "A"), ("Aaaa", "AAAA"), ("nsap-ptr", "NSAP-PTR"), ("TLSA", "TLSA")],
+)
+def test_parse_record_type_uppercases_known_mnemonics(text: str, mnemonic: str) -> None:
+    assert parse_record_type(text) == mnemonic
+
+
+@pytest.mark.parametrize("text", ["ANY", "AXFR", "IXFR", "OPT", "TSIG", "NONE", "TYPE65280", ""])
+def test_parse_record_type_rejects_meta_generic_and_unknown(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_record_type(text)
+
+
+# --- the schema --------------------------------------------------------------------------------
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    schema = domains_schema()
+
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def object_schemas(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "object":
+            found.append(node)
+        for value in node.values():
+            found += object_schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += object_schemas(value)
+    return found
+
+
+def test_every_object_schema_closes_its_keys_and_documents_them() -> None:
+    objects = object_schemas(domains_schema())
+
+    assert objects
+    for schema in objects:
+        assert schema["additionalProperties"] is False
+        for key, property_schema in schema["properties"].items():
+            assert property_schema.get("title"), key
+            assert property_schema.get("description"), key
