@@ -143,7 +143,8 @@ def server_answers(server: Server, child: SignedZone, records: tuple[str, ...] =
         rt = dns.rdatatype.from_text(rdtype)
         exchanges[(apex, rt)] = exchange(server, child.zone, apex, rt)
     probe = dns.name.from_text("nonexistent-probe", apex)
-    return ServerAnswers(server, exchanges, exchange(server, child.zone, probe, "A"))
+    return ServerAnswers(server, exchanges, exchange(server, child.zone, probe, "A"),
+                         exchange(server, child.zone, apex, dns.rdatatype.RdataType.make(65280)))
 
 
 def delegate(parent: SignedZone, child: SignedZone, *, ds_keys: list[Key] | None = None,

@@ -21,6 +21,9 @@ from .discovery import Delegation, Directory, DiscoveryError
 from .transport import Exchange, Server, ask
 
 APEX_TYPES = (dns.rdatatype.SOA, dns.rdatatype.DNSKEY, dns.rdatatype.NS)
+# A type from the private-use range (RFC 6895 §3.1): no zone has it at its apex, so asking
+# for it yields a NODATA answer and its NSEC/NSEC3 proof.
+ABSENT_TYPE = dns.rdatatype.RdataType.make(65280)
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ class ServerAnswers:
 
     server: Server
     exchanges: dict[tuple[dns.name.Name, dns.rdatatype.RdataType], Exchange]
-    nonexistent: Exchange | None = None  # the answer for a name that cannot exist
+    nonexistent: Exchange | None = None  # the answer for a name that cannot exist (NXDOMAIN)
+    nodata: Exchange | None = None  # the answer for a type the apex does not have (NODATA)
 
     def get(self, owner: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> Exchange | None:
         return self.exchanges.get((owner, rdtype))
@@ -139,10 +143,11 @@ class Collector:
             exchanges[(owner, rdtype)] = exchange
             if rdtype == dns.rdatatype.SOA and not exchange.ok:
                 break  # a dead server: do not wait out every other query too
-        nonexistent = None
+        nonexistent = nodata = None
         if all(e.ok for e in exchanges.values()):
             nonexistent = self.ask(server, probe, dns.rdatatype.A)
-        return ServerAnswers(server, exchanges, nonexistent)
+            nodata = self.ask(server, apex, ABSENT_TYPE)
+        return ServerAnswers(server, exchanges, nonexistent, nodata)
 
     def _delegation_or_none(self, apex: dns.name.Name) -> Delegation | None:
         try:
