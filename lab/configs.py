@@ -1,0 +1,124 @@
+"""The lab's servers as data (which program, which address, which zones) and their configs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from lab.addresses import PORT
+
+Kind = Literal["nsd", "unbound"]
+
+
+@dataclass(frozen=True)
+class ServedZone:
+    zone: str
+    file: Path  # absolute
+    serial: int
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str  # nsd-root, unbound-validating, ...: names its files in the run directory
+    role: str  # root, tld, ns1, ns2, validating, nonvalidating
+    kind: Kind
+    address: str
+    run_dir: Path
+    zones: tuple[ServedZone, ...] = ()  # NSD only
+    validating: bool = False  # Unbound only
+    trust_anchor_file: Path | None = None
+    root_hints_file: Path | None = None
+
+    @property
+    def conf(self) -> Path:
+        return self.run_dir / f"{self.name}.conf"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.run_dir / f"{self.name}.log"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.run_dir / self.name
+
+
+def nsd_conf(server: Server) -> str:
+    state = server.state_dir
+    lines = [
+        "server:",
+        f"    ip-address: {server.address}",
+        f"    port: {PORT}",
+        "    do-ip4: yes",
+        "    do-ip6: no",
+        '    username: ""',
+        '    chroot: ""',
+        '    database: ""',
+        f'    zonelistfile: "{state}/zone.list"',
+        f'    xfrdfile: "{state}/xfrd.state"',
+        f'    xfrdir: "{state}"',
+        f'    pidfile: "{server.pid_file}"',
+        f'    logfile: "{server.log_file}"',
+        "    server-count: 1",
+        "    verbosity: 1",
+        "    hide-version: yes",
+        f'    identity: "{server.role}"',
+        "    refuse-any: yes",
+        "",
+        "remote-control:",
+        "    control-enable: no",
+    ]
+    for served in server.zones:
+        lines += ["", "zone:", f'    name: "{served.zone}"', f'    zonefile: "{served.file}"']
+    return "\n".join(lines) + "\n"
+
+
+def unbound_conf(server: Server) -> str:
+    lines = [
+        "server:",
+        f"    interface: {server.address}",
+        f"    port: {PORT}",
+        f"    outgoing-interface: {server.address}",
+        "    do-ip4: yes",
+        "    do-ip6: no",
+        "    do-udp: yes",
+        "    do-tcp: yes",
+        '    username: ""',
+        '    chroot: ""',
+        f'    directory: "{server.state_dir}"',
+        f'    pidfile: "{server.pid_file}"',
+        f'    logfile: "{server.log_file}"',
+        "    use-syslog: no",
+        "    log-time-ascii: yes",
+        "    verbosity: 1",
+        "    num-threads: 1",
+        "    so-reuseport: no",
+        # the lab's authoritative servers are all on 127.0.0.0/8
+        "    do-not-query-localhost: no",
+        "    access-control: 127.0.0.0/8 allow",
+        # test. is an RFC 6761 name that Unbound answers locally unless told not to
+        '    local-zone: "test." nodefault',
+        "    trust-anchor-signaling: no",
+        f'    root-hints: "{server.root_hints_file}"',
+    ]
+    if server.validating:
+        lines += [
+            '    module-config: "validator iterator"',
+            f'    trust-anchor-file: "{server.trust_anchor_file}"',
+            "    val-log-level: 2",
+            "    log-servfail: yes",
+        ]
+    else:
+        lines.append('    module-config: "iterator"')
+    lines += ["", "remote-control:", "    control-enable: no"]
+    return "\n".join(lines) + "\n"
+
+
+def write_config(server: Server) -> None:
+    server.state_dir.mkdir(parents=True, exist_ok=True)
+    text = nsd_conf(server) if server.kind == "nsd" else unbound_conf(server)
+    server.conf.write_text(text)

@@ -1,0 +1,131 @@
+"""The files `up` writes for the project: domains.yaml, trust anchors, ground truth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lab.addresses import AddressPlan
+from lab.build import BuiltLab
+from lab.probes import Measurement
+from lab.scenarios import RESOLVER_SCENARIOS, SCENARIOS
+
+DOMAINS_YAML = "domains.yaml"
+NONVALIDATING_DOMAINS_YAML = "domains-nonvalidating.yaml"
+TRUST_ANCHORS = "trust-anchors.txt"
+DELV_ANCHORS = "delv-anchors.conf"
+GROUND_TRUTH = "ground-truth.json"
+ROOT_HINTS = "root.hints"
+CANARY = "ds-mismatch.test"
+
+
+def write_trust_anchors(run_dir: Path, ds_lines: Sequence[str]) -> Path:
+    path = run_dir / TRUST_ANCHORS
+    path.write_text("".join(f"{line}\n" for line in ds_lines))
+    return path
+
+
+def write_delv_anchors(run_dir: Path, ds_lines: Sequence[str]) -> Path:
+    """The same anchors in named.conf syntax, for `delv -a`."""
+    entries = []
+    for line in ds_lines:
+        owner, _ttl, _class, _type, tag, alg, digest_type, *digest = line.split()
+        entries.append(f'    "{owner}" static-ds {tag} {alg} {digest_type} "{"".join(digest)}";')
+    path = run_dir / DELV_ANCHORS
+    path.write_text("trust-anchors {\n" + "\n".join(entries) + "\n};\n")
+    return path
+
+
+def _domains_yaml(resolver: str, zones: Sequence[tuple[str, str]], canary: bool) -> str:
+    lines = [
+        "# Written by `python -m lab up`: the lab's scenario zones (see lab/README.md).",
+        f"resolvers: [{resolver}]",
+        f"trust_anchors: {TRUST_ANCHORS}",
+        "thresholds: {warning_days: 7, critical_days: 3}",
+    ]
+    if canary:
+        lines.append(f"canaries: {{bogus: [{CANARY}]}}")
+    lines.append("domains:")
+    for name, expect in zones:
+        lines += [f"  - name: {name}", "    records: [A]", f"    expect: {expect}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_domains_yaml(run_dir: Path, plan: AddressPlan) -> Path:
+    """Every scenario zone, checked through the validating resolver."""
+    zones = [(s.display, s.expect) for s in SCENARIOS]
+    path = run_dir / DOMAINS_YAML
+    path.write_text(_domains_yaml(plan.validating, zones, canary=True))
+    return path
+
+
+def write_resolver_domains_yaml(run_dir: Path, plan: AddressPlan) -> Path:
+    """The resolver scenarios: good zones through the resolver that does not validate."""
+    (role,) = {r.resolver_role for r in RESOLVER_SCENARIOS}
+    zones = [(r.zone.rstrip("."), r.expect) for r in RESOLVER_SCENARIOS]
+    path = run_dir / NONVALIDATING_DOMAINS_YAML
+    path.write_text(_domains_yaml(plan.by_role()[role], zones, canary=False))
+    return path
+
+
+def _observed(description: str, predicted: str, measured: Measurement) -> str:
+    if measured.verdict == predicted:
+        return description
+    return (
+        f"{description} Measured when the lab was built: Unbound says {measured.verdict}, "
+        f"where lab/scenarios.py predicts {predicted}."
+    )
+
+
+def ground_truth_entries(
+    plan: AddressPlan,
+    built: BuiltLab,
+    validating: Sequence[Measurement],
+    nonvalidating: Sequence[Measurement],
+) -> list[dict[str, Any]]:
+    roles = plan.by_role()
+    built_by_zone = {b.zone: b for b in built.leaves}
+    measured = {m.zone: m for m in validating}
+    entries: list[dict[str, Any]] = []
+    for s in SCENARIOS:
+        m = measured[s.zone]
+        entries.append(
+            {
+                "zone": s.zone,
+                "categories": [str(c) for c in s.categories],
+                "expect": s.expect,
+                "unbound": m.verdict,
+                "severity": s.severity,
+                "description": _observed(s.description, s.unbound, m),
+                "how": s.how,
+                "servers": {role: roles[role] for role in s.nameservers},
+                "probes": m.probes,
+                "commands": list(built_by_zone[s.zone].commands),
+            }
+        )
+    plain = {m.zone: m for m in nonvalidating}
+    for r in RESOLVER_SCENARIOS:
+        m = plain[r.zone]
+        entries.append(
+            {
+                "zone": r.zone,
+                "resolver": roles[r.resolver_role],
+                "domains_yaml": NONVALIDATING_DOMAINS_YAML,
+                "categories": [str(c) for c in r.categories],
+                "expect": r.expect,
+                "unbound": m.verdict,
+                "severity": None,
+                "description": _observed(r.description, r.unbound, m),
+                "how": r.how,
+                "probes": m.probes,
+            }
+        )
+    return entries
+
+
+def write_ground_truth(run_dir: Path, entries: list[dict[str, Any]]) -> Path:
+    path = run_dir / GROUND_TRUTH
+    path.write_text(json.dumps(entries, indent=2) + "\n")
+    return path
