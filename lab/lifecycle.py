@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -24,7 +25,8 @@ from lab.zonefiles import root_hints
 
 log = logging.getLogger("lab")
 
-RUN_DIR = Path(__file__).resolve().parent / "run"
+# LAB_RUN_DIR lets two labs (different LAB_PREFIX) run side by side.
+RUN_DIR = Path(os.environ.get("LAB_RUN_DIR") or Path(__file__).resolve().parent / "run")
 STATE_FILE = "lab.json"
 LOCK_FILE = ".lock"
 SKEW_MARGIN_S = 1.05  # `now` is whole seconds, so Unbound's clock then reads now+1
