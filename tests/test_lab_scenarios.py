@@ -1,0 +1,122 @@
+"""The suite's verdicts on the lab: each scenario fails the checks of its failure mode and
+nothing else, the good controls pass everything, and Unbound agrees where it should.
+
+The table per check lists the zones where it must fire (outcome failed, warning or error);
+on every other lab zone it must not (Zonemaster-style mandatory and forbidden messages).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dnssec_conformance.catalog import all_checks
+from dnssec_conformance.findings import Outcome, Severity
+
+FIRING = {Outcome.FAILED, Outcome.WARNING, Outcome.ERROR}
+GOOD_CONTROLS = ["good-ecdsa.test", "good-ed25519-nsec3.test", "good-rsa.test", "unsigned.test"]
+
+MUST_FIRE: dict[str, dict[str, Outcome]] = {
+    "EXPIRY01": {"expired.test": Outcome.FAILED, "expiring-critical.test": Outcome.FAILED,
+                 "expiring-warning.test": Outcome.WARNING, "expired-dnskey.test": Outcome.FAILED,
+                 "stale-secondary.test": Outcome.FAILED},
+    "EXPIRY02": {"short-validity.test": Outcome.FAILED},
+    "EXPIRY03": {},
+    "DS01": {"no-ds.test": Outcome.FAILED},
+    "DS02": {"ds-unsigned.test": Outcome.FAILED},
+    "KEY01": {"ds-mismatch.test": Outcome.FAILED},
+    "KEY02": {"ds-zsk.test": Outcome.FAILED},
+    "KEY03": {},
+    "SIG01": {"bad-sig-a.test": Outcome.FAILED},
+    "ALG01": {"ds-alg-mismatch.test": Outcome.FAILED},
+    "ALG02": {"two-algs.test": Outcome.WARNING},
+    "ALG03": {"rsasha1.test": Outcome.WARNING},
+    "ALG04": {"sha1-ds.test": Outcome.WARNING},
+    "ALG05": {"rsa1024.test": Outcome.WARNING},
+    "CLOCK01": {"future-inception.test": Outcome.FAILED},
+    "DENIAL01": {"nsec-no-proof.test": Outcome.FAILED},
+    "DENIAL02": {"nsec3-iterations.test": Outcome.WARNING},
+}
+# Timing and policy findings may be critical where Unbound still validates: validators'
+# clock tolerance differs (Unbound allows 10% of the validity period), and policy is ours.
+TIMING_OR_POLICY = {"EXPIRY01", "EXPIRY02", "CLOCK01", "ALG01", "ALG02", "ALG03", "ALG04",
+                    "ALG05", "DENIAL02"}
+
+
+def zone_scenarios(lab_run):
+    return [e for e in lab_run.ground_truth if "resolver" not in e or not e["resolver"]]
+
+
+def test_every_lab_zone_is_in_the_table(lab_run):
+    tabled = {z for zones in MUST_FIRE.values() for z in zones} | set(GOOD_CONTROLS)
+    lab_zones = {e["zone"].rstrip(".") for e in zone_scenarios(lab_run)}
+    assert tabled <= lab_zones
+    assert set(MUST_FIRE) <= set(all_checks()), "a check in the table no longer exists"
+
+
+@pytest.mark.parametrize("check", sorted(MUST_FIRE))
+def test_check_fires_exactly_on_its_scenarios(lab_run, check):
+    fired = {}
+    for zone in lab_run.zones:
+        outcome = lab_run.judge(zone)[check].outcome
+        if outcome in FIRING:
+            fired[zone] = outcome
+    assert fired == MUST_FIRE[check]
+
+
+@pytest.mark.parametrize("zone", GOOD_CONTROLS)
+def test_good_controls_pass_every_check(lab_run, zone):
+    results = lab_run.judge(zone)
+    assert {c: r.message for c, r in results.items() if r.outcome is not Outcome.PASSED} == {}
+
+
+def test_each_scenario_reports_exactly_its_categories(lab_run):
+    mismatches = {}
+    for entry in zone_scenarios(lab_run):
+        zone = entry["zone"].rstrip(".")
+        results = lab_run.judge(zone)
+        reported = {str(r.category) for r in results.values() if r.outcome in FIRING}
+        if reported != set(entry["categories"]):
+            mismatches[zone] = (sorted(reported), sorted(entry["categories"]))
+    assert mismatches == {}
+
+
+def test_unbound_is_an_oracle(lab_run):
+    """Every zone the validating Unbound answers SERVFAIL gets a critical finding; every zone
+    it validates gets none but a timing or a policy one."""
+    disagreements = {}
+    for entry in zone_scenarios(lab_run):
+        zone = entry["zone"].rstrip(".")
+        results = lab_run.judge(zone)
+        critical = {c for c, r in results.items() if r.severity == Severity.CRITICAL}
+        if entry["unbound"] == "bogus" and not critical:
+            disagreements[zone] = "Unbound says bogus, the suite found nothing critical"
+        if entry["unbound"] == "secure" and critical - TIMING_OR_POLICY:
+            disagreements[zone] = f"Unbound validates, the suite says {sorted(critical)}"
+    assert disagreements == {}
+
+
+def test_findings_name_the_server_and_carry_dig_evidence(lab_run):
+    result = lab_run.judge("bad-sig-a.test")["SIG01"]
+    finding = next(f for f in result.findings if f.severity is Severity.CRITICAL)
+    assert "ns1.test." in (finding.server or "")
+    assert finding.evidence.startswith(";; dig @")
+    assert "RRSIG" in finding.evidence
+
+
+def test_stale_secondary_is_reported_at_the_stale_server_only(lab_run):
+    result = lab_run.judge("stale-secondary.test")["EXPIRY01"]
+    critical = [f for f in result.findings if f.severity is Severity.CRITICAL]
+    assert critical and all("ns2.test." in (f.server or "") for f in critical)
+    assert all("ns1.test." not in (f.server or "") for f in critical)
+
+
+@pytest.mark.parametrize(("days", "expected"), [
+    (0, Outcome.PASSED), (24, Outcome.WARNING), (28, Outcome.FAILED), (31, Outcome.FAILED),
+])
+def test_time_travel_moves_a_signature_through_every_state(lab_run, days, expected):
+    """The good zones are signed for 30 days: 6 days left is a warning, 2 critical, then
+    expired."""
+    result = lab_run.judge("good-ecdsa.test", lab_run.now + days * 86400)["EXPIRY01"]
+    assert result.outcome is expected
+    if days == 31:
+        assert "expired" in result.message
