@@ -18,6 +18,8 @@ from dnssec_conformance.config import Config, load_config, resolver_addresses
 from dnssec_conformance.context import Evaluation
 from dnssec_conformance.findings import CheckResult
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[lab_package.LabInfo]:

@@ -57,7 +57,10 @@ _REGISTRY: dict[str, CheckSpec] = {}
 def register(*, id: str, name: str, title: str, category: Category, severity: Severity,
              rfc: str, marker: str) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
-        if id in _REGISTRY or id in RETIRED:
+        known = _REGISTRY.get(id)
+        reloaded = known is not None and (known.function.__module__, known.function.__qualname__
+                                          ) == (function.__module__, function.__qualname__)
+        if (known is not None and not reloaded) or id in RETIRED:
             raise ValueError(f"check ID {id} is already taken")
         if "Remediation:" not in (function.__doc__ or ""):
             raise ValueError(f"check {id} has no 'Remediation:' in its docstring")
