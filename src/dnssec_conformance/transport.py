@@ -152,6 +152,8 @@ def _ask_once(server: Server, query: dns.message.Message, timeout: float
         return None, "", f"timeout after {timeout:g} s"
     except ConnectionRefusedError:
         return None, "", "connection refused"
+    except dns.query.BadResponse:
+        return None, "", "an answer that does not match the query (wrong question section)"
     except (dns.message.ShortHeader, dns.message.TrailingJunk, dns.exception.FormError) as exc:
         return None, "", f"unparsable response ({exc.__class__.__name__}: {exc})"
     except dns.exception.DNSException as exc:
