@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := nsd unbound bind9-utils bind9-dnsutils ldnsutils dnsmasq-base \
+DEBIAN_PACKAGES := nsd unbound bind9-utils bind9-dnsutils ldnsutils dnsmasq-base chrony \
 	python3-venv iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_DEMO := $(BIN)/pytest suites --domains lab/run/domains.yaml \

@@ -12,7 +12,7 @@ import pytest
 
 import lab as lab_package
 from dnssec_conformance.anchors import TrustAnchors, load_anchors
-from dnssec_conformance.catalog import all_checks, run_check
+from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.collect import Collector, ZoneData
 from dnssec_conformance.config import Config, load_config, resolver_addresses
 from dnssec_conformance.context import Evaluation
@@ -43,7 +43,7 @@ class LabRun:
         data = self.zones[zone]
         evaluation = Evaluation(self.now if now is None else now, self.anchors,
                                 data.domain.thresholds, self.config.clock)
-        return {check: run_check(check, data, evaluation) for check in all_checks()}
+        return {check: run_check(check, data, evaluation) for check in zone_checks()}
 
 
 @pytest.fixture(scope="session")

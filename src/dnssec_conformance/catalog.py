@@ -10,12 +10,17 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from .collect import ZoneData
 from .context import Evaluation
 from .findings import Category, CheckResult, Finding, Severity
+from .ntp import ClockReading
 
-CheckFunction = Callable[[ZoneData, Evaluation], Iterable[Finding]]
+# A zone check reads a ZoneData; a run check (scope "run") reads a RunData: what the run
+# measured once, outside any zone (the local clock).
+CheckFunction = Callable[[Any, Evaluation], Iterable[Finding]]
+Scope = Literal["zone", "run"]
 
 CHECK_MODULES = (
     "dnssec_conformance.checks.expiry",
@@ -38,6 +43,8 @@ class CheckSpec:
     rfc: str
     marker: str  # the pytest marker of its family: expiry, chain, algorithm, clock, denial
     function: CheckFunction
+    scope: Scope = "zone"
+    subject: str = ""  # for run checks: what results.json names in the record's `domain`
 
     @property
     def description(self) -> str:
@@ -55,7 +62,8 @@ _REGISTRY: dict[str, CheckSpec] = {}
 
 
 def register(*, id: str, name: str, title: str, category: Category, severity: Severity,
-             rfc: str, marker: str) -> Callable[[CheckFunction], CheckFunction]:
+             rfc: str, marker: str, scope: Scope = "zone", subject: str = ""
+             ) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
         known = _REGISTRY.get(id)
         reloaded = known is not None and (known.function.__module__, known.function.__qualname__
@@ -64,7 +72,8 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
             raise ValueError(f"check ID {id} is already taken")
         if "Remediation:" not in (function.__doc__ or ""):
             raise ValueError(f"check {id} has no 'Remediation:' in its docstring")
-        _REGISTRY[id] = CheckSpec(id, name, title, category, severity, rfc, marker, function)
+        _REGISTRY[id] = CheckSpec(id, name, title, category, severity, rfc, marker, function,
+                                  scope, subject)
         return function
 
     return decorate
@@ -86,6 +95,8 @@ def get(check_id: str) -> CheckSpec:
 def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckResult:
     """Run one check over collected data: pure, deterministic for a given `evaluation`."""
     spec = get(check_id)
+    if spec.scope != "zone":
+        raise ValueError(f"{check_id} is a run check: use run_run_check")
     result = CheckResult(zone.domain.display, spec.id, spec.category)
     if zone.discovery_failure is not None:
         severity = Severity.CRITICAL if "does not exist" in zone.discovery_failure \
@@ -97,6 +108,34 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
     days = [f.days_left for f in result.findings if f.days_left is not None]
     result.days_left = min(days) if days else None
     return result
+
+
+class NotApplicable(Exception):
+    """Raised by a check that has nothing to judge (its input is not configured)."""
+
+
+@dataclass(frozen=True)
+class RunData:
+    """What a run measures once, outside any zone."""
+
+    clock: ClockReading | None = None  # None: no NTP server configured
+
+
+def run_run_check(check_id: str, data: RunData, evaluation: Evaluation) -> CheckResult:
+    spec = get(check_id)
+    if spec.scope != "run":
+        raise ValueError(f"{check_id} is a zone check: use run_check")
+    result = CheckResult(spec.subject, spec.id, spec.category)
+    try:
+        result.findings.extend(spec.function(data, evaluation))
+    except NotApplicable as exc:
+        result.findings.clear()
+        result.skipped_reason = str(exc)
+    return result
+
+
+def zone_checks() -> list[str]:
+    return [i for i, spec in all_checks().items() if spec.scope == "zone"]
 
 
 def markdown_catalog() -> str:
@@ -111,8 +150,11 @@ def markdown_catalog() -> str:
         lines.append(f"| `{spec.id}` | {spec.name} | `{spec.category}` | "
                      f"{spec.severity.label} | `{spec.marker}` | {spec.rfc} | {spec.title} |")
     for spec in checks.values():
+        scope = (f" Judged once per run; results.json names it `{spec.subject}`."
+                 if spec.scope == "run" else "")
         lines += ["", f"## {spec.id} — {spec.title}", "",
-                  f"Category `{spec.category}`, marker `{spec.marker}`, enforces {spec.rfc}.",
+                  f"Category `{spec.category}`, marker `{spec.marker}`, enforces {spec.rfc}."
+                  + scope,
                   "", spec.description, "", f"**Remediation:** {spec.remediation}"]
     return "\n".join(lines) + "\n"
 

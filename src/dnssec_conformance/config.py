@@ -27,6 +27,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError
+from .ntp import split_ntp_server
 
 Expectation = Literal["secure", "insecure"]
 
@@ -707,8 +708,15 @@ def _canary_problems(document: _Document, canaries: Any) -> Iterator[_Problem]:
 
 
 def _clock_problems(document: _Document, clock: Any) -> Iterator[_Problem]:
-    server = clock.get("ntp") if isinstance(clock, dict) else None
-    if not isinstance(server, str) or _is_ip_address(server):
+    spec = clock.get("ntp") if isinstance(clock, dict) else None
+    if not isinstance(spec, str):
+        return
+    try:
+        server, _port = split_ntp_server(spec)
+    except ValueError as error:
+        yield document.at_value(("clock", "ntp"), f"invalid NTP server {_quote(spec)}: {error}")
+        return
+    if _is_ip_address(server):
         return
     flaw = _domain_name_flaw(server)
     if flaw:

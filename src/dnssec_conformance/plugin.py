@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 
 from .anchors import TrustAnchors, load_anchors
-from .catalog import get, run_check
+from .catalog import RunData, get, run_check, run_run_check
 from .collect import Collector, ZoneData
 from .config import Config, DomainSpec, load_config, resolver_addresses
 from .context import Evaluation, parse_moment
 from .errors import ConformanceError
 from .findings import CheckResult, Outcome, Severity
+from .ntp import read_clock
 from .results import build_document, iso, record_of, write_atomically
 
 MARKERS = {
@@ -62,6 +63,7 @@ class Conformance:
         self.now = now
         self._collector: Collector | None = None
         self._zones: dict[str, ZoneData] = {}
+        self._run_data: RunData | None = None
 
     @property
     def collector(self) -> Collector:
@@ -75,8 +77,17 @@ class Conformance:
             self._zones[key] = self.collector.collect(domain)
         return self._zones[key]
 
-    def evaluation(self, domain: DomainSpec) -> Evaluation:
-        return Evaluation(self.now, self.anchors, domain.thresholds, self.config.clock)
+    def evaluation(self, domain: DomainSpec | None = None) -> Evaluation:
+        thresholds = domain.thresholds if domain is not None else self.config.thresholds
+        return Evaluation(self.now, self.anchors, thresholds, self.config.clock)
+
+    def run_data(self) -> RunData:
+        """What the run measures outside any zone: the local clock against NTP."""
+        if self._run_data is None:
+            ntp = self.config.clock.ntp
+            self._run_data = RunData(read_clock(ntp, self.config.query.timeout_s)
+                                     if ntp else None)
+        return self._run_data
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -204,6 +215,30 @@ def conformance(request: pytest.FixtureRequest, zone: ZoneData,
     return CheckRunner(request.node, check_id, zone, evaluation)
 
 
+class RunCheckRunner(CheckRunner):
+    """Runs a run-scoped check (scope "run": measured once per run, not per zone)."""
+
+    def __init__(self, item: pytest.Item, check_id: str, data: RunData,
+                 evaluation: Evaluation):
+        self.item, self.check_id, self.data, self.evaluation = item, check_id, data, evaluation
+
+    def run(self) -> CheckResult:
+        result = run_run_check(self.check_id, self.data, self.evaluation)
+        self.item.stash[RESULT] = result
+        return result
+
+
+@pytest.fixture
+def run_conformance(request: pytest.FixtureRequest,
+                    dnssec_conformance: Conformance) -> CheckRunner:
+    """Like `conformance`, for the checks of the run as a whole (the local clock)."""
+    check_id = check_id_of(request.node)
+    if check_id is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: mark it @pytest.mark.dnssec_check(ID)")
+    return RunCheckRunner(request.node, check_id, dnssec_conformance.run_data(),
+                          dnssec_conformance.evaluation())
+
+
 def render_failure(result: CheckResult) -> str:
     lines = [f"{result.check} {result.outcome}: {result.message}"]
     ranked = sorted(result.findings, key=lambda f: f.severity, reverse=True)
@@ -223,14 +258,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> pytest.TestReport:
     report: pytest.TestReport = yield
     check_id = check_id_of(item)
-    callspec = getattr(item, "callspec", None)
-    domain = callspec.params.get("domain") if callspec is not None else None
-    if check_id is None or not isinstance(domain, DomainSpec):
+    if check_id is None:
         return report
     spec = get(check_id)
+    callspec = getattr(item, "callspec", None)
+    domain = callspec.params.get("domain") if callspec is not None else None
+    if isinstance(domain, DomainSpec):
+        subject = domain.display
+    elif spec.scope == "run":
+        subject = spec.subject
+    else:
+        return report
     result = item.stash.get(RESULT, None)
     report.dnssec = {  # type: ignore[attr-defined]  (travels to the xdist controller)
-        "domain": domain.display, "check": spec.id, "category": str(spec.category),
+        "domain": subject, "check": spec.id, "category": str(spec.category),
         "title": spec.title,
         "record": record_of(result, spec.title) if result is not None else None,
     }

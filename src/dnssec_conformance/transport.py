@@ -50,6 +50,8 @@ class Exchange:
     transport: str  # "udp", "tcp" or "" when nothing came back
     failure: str | None  # why there is no usable response; None when there is one
     elapsed: float
+    checking_disabled: bool = True  # the query's CD bit
+    authenticated_data: bool = False  # the query's AD bit (RFC 6840 §5.7)
 
     @property
     def ok(self) -> bool:
@@ -84,7 +86,9 @@ class Exchange:
         return None
 
     def query_text(self) -> str:
-        flags = "+norec +dnssec +cd" if not self.recursive else "+dnssec +cd"
+        flags = "+norec +dnssec" if not self.recursive else "+dnssec"
+        flags += " +cd" if self.checking_disabled else ""
+        flags += " +adflag" if self.authenticated_data else ""
         qtype = dns.rdatatype.to_text(self.rdtype)
         return f"dig @{self.server.address} -p {self.server.port} {self.qname} {qtype} {flags}"
 
@@ -109,32 +113,42 @@ class Exchange:
         return "\n".join(lines)
 
 
-def make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *, recursive: bool
+def make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *, recursive: bool,
+               checking_disabled: bool = True, authenticated_data: bool = False
                ) -> dns.message.QueryMessage:
     query = dns.message.make_query(
         qname, rdtype, dns.rdataclass.IN, use_edns=0, want_dnssec=True, payload=EDNS_PAYLOAD
     )
-    query.flags |= dns.flags.CD
+    if checking_disabled:
+        query.flags |= dns.flags.CD
+    if authenticated_data:
+        query.flags |= dns.flags.AD
     if not recursive:
         query.flags &= ~dns.flags.RD
     return query
 
 
 def ask(server: Server, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *,
-        recursive: bool = False, timeout: float = 3.0, retries: int = 1) -> Exchange:
-    """Send one query (retrying a silent server) and return what happened."""
-    query = make_query(qname, rdtype, recursive=recursive)
+        recursive: bool = False, timeout: float = 3.0, retries: int = 1,
+        checking_disabled: bool = True, authenticated_data: bool = False) -> Exchange:
+    """Send one query (retrying a silent server) and return what happened.
+
+    CD=1 is the default: a checker wants the data even when it does not validate. A resolver
+    probe clears it to see the resolver's own verdict, and may set AD to ask for it."""
+    query = make_query(qname, rdtype, recursive=recursive, checking_disabled=checking_disabled,
+                       authenticated_data=authenticated_data)
+    flags = {"checking_disabled": checking_disabled, "authenticated_data": authenticated_data}
     started = time.monotonic()
     failure = "no attempt made"
     for _attempt in range(retries + 1):
         response, transport, failure = _ask_once(server, query, timeout)
         if response is not None:
             return Exchange(server, qname, rdtype, recursive, response, transport, None,
-                            time.monotonic() - started)
+                            time.monotonic() - started, **flags)
         if not failure.startswith("timeout"):
             break  # a refused connection or a garbage packet will not improve on retry
     return Exchange(server, qname, rdtype, recursive, None, "", failure,
-                    time.monotonic() - started)
+                    time.monotonic() - started, **flags)
 
 
 def _ask_once(server: Server, query: dns.message.Message, timeout: float

@@ -11,7 +11,7 @@ from ..analysis import (
     served_rrsets,
     unusable_servers,
 )
-from ..catalog import register
+from ..catalog import NotApplicable, RunData, register
 from ..collect import ZoneData
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
@@ -57,3 +57,38 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     findings.extend(chain_findings("CLOCK01", Category.CLOCK_SKEW, chain_verdicts(zone, ev)))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "CLOCK01")
+
+
+@register(id="CLOCK02", name="local-clock-offset", category=Category.CLOCK_SKEW,
+          title="This host's clock agrees with the NTP reference",
+          severity=Severity.CRITICAL, rfc="RFC 5905, RFC 4035 §5.3.1", marker="clock",
+          scope="run", subject="local-clock")
+def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
+    """Every time-based verdict of the run (expired, expiring, not yet valid) is taken
+    against this host's clock. It is compared with the NTP server of `clock.ntp`: an offset
+    beyond `clock.max_offset_s` (default 60 s) makes those verdicts unreliable and is
+    critical. An NTP server that cannot be reached is a warning: the run goes on, trusting
+    the local clock. Without `clock.ntp` the check is skipped.
+
+    Remediation: fix the time synchronisation of the host (or of the Kubernetes node) that
+    runs the suite (chrony/systemd-timesyncd), or point `clock.ntp` at a reachable server.
+    """
+    reading = run.clock
+    if reading is None:
+        raise NotApplicable("no NTP server configured (clock.ntp): the local clock is unchecked")
+    if reading.offset_s is None:
+        yield Finding("CLOCK02", Severity.WARNING,
+                      f"NTP server {reading.server} could not be used: {reading.failure}; "
+                      "the local clock is trusted unchecked", reading.server, reading.evidence())
+        return
+    offset, limit = reading.offset_s, ev.clock.max_offset_s
+    if abs(offset) > limit:
+        direction = "behind" if offset > 0 else "ahead of"
+        yield Finding("CLOCK02", Severity.CRITICAL,
+                      f"the local clock is {abs(offset):.1f} s {direction} {reading.server} "
+                      f"(limit {limit:g} s): every expiry and inception verdict is off by "
+                      "as much", reading.server, reading.evidence())
+    else:
+        yield Finding("CLOCK02", Severity.INFO,
+                      f"the local clock is within {abs(offset):.3f} s of {reading.server}",
+                      reading.server, reading.evidence())
