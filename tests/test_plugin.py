@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -132,9 +133,16 @@ def test_xdist_gives_the_same_records(pytester, lab):
     _serial, serial = run_suites(pytester, lab, "-k", "expired or good")
     (pytester.path / "reports" / "results.json").unlink()
     result = pytester.runpytest_subprocess("--domains", str(lab.domains_yaml), "suites",
-                                           "-k", "expired or good", "-n", "2")
+                                           "-k", "expired or good", "-n", "2", "-v")
     parallel = json.loads((pytester.path / "reports" / "results.json").read_text())
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # Each domain's tests ran on one worker, so its data was fetched once.
+    workers: dict[str, set[str]] = {}
+    for line in result.outlines:
+        found = re.match(r"\[(gw\d+)\] .*\[([^\]]+)\]", line)
+        if found:
+            workers.setdefault(found.group(2).split("@")[0], set()).add(found.group(1))
+    assert workers and all(len(w) == 1 for w in workers.values()), workers
 
     def key(doc):
         return {(r["domain"], r["check"]): r["outcome"] for r in doc["results"]}

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from . import heartbeat, report_html
 from .anchors import TrustAnchors, load_anchors
 from .catalog import RunData, get, run_check, run_run_check
 from .collect import Collector, ZoneData
-from .config import Config, DomainSpec, load_config, resolver_addresses
+from .config import Config, DomainSpec, Thresholds, load_config, resolver_addresses
 from .context import Evaluation, parse_moment
 from .errors import ConformanceError
 from .findings import CheckResult, Outcome, Severity
@@ -51,6 +52,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--at", metavar="TIME", default=None,
                     help="judge every time-based check as of TIME: ISO 8601 "
                          "(2026-12-24T00:00Z) or an offset from now (+3d, +12h, -30m)")
+    group.addoption("--heartbeat-url", metavar="URL", default=None,
+                    help="OneUptime incoming-request URL to POST the run's outcome to "
+                         f"(default: ${heartbeat.ENV_VAR}; none: no heartbeat)")
+    group.addoption("--fail-on", choices=("failure", "warning"), default="failure",
+                    help="exit 1 on failed checks (default), or on warnings too")
     parser.addini("dnssec_domains", "default domains.yaml for --domains", default="")
 
 
@@ -125,7 +131,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CONFORMANCE] = conformance
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"  # keep each domain's tests, and its fetch, together
+    if _is_worker(config) and config.workerinput.get("dnssec_loadgroup"):  # type: ignore[attr-defined]
+        # Workers re-parse the command line, so they learn the switch from the controller.
+        config.option.loadgroup = True
+    if not config.pluginmanager.is_registered(report_html):
+        config.pluginmanager.register(report_html, "dnssec-report-html")
     if not _is_worker(config):
+        if path:
+            report_html.use_default_outputs(config)
         results = Path(config.getoption("results") or DEFAULT_RESULTS)
         config.pluginmanager.register(ResultsReporter(results, now, path), "dnssec-results")
 
@@ -135,6 +148,7 @@ def pytest_configure_node(node: Any) -> None:
     """xdist: every worker judges the same instant as the controller."""
     conformance = node.config.stash.get(CONFORMANCE, None)
     node.workerinput["dnssec_now"] = conformance.now if conformance else _moment(node.config)
+    node.workerinput["dnssec_loadgroup"] = node.config.getoption("dist") == "loadgroup"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -142,18 +156,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     conformance = metafunc.config.stash.get(CONFORMANCE, None)
     domains = list(conformance.config.domains) if conformance else []
-    metafunc.parametrize("domain", domains, ids=[d.display for d in domains])
+    # The xdist_group mark must be there when the item is made: xdist's worker reads it
+    # before other plugins' collection hooks run. It keeps a domain's tests (and its one
+    # fetch) on one worker.
+    metafunc.parametrize("domain", [
+        pytest.param(d, id=d.display, marks=pytest.mark.xdist_group(d.display))
+        for d in domains])
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each check's test with its family (for -m) and group a domain's tests (xdist)."""
+    """Mark each check's test with its family, before `-m` selects."""
     for item in items:
         check_id = check_id_of(item)
         if check_id is not None:
             item.add_marker(get(check_id).marker)
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and isinstance(callspec.params.get("domain"), DomainSpec):
-            item.add_marker(pytest.mark.xdist_group(callspec.params["domain"].display))
 
 
 @pytest.fixture(scope="session")
@@ -312,6 +329,11 @@ class ResultsReporter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.failed_on_warnings = (
+            session.config.getoption("fail_on") == "warning" and exitstatus == 0
+            and any(r["outcome"] == "warning" for r in self.records.values()))
+        if self.failed_on_warnings:
+            session.exitstatus = exitstatus = pytest.ExitCode.TESTS_FAILED
         document = build_document(
             list(self.records.values()), evaluated_at=self.evaluated_at,
             started_at=self.started_at, finished_at=time.time(),
@@ -319,10 +341,21 @@ class ResultsReporter:
             interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED))
         write_atomically(self.path, document)
         self.document = document
+        # results.json is written before the heartbeat (up to 30 s): a killed job keeps it.
+        conformance = session.config.stash.get(CONFORMANCE, None)
+        thresholds = conformance.config.thresholds if conformance else Thresholds()
+        self.heartbeat_outcome = heartbeat.report_run(
+            heartbeat.configured_url(session.config.getoption("heartbeat_url")), document,
+            warning_days=thresholds.warning_days, critical_days=thresholds.critical_days)
+        document["heartbeat"] = self.heartbeat_outcome.as_record()
+        write_atomically(self.path, document)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         document = getattr(self, "document", None)
+        beat: heartbeat.HeartbeatOutcome | None = getattr(self, "heartbeat_outcome", None)
         if document is None or not document["results"]:
+            if beat is not None and beat.url:  # a URL was given, yet nothing to send
+                terminalreporter.write_line(beat.summary())
             return
         tr = terminalreporter
         tr.section("DNSSEC conformance")
@@ -333,6 +366,10 @@ class ResultsReporter:
             tr.write_line(f"  {record['outcome']:<8} {record['domain']:<32} {record['check']:<9}"
                           f" {record['message']}"[:200])
         tr.write_line(f"results: {self.path}")
+        if beat is not None:
+            tr.write_line(beat.summary())
+        if getattr(self, "failed_on_warnings", False):
+            tr.write_line("exit status 1: warnings fail this run (--fail-on warning)")
 
 
 def _first_line(report: pytest.TestReport) -> str:
