@@ -1,0 +1,128 @@
+"""The deployment files: manifests valid for Kubernetes, pods that pass the "restricted" Pod
+Security profile, and commands that are the README's."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).parent.parent
+KUBERNETES_VERSION = "1.34.0"
+MANIFESTS = [ROOT / "k8s-job.yaml", ROOT / "examples" / "heartbeat-secret.example.yaml"]
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def readme_command(marker: str) -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    found = re.search(rf"<!-- {marker} -->\n```sh\n(.+?)\n```", text)
+    assert found, f"README has no {marker} block"
+    return shlex.split(found.group(1))
+
+
+def cronjobs() -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in documents(ROOT / "k8s-job.yaml")
+            if d["kind"] == "CronJob"}
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_every_document_validates_against_the_kubernetes_schemas(path):
+    for document in documents(path):
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("name", ["dnssec-validation", "dnssec-expiry"])
+def test_pods_pass_the_restricted_profile(name):
+    job = cronjobs()[name]["spec"]
+    pod = job["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    for container in pod["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert context.get("privileged", False) is False
+        assert set(container["resources"]) == {"requests", "limits"}
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert "/reports" in mounts and "/tmp" in mounts
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes["reports"]
+    assert not any("hostPath" in v for v in pod["volumes"])
+
+
+@pytest.mark.parametrize("name", ["dnssec-validation", "dnssec-expiry"])
+def test_jobs_cannot_pile_up(name):
+    spec = cronjobs()[name]["spec"]
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert spec["startingDeadlineSeconds"] > 0
+    assert spec["successfulJobsHistoryLimit"] >= 1 and spec["failedJobsHistoryLimit"] >= 1
+    job = spec["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 0 and job["activeDeadlineSeconds"] > 0
+    assert job["ttlSecondsAfterFinished"] > 0
+
+
+def test_schedules_follow_the_guide():
+    jobs = cronjobs()
+    assert jobs["dnssec-validation"]["spec"]["schedule"] == "*/5 * * * *"
+    assert re.fullmatch(r"\d+ \* \* \* \*", jobs["dnssec-expiry"]["spec"]["schedule"])
+
+
+@pytest.mark.parametrize(("name", "marker", "key"), [
+    ("dnssec-validation", "k8s-validation-command", "validation-url"),
+    ("dnssec-expiry", "k8s-expiry-command", "expiry-url"),
+])
+def test_the_manifest_runs_the_readme_command(name, marker, key):
+    container = cronjobs()[name]["spec"]["jobTemplate"]["spec"]["template"]["spec"][
+        "containers"][0]
+    assert container["command"] == readme_command(marker)
+    (env,) = [e for e in container["env"] if e["name"] == "ONEUPTIME_HEARTBEAT_URL"]
+    assert env["valueFrom"]["secretKeyRef"] == {"name": "dnssec-conformance-heartbeat",
+                                                "key": key}
+
+
+def test_the_network_policy_allows_only_dns_https_and_ntp():
+    (policy,) = [d for d in documents(ROOT / "k8s-job.yaml") if d["kind"] == "NetworkPolicy"]
+    ports = {(p["protocol"], p["port"]) for rule in policy["spec"]["egress"]
+             for p in rule["ports"]}
+    assert ports == {("UDP", 53), ("TCP", 53), ("TCP", 443), ("UDP", 123)}
+    assert all("to" not in rule or rule["to"] for rule in policy["spec"]["egress"])
+    assert policy["spec"]["ingress"] == []
+
+
+def test_the_example_secret_holds_no_real_key():
+    (secret,) = documents(ROOT / "examples" / "heartbeat-secret.example.yaml")
+    for url in secret["stringData"].values():
+        assert "REPLACE-WITH" in url
+
+
+def test_the_dockerfile_runs_the_readme_command_and_copies_what_exists():
+    text = (ROOT / "Dockerfile").read_text()
+    cmd = re.search(r"^CMD (\[.+\])$", text, re.M)
+    assert cmd and yaml.safe_load(cmd.group(1)) == readme_command("container-command")
+    for line in re.findall(r"^COPY (.+)$", text, re.M):
+        for source in line.split()[:-1]:
+            assert (ROOT / source).exists(), f"Dockerfile copies {source}, which is missing"
+    assert re.search(r"^USER 10001", text, re.M)
+    assert re.search(r"^FROM python:3\.\d+-slim$", text, re.M)
+
+
+def test_the_image_pins_every_runtime_dependency():
+    pinned = {line.split("==")[0].lower().replace("_", "-")
+              for line in (ROOT / "constraints.txt").read_text().splitlines()
+              if "==" in line}
+    text = (ROOT / "pyproject.toml").read_text()
+    block = text.split("dependencies = [", 1)[1].split("]", 1)[0]
+    wanted = {re.split(r"[\[<>=]", d.strip().strip('",'))[0].lower()
+              for d in block.splitlines() if d.strip().strip('",')}
+    assert wanted <= pinned, f"not pinned in constraints.txt: {sorted(wanted - pinned)}"
