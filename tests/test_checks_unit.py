@@ -232,6 +232,6 @@ def test_rrsig_time_uses_serial_number_arithmetic(field, now, expected):
 def test_catalog_entries_are_complete():
     for spec in all_checks().values():
         assert spec.title and spec.rfc.startswith("RFC") and spec.remediation
-        assert spec.marker in {"expiry", "chain", "algorithm", "clock", "denial"}
+        assert spec.marker in {"expiry", "chain", "algorithm", "clock", "denial", "resolver"}
 
 

@@ -1,0 +1,405 @@
+"""The heartbeat to OneUptime: one JSON POST per run, to an incoming-request monitor.
+
+The body keeps the field names of the monitoring guide's heartbeat scripts (`status`,
+`timestamp`, `domains_checked`, `status_counts`, `warning_threshold_days`,
+`critical_threshold_days`, `results`) so that alert rules written for them keep working, and
+adds `priority` (P1-P4, the guide's alert priority matrix).
+
+What OneUptime does with it, and what this module does about it:
+- It answers 200 `{}` for any key, even a wrong one: a 200 proves nothing about arrival (the
+  README says how to confirm it on the monitor's timeline).
+- New monitors come with the criterion "body contains `error` -> offline", so the body never
+  contains those five letters, whatever the status: the could-not-check outcome is called
+  `unchecked` and messages are rewritten (`NOERROR` -> `NOERR`, `error` -> `err`).
+- Older self-hosted releases record only POST: redirects are not followed (requests would
+  turn the POST into a GET), a 3xx is reported instead.
+
+The URL's path holds the monitor's secret key: only `redact(url)` is ever shown, and no
+exception text (requests puts the URL in its messages) reaches a message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from . import __version__
+from .findings import Category
+
+ENV_VAR = "ONEUPTIME_HEARTBEAT_URL"
+DEADLINE_S = 30.0  # the whole heartbeat, retries included: a CronJob's schedule relies on it
+ATTEMPT_TIMEOUT_S = 10.0
+FIRST_BACKOFF_S = 0.5
+MIN_ATTEMPT_S = 0.05  # less time than this left: another attempt cannot succeed
+MAX_BODY_BYTES = 16 * 1024
+MAX_CHECKS_PER_DOMAIN = 5
+MAX_MESSAGE_CHARS = 200
+REDACTED = "***"
+UNCHECKED = "unchecked"  # results.json's `error` (could not check), under a name OneUptime's
+#                          default criterion does not trip on
+STATUS_ORDER = ("critical", "warning", "healthy")
+EXPIRY_CATEGORY = str(Category.EXPIRED_RRSIG)
+ROLLOVER_CATEGORY = str(Category.ROLLOVER)
+# Records only keep the days left of a whole check: a critical expiry finding whose message
+# says `expired` is a signature that no longer validates (see checks/expiry.py, chain.py).
+EXPIRED_WORD = re.compile(r"\bexpired\b", re.IGNORECASE)
+ERROR_WORD = re.compile(r"(err)or", re.IGNORECASE)
+RETRIED_STATUSES = frozenset({408, 425, 429})
+LIBRARY_LOGGERS = ("urllib3", "requests")
+HEADERS = {"Content-Type": "application/json", "User-Agent": f"dnssec-conformance/{__version__}"}
+
+
+def configured_url(option: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The heartbeat URL: `--heartbeat-url`, else $ONEUPTIME_HEARTBEAT_URL; blank is none."""
+    url = (option or environ.get(ENV_VAR) or "").strip()
+    return url or None
+
+
+# --------------------------------------------------------------------------------------------
+# Keeping the key secret
+# --------------------------------------------------------------------------------------------
+
+
+def redact(url: str) -> str:
+    """The URL as it may be shown: scheme and host kept, the key path and any query string,
+    credentials or fragment replaced. `https://oneuptime.com/heartbeat/KEY` becomes
+    `https://oneuptime.com/heartbeat/***`."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return REDACTED
+    if not parts.scheme or not host:
+        return REDACTED
+    segments = [s for s in parts.path.split("/") if s]
+    if segments and segments[0] == "heartbeat":
+        path = "/heartbeat/" + (REDACTED if segments[1:] else "")
+    else:
+        path = "/" + (REDACTED if segments else "")
+    query = f"?{REDACTED}" if parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{path}{query}"
+
+
+def secret_fragments(url: str) -> list[str]:
+    """The pieces of `url` that `redact` hides, longest first, for scrubbing free text."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return [url.strip()]
+    if not parts.scheme or not parts.netloc:
+        return [url.strip()]
+    userinfo, _, _ = parts.netloc.rpartition("@")
+    fragments = {userinfo, parts.query, parts.fragment}
+    fragments.update(s for s in parts.path.split("/") if s != "heartbeat")
+    # Three characters or fewer cannot be a monitor key; scrubbing them would maul the text.
+    return sorted((f for f in fragments if len(f) > 3), key=len, reverse=True)
+
+
+def scrub(text: str, url: str | None) -> str:
+    """`text` with the URL shown redacted and every other secret piece of it replaced."""
+    if not url:
+        return text
+    text = text.replace(url.strip(), redact(url))
+    for fragment in secret_fragments(url):
+        text = text.replace(fragment, REDACTED)
+    return text
+
+
+class _SecretFilter(logging.Filter):
+    def __init__(self, url: str):
+        super().__init__()
+        self.url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message, self.url)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+@contextmanager
+def _library_logs_scrubbed(url: str) -> Iterator[None]:
+    """urllib3 logs the request line (with the key) at DEBUG: `--log-cli-level=DEBUG` would
+    print it. A filter on a logger sees only that logger's own records, hence one per
+    logger."""
+    names = {n for n in logging.root.manager.loggerDict if n.split(".")[0] in LIBRARY_LOGGERS}
+    names.update({"urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry",
+                  "urllib3.poolmanager", *LIBRARY_LOGGERS})
+    secret_filter = _SecretFilter(url)
+    loggers = [logging.getLogger(name) for name in sorted(names)]
+    for logger in loggers:
+        logger.addFilter(secret_filter)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(secret_filter)
+
+
+# --------------------------------------------------------------------------------------------
+# The body
+# --------------------------------------------------------------------------------------------
+
+
+def without_error_word(text: str) -> str:
+    """OneUptime's default criterion marks a monitor offline when the body contains `error`:
+    `NOERROR` -> `NOERR`, `errors` -> `errs`, case kept."""
+    return ERROR_WORD.sub(r"\1", text)
+
+
+def _short(text: str) -> str:
+    text = without_error_word(" ".join(str(text).split()))
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 1] + "…"
+
+
+def _shows_expired_signature(record: Mapping[str, Any]) -> bool:
+    days_left = record.get("days_left")
+    if days_left is not None and days_left < 0:
+        return True
+    return any(f.get("severity") == "critical" and EXPIRED_WORD.search(f.get("message", ""))
+               for f in record.get("findings", []))
+
+
+def priority_of(records: Iterable[Mapping[str, Any]]) -> str:
+    """The guide's alert priority for a run.
+
+    P1: validation fails now or cannot be checked: a failed check outside the expiry
+        category, an expired signature, or a check that could not run.
+    P2: the only failures are signatures that still validate but expire within the critical
+        threshold (or sooner than their TTL).
+    P3: no failure, at least one warning (e.g. a signature within the warning threshold).
+    P4: information only: a healthy run, key rotation events included.
+    """
+    priority = "P4"
+    for record in records:
+        outcome = record["outcome"]
+        if outcome == "error":
+            return "P1"
+        if outcome == "failed":
+            if record["category"] != EXPIRY_CATEGORY or _shows_expired_signature(record):
+                return "P1"
+            priority = "P2"
+        elif outcome == "warning" and priority == "P4":
+            priority = "P3"
+    return priority
+
+
+def rotation_events(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What the key-rollover checks reported: one event per finding, information included."""
+    events = []
+    for record in records:
+        if record["category"] != ROLLOVER_CATEGORY or record["outcome"] == "skipped":
+            continue
+        for finding in record.get("findings", []):
+            events.append({"domain": record["domain"], "check": record["check"],
+                           "severity": finding["severity"], "message": finding["message"],
+                           "server": finding.get("server")})
+    return events
+
+
+def _check_entry(record: Mapping[str, Any]) -> dict[str, Any]:
+    severity = UNCHECKED if record["outcome"] == "error" else record["severity"]
+    return {"check": record["check"], "category": record["category"],
+            "severity": without_error_word(severity), "message": _short(record["message"])}
+
+
+def _domain_entry(summary: Mapping[str, Any], records: list[Mapping[str, Any]]
+                  ) -> dict[str, Any]:
+    failed = [r for r in records if r["outcome"] in ("failed", "error")]
+    warnings = [r for r in records if r["outcome"] == "warning"]
+    listed_failed = failed[:MAX_CHECKS_PER_DOMAIN]
+    listed_warnings = warnings[:MAX_CHECKS_PER_DOMAIN - len(listed_failed)]
+    days_left = summary.get("days_left")
+    entry: dict[str, Any] = {
+        "domain": summary["domain"],
+        "status": summary["status"],
+        "days_until_expiry": round(days_left, 2) if days_left is not None else None,
+        "failed": [_check_entry(r) for r in listed_failed],
+        "warnings": [_check_entry(r) for r in listed_warnings],
+    }
+    omitted = len(failed) + len(warnings) - len(listed_failed) - len(listed_warnings)
+    if omitted:
+        entry["checks_omitted"] = omitted
+    return entry
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    """Compact, as OneUptime re-serializes it: `"status":"critical"` appears as such."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def build_body(document: Mapping[str, Any], *, warning_days: float, critical_days: float
+               ) -> dict[str, Any]:
+    """The heartbeat body for a results document (see results.build_document)."""
+    records = document["results"]
+    by_domain: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        by_domain.setdefault(record["domain"], []).append(record)
+    summaries = sorted(document["domains"],
+                       key=lambda s: (STATUS_ORDER.index(s["status"]), s["domain"]))
+    outcomes = Counter(r["outcome"] for r in records)
+    body: dict[str, Any] = {
+        "status": document["status"],
+        "priority": priority_of(records),
+        "timestamp": document["finished_at"],
+        "evaluated_at": document["evaluated_at"],
+        "domains_checked": len(summaries),
+        "status_counts": {s: sum(1 for d in summaries if d["status"] == s)
+                          for s in reversed(STATUS_ORDER)},
+        "check_counts": {"passed": outcomes["passed"], "warning": outcomes["warning"],
+                         "failed": outcomes["failed"], UNCHECKED: outcomes["error"],
+                         "skipped": outcomes["skipped"]},
+        "rotation_events": len(rotation_events(records)),
+        "warning_threshold_days": warning_days,
+        "critical_threshold_days": critical_days,
+        "results": [],
+    }
+    # Worst domains first, so that the cap drops healthy ones; the counts above cover all.
+    size = len(encode(body))
+    for index, summary in enumerate(summaries):
+        entry = _domain_entry(summary, by_domain.get(summary["domain"], []))
+        entry_size = len(encode(entry)) + 1
+        if size + entry_size > MAX_BODY_BYTES:
+            body["domains_omitted"] = len(summaries) - index
+            break
+        body["results"].append(entry)
+        size += entry_size
+    return body
+
+
+# --------------------------------------------------------------------------------------------
+# Sending
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeartbeatOutcome:
+    """What became of the heartbeat. `url` is redacted; `reason` never holds the key."""
+
+    delivered: bool
+    attempts: int = 0
+    status: int | None = None  # the last HTTP status received
+    url: str | None = None
+    reason: str = ""
+    elapsed_s: float = 0.0
+
+    def as_record(self) -> dict[str, Any]:
+        """The `heartbeat` field of results.json."""
+        return {"sent": self.delivered, "attempts": self.attempts, "status": self.status,
+                "url": self.url, "reason": self.reason, "elapsed_s": round(self.elapsed_s, 3)}
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        if self.delivered:
+            tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+            return f"heartbeat: sent to {self.url} (HTTP {self.status}, {tries})"
+        if not self.attempts:
+            return f"heartbeat: not sent: {self.reason}"
+        return (f"heartbeat: NOT DELIVERED to {self.url} after {self.attempts} attempt(s) in "
+                f"{self.elapsed_s:.1f} s: {self.reason} (the DNSSEC verdict is unchanged)")
+
+
+@dataclass
+class _Attempt:
+    status: int | None = None
+    reason: str = "no answer"
+    retry: bool = True
+
+
+def _post_once(url: str, payload: bytes, timeout: float) -> _Attempt:
+    """One POST, bounded by `timeout` even if the server trickles its answer: requests'
+    timeouts apply per socket operation, so the POST runs in a daemon thread that is
+    abandoned when the time is up."""
+    attempt = _Attempt()
+
+    def post() -> None:
+        try:
+            response = requests.post(url, data=payload, timeout=timeout,
+                                     allow_redirects=False, headers=HEADERS)
+            response.close()
+        except requests.Timeout:
+            attempt.reason = f"timed out after {timeout:.1f} s"
+        except requests.ConnectionError as exc:
+            attempt.reason = f"could not connect ({type(exc).__name__})"
+        except (requests.RequestException, ValueError) as exc:
+            attempt.reason, attempt.retry = f"invalid URL or request ({type(exc).__name__})", False
+        else:
+            attempt.status = code = response.status_code
+            if 200 <= code < 300:
+                attempt.reason, attempt.retry = "", False
+            elif 300 <= code < 400:
+                attempt.reason = (f"HTTP {code} redirect, not followed: a redirected POST "
+                                  "becomes a GET; use the final URL (https?)")
+                attempt.retry = False
+            elif code >= 500 or code in RETRIED_STATUSES:
+                attempt.reason = f"HTTP {code}"
+            else:
+                attempt.reason, attempt.retry = f"HTTP {code}: check the URL", False
+
+    worker = threading.Thread(target=post, name="dnssec-heartbeat", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():  # the abandoned thread may still write into `attempt`
+        return _Attempt(reason=f"no answer within {timeout:.1f} s")
+    return attempt
+
+
+def send(url: str, body: Mapping[str, Any], *, deadline: float = DEADLINE_S
+         ) -> HeartbeatOutcome:
+    """POST `body` to `url`, retrying connection failures, timeouts and 5xx with exponential
+    backoff, all within `deadline` seconds. Never raises."""
+    started = time.monotonic()
+    shown = redact(url)
+    try:
+        payload = encode(body)
+    except (TypeError, ValueError) as exc:
+        return HeartbeatOutcome(False, 0, None, shown, f"body not JSON ({type(exc).__name__})")
+    attempts = 0
+    attempt = _Attempt()
+    backoff = FIRST_BACKOFF_S
+    with _library_logs_scrubbed(url):
+        while True:
+            remaining = deadline - (time.monotonic() - started)
+            if remaining < MIN_ATTEMPT_S:
+                break
+            attempts += 1
+            attempt = _post_once(url, payload, min(ATTEMPT_TIMEOUT_S, remaining))
+            if not attempt.retry:
+                break
+            pause = min(backoff, deadline - (time.monotonic() - started) - MIN_ATTEMPT_S)
+            if pause <= 0:
+                break
+            time.sleep(pause)
+            backoff *= 2
+    delivered = attempt.status is not None and 200 <= attempt.status < 300
+    reason = scrub(attempt.reason, url) if attempts else "no time left to try"
+    return HeartbeatOutcome(delivered, attempts, attempt.status, shown, reason,
+                            time.monotonic() - started)
+
+
+def report_run(url: str | None, document: Mapping[str, Any], *, warning_days: float,
+               critical_days: float, deadline: float = DEADLINE_S) -> HeartbeatOutcome:
+    """Send the heartbeat of a finished run, or say why not. A run that checked nothing or
+    was interrupted sends nothing: the monitor's "not received" criterion then fires, rather
+    than a `healthy` that checked nothing."""
+    if not url:
+        return HeartbeatOutcome(False, reason=f"no URL (set {ENV_VAR} or --heartbeat-url)")
+    if document.get("interrupted"):
+        return HeartbeatOutcome(False, url=redact(url), reason="the run was interrupted")
+    if not document["results"]:
+        return HeartbeatOutcome(False, url=redact(url), reason="nothing was checked")
+    body = build_body(document, warning_days=warning_days, critical_days=critical_days)
+    return send(url, body, deadline=deadline)

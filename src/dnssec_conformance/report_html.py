@@ -1,0 +1,464 @@
+"""The HTML report: pytest-html with DNSSEC columns, each failed check's evidence attached,
+and a dashboard at the top (overall status, a per-domain grid, an RRSIG expiry timeline drawn
+as inline SVG, key rotation events).
+
+A pytest plugin module that `plugin` registers on every process: the evidence is attached
+where the test runs (an xdist worker too); the pytest-html hooks fire on the controller only.
+The builders (`dashboard_html`, `expiry_timeline_svg`, `evidence_html`, ...) are pure
+functions of results.json data. Everything shown is escaped: evidence is arbitrary DNS data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from html import escape
+from typing import Any
+
+import pytest
+
+from . import heartbeat
+from .config import Thresholds
+from .results import STATUSES, build_document
+
+DEFAULT_HTML = "reports/report.html"
+DEFAULT_JUNIT = "reports/junit.xml"
+REPORTER_NAME = "dnssec-results"  # the ResultsReporter's name in the plugin manager
+MAX_EVIDENCE_CHARS = 8000
+MAX_GRID_CHECKS = 6
+REPORTED_OUTCOMES = ("failed", "error", "warning")
+OUTCOME_LABELS = {"passed": "passed", "warning": "warning", "failed": "failed",
+                  "error": "could not check", "skipped": "skipped"}
+SECRET_METADATA_KEY = re.compile(r"ONEUPTIME|HEARTBEAT", re.IGNORECASE)
+COLUMNS = (("domain", "Domain"), ("check", "Check"), ("category", "Category"),
+           ("severity", "Severity"), ("daysleft", "Days left"))
+FIRST_COLUMN = 2  # after pytest-html's Result and Test columns
+
+# The timeline's geometry, in SVG user units.
+LABEL_WIDTH = 240
+PLOT_WIDTH = 460
+VALUE_WIDTH = 130
+ROW_HEIGHT = 24
+TOP_MARGIN = 30
+BOTTOM_MARGIN = 26
+TICK_STEPS = (1, 2, 5, 7, 10, 14, 30, 60, 90, 180, 365)
+
+COLOURS = {"healthy": "#2e7d32", "warning": "#b26a00", "critical": "#c62828"}
+
+DEFAULTED_OUTPUTS = pytest.StashKey[tuple[str, ...]]()
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _days_text(days: float | None) -> str:
+    if days is None:
+        return "—"
+    if days < 0:
+        return f"expired {-days:.1f} d ago"
+    return f"{days:.1f} d"
+
+
+# --------------------------------------------------------------------------------------------
+# Pure builders
+# --------------------------------------------------------------------------------------------
+
+
+def result_cells(meta: Mapping[str, Any] | None) -> list[str]:
+    """The DNSSEC columns of one results-table row (empty cells for other tests)."""
+    meta = meta or {}
+    record = meta.get("record") or {}
+    days = record.get("days_left")
+    # pytest-html sorts a column by the cell's inner HTML as a string: a hidden, fixed-width
+    # key in front makes "days left" sort by number, expired first and "no data" last.
+    sort_key = "~" if days is None else f"{days + 100_000:012.3f}"
+    days_cell = (f'<span class="dnssec-sortkey" hidden>{sort_key}</span>{_e(_days_text(days))}'
+                 if meta else "")
+    severity = record.get("severity", "")
+    return [
+        f'<td class="col-domain">{_e(meta.get("domain", ""))}</td>',
+        f'<td class="col-check">{_e(meta.get("check", ""))}</td>',
+        f'<td class="col-category">{_e(meta.get("category", ""))}</td>',
+        f'<td class="col-severity dnssec-severity-{_e(severity)}">{_e(severity)}</td>',
+        f'<td class="col-daysleft">{days_cell}</td>',
+    ]
+
+
+def evidence_html(record: Mapping[str, Any]) -> str:
+    """A failed (or warning) check's findings, and the DNS exchanges that show them folded
+    under a <details> (a failure's log repeats the first of them)."""
+    lines = [f'<div class="dnssec-evidence"><p><strong>{_e(record["check"])} '
+             f'{_e(OUTCOME_LABELS.get(record["outcome"], record["outcome"]))}</strong> on '
+             f'{_e(record["domain"])}: {_e(record["message"])}</p><ul>']
+    evidence: list[str] = []
+    for finding in record.get("findings", []):
+        if finding["severity"] == "info":
+            continue
+        where = f' [{_e(finding["server"])}]' if finding.get("server") else ""
+        lines.append(f'<li class="dnssec-finding">{_e(finding["severity"])}: '
+                     f'{_e(finding["message"])}{where}</li>')
+        if finding.get("evidence") and finding["evidence"] not in evidence:
+            evidence.append(finding["evidence"])
+    lines.append("</ul>")
+    if evidence:
+        text = "\n\n".join(evidence)
+        if len(text) > MAX_EVIDENCE_CHARS:
+            text = text[:MAX_EVIDENCE_CHARS] + "\n;; [evidence truncated]"
+        lines.append('<details class="dnssec-dig"><summary>DNS evidence</summary>'
+                     '<pre style="white-space:pre-wrap;font-size:12px;background:#f6f8fa;'
+                     f'padding:6px;border:1px solid #ddd">{_e(text)}</pre></details>')
+    lines.append("</div>")
+    return "".join(lines)
+
+
+def _tick_step(scale_max: float) -> int:
+    return next((s for s in TICK_STEPS if scale_max / s <= 8), TICK_STEPS[-1])
+
+
+def _band(days: float, thresholds: Thresholds) -> str:
+    if days <= thresholds.critical_days:
+        return "critical"
+    return "warning" if days <= thresholds.warning_days else "healthy"
+
+
+def expiry_timeline_svg(domains: Iterable[Mapping[str, Any]], *, thresholds: Thresholds,
+                        domain_thresholds: Mapping[str, Thresholds] | None = None) -> str:
+    """Days until the earliest RRSIG expiry per domain, against the warning and critical
+    lines, as inline SVG. `domains` are results.json's domain summaries."""
+    domain_thresholds = domain_thresholds or {}
+    rows = sorted(domains, key=lambda d: (d.get("days_left") is None,
+                                          d.get("days_left") or 0, d["domain"]))
+    known = [d["days_left"] for d in rows if d.get("days_left") is not None]
+    # Long validity periods would squash the thresholds: beyond the scale a bar is clipped
+    # (its label gives the figure).
+    scale_max = max(thresholds.warning_days * 1.5, thresholds.critical_days * 2, 1.0,
+                    max(known, default=0.0))
+    scale_max = float(math.ceil(min(scale_max, max(thresholds.warning_days * 4, 30.0))))
+    step = _tick_step(scale_max)
+    height = TOP_MARGIN + max(len(rows), 1) * ROW_HEIGHT + BOTTOM_MARGIN
+    width = LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH
+    plot_bottom = height - BOTTOM_MARGIN
+
+    def x(days: float) -> float:
+        return LABEL_WIDTH + max(0.0, min(days, scale_max)) / scale_max * PLOT_WIDTH
+
+    parts = [f'<svg id="dnssec-expiry-timeline" xmlns="http://www.w3.org/2000/svg" '
+             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="Days until the earliest RRSIG expiry, per domain" '
+             f'font-family="sans-serif" font-size="12">']
+    for tick in range(0, int(scale_max) + 1, step):
+        parts.append(f'<line x1="{x(tick):.1f}" y1="{TOP_MARGIN}" x2="{x(tick):.1f}" '
+                     f'y2="{plot_bottom}" stroke="#eee"/>'
+                     f'<text x="{x(tick):.1f}" y="{plot_bottom + 16}" text-anchor="middle" '
+                     f'fill="#666">{tick} d</text>')
+    if not rows:
+        parts.append(f'<text x="{LABEL_WIDTH}" y="{TOP_MARGIN + 16}" fill="#666">'
+                     'no domain checked</text>')
+    for index, domain in enumerate(rows):
+        top = TOP_MARGIN + index * ROW_HEIGHT
+        middle = top + ROW_HEIGHT / 2 + 4
+        name = str(domain["domain"])
+        label = name if len(name) <= 34 else name[:33] + "…"
+        days = domain.get("days_left")
+        own = domain_thresholds.get(name, thresholds)
+        parts.append(f'<g class="dnssec-timeline-row" data-domain="{_e(name)}">'
+                     f'<title>{_e(name)}: {_e(_days_text(days))}</title>'
+                     f'<text x="{LABEL_WIDTH - 8}" y="{middle}" text-anchor="end">'
+                     f'{_e(label)}</text>'
+                     f'<rect x="{LABEL_WIDTH}" y="{top + 5}" width="{PLOT_WIDTH}" '
+                     f'height="{ROW_HEIGHT - 10}" fill="#f3f3f3"/>')
+        if days is None:
+            parts.append(f'<text x="{LABEL_WIDTH + 6}" y="{middle}" fill="#888">'
+                         'no expiry data</text>')
+        else:
+            band = "critical" if days < 0 else _band(days, own)
+            bar = max(x(days) - LABEL_WIDTH, 3.0)
+            parts.append(f'<rect class="dnssec-bar dnssec-{band}" x="{LABEL_WIDTH}" '
+                         f'y="{top + 5}" width="{bar:.1f}" height="{ROW_HEIGHT - 10}" '
+                         f'fill="{COLOURS[band]}"/>')
+            if days > scale_max:
+                parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH - 4}" y="{middle}" '
+                             'text-anchor="end" fill="#fff">»</text>')
+            parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 8}" y="{middle}" '
+                         f'fill="{COLOURS[band]}">{_e(_days_text(days))}</text>')
+        if own != thresholds:  # this domain's own thresholds, as ticks on its row
+            for value, band in ((own.warning_days, "warning"), (own.critical_days, "critical")):
+                parts.append(f'<line x1="{x(value):.1f}" y1="{top + 2}" x2="{x(value):.1f}" '
+                             f'y2="{top + ROW_HEIGHT - 2}" stroke="{COLOURS[band]}" '
+                             'stroke-width="2"/>')
+        parts.append("</g>")
+    for value, band in ((thresholds.critical_days, "critical"),
+                        (thresholds.warning_days, "warning")):
+        anchor = "end" if band == "critical" else "start"
+        nudge = -3 if band == "critical" else 3
+        parts.append(f'<line class="dnssec-threshold-{band}" x1="{x(value):.1f}" '
+                     f'y1="{TOP_MARGIN - 6}" x2="{x(value):.1f}" y2="{plot_bottom}" '
+                     f'stroke="{COLOURS[band]}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+                     f'<text x="{x(value) + nudge:.1f}" y="{TOP_MARGIN - 10}" '
+                     f'text-anchor="{anchor}" fill="{COLOURS[band]}">'
+                     f'{band} {value:g} d</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def status_grid_html(document: Mapping[str, Any]) -> str:
+    """One cell per domain: its status, days left and the checks that did not pass."""
+    problems: dict[str, list[Mapping[str, Any]]] = {}
+    for record in document["results"]:
+        if record["outcome"] in REPORTED_OUTCOMES:
+            problems.setdefault(record["domain"], []).append(record)
+    cells = []
+    for summary in document["domains"]:
+        status = summary["status"]
+        listed = problems.get(summary["domain"], [])
+        items = "".join(f'<li>{_e(r["check"])} {_e(OUTCOME_LABELS[r["outcome"]])}</li>'
+                        for r in listed[:MAX_GRID_CHECKS])
+        if len(listed) > MAX_GRID_CHECKS:
+            items += f"<li>+{len(listed) - MAX_GRID_CHECKS} more</li>"
+        passed = summary.get("outcomes", {}).get("passed", 0)
+        detail = f"<ul>{items}</ul>" if items else f"<p>{passed} checks passed</p>"
+        days = summary.get("days_left")
+        days_text = f" · {_e(_days_text(days))}" if days is not None else ""
+        cells.append(f'<div class="dnssec-cell dnssec-{_e(status)}" '
+                     f'data-domain="{_e(summary["domain"])}" data-status="{_e(status)}">'
+                     f'<div class="dnssec-cell-domain">{_e(summary["domain"])}</div>'
+                     f'<div class="dnssec-cell-status">{_e(status.upper())}{days_text}</div>'
+                     f"{detail}</div>")
+    return f'<div class="dnssec-grid">{"".join(cells)}</div>'
+
+
+def rotation_events_html(events: Sequence[Mapping[str, Any]]) -> str:
+    if not events:
+        return '<p class="dnssec-muted">No key rotation event reported.</p>'
+    items = "".join(f'<li><strong>{_e(e["domain"])}</strong> {_e(e["check"])} '
+                    f'({_e(e["severity"])}): {_e(e["message"])}</li>' for e in events)
+    return f'<ul class="dnssec-events">{items}</ul>'
+
+
+DASHBOARD_CSS = """
+#dnssec-dashboard{font-family:sans-serif;margin:12px 0 20px;padding:12px 16px;
+  border:1px solid #ddd;border-radius:6px;background:#fff}
+#dnssec-dashboard,.dnssec-evidence{color:#222}
+#dnssec-dashboard h2{margin:0 0 8px}
+#dnssec-dashboard h3{margin:0 0 8px;font-size:15px;color:#333}
+.dnssec-overall{display:flex;flex-wrap:wrap;gap:8px 18px;align-items:center;padding:10px 12px;
+  border-radius:6px;color:#fff;margin-bottom:12px}
+.dnssec-overall .dnssec-badge{font-size:22px;font-weight:bold;letter-spacing:1px}
+.dnssec-overall.dnssec-healthy{background:#2e7d32}
+.dnssec-overall.dnssec-warning{background:#b26a00}
+.dnssec-overall.dnssec-critical{background:#c62828}
+.dnssec-panels{display:flex;flex-wrap:wrap;gap:16px}
+.dnssec-panel{border:1px solid #e3e3e3;border-radius:6px;padding:10px 12px;flex:1 1 380px}
+.dnssec-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:8px}
+.dnssec-cell{border-left:6px solid #999;background:#fafafa;padding:6px 8px;font-size:13px}
+.dnssec-cell ul{margin:4px 0 0;padding-left:18px}.dnssec-cell p{margin:4px 0 0;color:#555}
+.dnssec-cell-domain{font-weight:bold;word-break:break-all}
+.dnssec-cell.dnssec-healthy{border-color:#2e7d32}
+.dnssec-cell.dnssec-warning{border-color:#b26a00}
+.dnssec-cell.dnssec-critical{border-color:#c62828}
+.dnssec-healthy .dnssec-cell-status{color:#2e7d32}
+.dnssec-warning .dnssec-cell-status{color:#b26a00}
+.dnssec-critical .dnssec-cell-status{color:#c62828}
+.dnssec-muted{color:#666}
+td.dnssec-severity-critical{color:#c62828;font-weight:bold}
+td.dnssec-severity-error{color:#c62828}td.dnssec-severity-warning{color:#b26a00}
+"""
+
+# The summary section comes after pytest-html's environment table: move the dashboard up to
+# just below the report's title lines (without scripts it stays in the summary).
+MOVE_TO_TOP = ("<script>(function(){var d=document.getElementById('dnssec-dashboard');"
+               "var t=document.getElementById('title');var p=t&&t.nextElementSibling;"
+               "if(d&&p){p.parentNode.insertBefore(d,p.nextSibling);}})();</script>")
+
+
+def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
+                   domain_thresholds: Mapping[str, Thresholds] | None = None) -> str:
+    """The dashboard for a results document: the guide's layout, from this run's data."""
+    status = document["status"]
+    domains = document["domains"]
+    by_status = {s: sum(1 for d in domains if d["status"] == s) for s in reversed(STATUSES)}
+    counts = ", ".join(f"{n} {OUTCOME_LABELS.get(o, o)}"
+                       for o, n in sorted(document["counts"].items()))
+    records = document["results"]
+    events = heartbeat.rotation_events(records)
+    rollover_ran = any(r["category"] == heartbeat.ROLLOVER_CATEGORY for r in records)
+    panels = [
+        '<div class="dnssec-panel" id="dnssec-domain-status"><h3>Domain validation status'
+        f'</h3>{status_grid_html(document)}</div>',
+        '<div class="dnssec-panel" id="dnssec-expiry"><h3>RRSIG expiry timeline</h3>'
+        + expiry_timeline_svg(domains, thresholds=thresholds,
+                              domain_thresholds=domain_thresholds) + "</div>",
+    ]
+    if rollover_ran:
+        panels.append('<div class="dnssec-panel" id="dnssec-rotation"><h3>Key rotation '
+                      f'events</h3>{rotation_events_html(events)}</div>')
+    return (
+        f'<section id="dnssec-dashboard" data-status="{_e(status)}">'
+        f"<style>{DASHBOARD_CSS}</style><h2>DNSSEC health</h2>"
+        f'<div class="dnssec-overall dnssec-{_e(status)}">'
+        f'<span class="dnssec-badge">{_e(status.upper())}</span>'
+        f'<span>priority {_e(heartbeat.priority_of(records))}</span>'
+        f'<span>as of {_e(document["evaluated_at"])}</span>'
+        f'<span>run {_e(document["started_at"])} → {_e(document["finished_at"])}</span>'
+        f'<span>{len(domains)} domains: '
+        + ", ".join(f"{n} {s}" for s, n in by_status.items())
+        + f"</span><span>checks: {_e(counts)}</span></div>"
+        f'<div class="dnssec-panels">{"".join(panels)}</div>{MOVE_TO_TOP}</section>'
+    )
+
+
+def redact_metadata(metadata: dict[str, Any], url: str | None) -> None:
+    """pytest-html's environment table: hide heartbeat-looking keys and the URL anywhere."""
+    for key, value in list(metadata.items()):
+        if SECRET_METADATA_KEY.search(str(key)):
+            metadata[key] = heartbeat.REDACTED
+        elif isinstance(value, dict):
+            redact_metadata(value, url)
+        elif isinstance(value, str):
+            metadata[key] = heartbeat.scrub(value, url)
+
+
+# --------------------------------------------------------------------------------------------
+# Default outputs
+# --------------------------------------------------------------------------------------------
+
+
+def use_default_outputs(config: pytest.Config) -> None:
+    """On the controller of a run with a domains file: a self-contained reports/report.html
+    and reports/junit.xml unless --html / --junitxml say otherwise."""
+    chosen = []
+    if not config.getoption("htmlpath", None) and config.pluginmanager.hasplugin("html"):
+        config.option.htmlpath = DEFAULT_HTML
+        config.option.self_contained_html = True
+        chosen.append("html")
+    if not config.getoption("xmlpath", None) and config.pluginmanager.hasplugin("junitxml"):
+        config.option.xmlpath = DEFAULT_JUNIT
+        chosen.append("junit")
+    config.stash[DEFAULTED_OUTPUTS] = tuple(chosen)
+
+
+def _records(config: pytest.Config) -> list[dict[str, Any]]:
+    reporter = config.pluginmanager.get_plugin(REPORTER_NAME)
+    return list(reporter.records.values()) if reporter is not None else []
+
+
+def _drop_unused_default_outputs(config: pytest.Config) -> None:
+    """A run that checked no domain (the project's own tests: conftest.py supplies a default
+    domains file) writes none of the default reports."""
+    chosen = config.stash.get(DEFAULTED_OUTPUTS, ())
+    if not chosen or _records(config):
+        return
+    if "html" in chosen:
+        from pytest_html.basereport import BaseReport  # type: ignore[import-untyped]
+
+        for plugin in config.pluginmanager.get_plugins():
+            if isinstance(plugin, BaseReport):
+                config.pluginmanager.unregister(plugin)
+    if "junit" in chosen:
+        from _pytest.junitxml import xml_key
+
+        xml = config.stash.get(xml_key, None)
+        if xml is not None:
+            del config.stash[xml_key]
+            config.pluginmanager.unregister(xml)
+    config.stash[DEFAULTED_OUTPUTS] = ()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    try:
+        return (yield)
+    finally:
+        _drop_unused_default_outputs(session.config)
+
+
+# --------------------------------------------------------------------------------------------
+# Hooks
+# --------------------------------------------------------------------------------------------
+
+
+def _heartbeat_url(config: pytest.Config) -> str | None:
+    return heartbeat.configured_url(config.getoption("heartbeat_url", None))
+
+
+def _redact_environment(config: pytest.Config) -> None:
+    try:
+        from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
+    except ImportError:
+        return
+    metadata = config.stash.get(metadata_key, None)
+    if metadata is not None:
+        redact_metadata(metadata, _heartbeat_url(config))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_metadata(metadata: dict[str, Any], config: pytest.Config) -> None:
+    redact_metadata(metadata, _heartbeat_url(config))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _redact_environment(session.config)  # before pytest-html and the -v header read it
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _redact_environment(session.config)  # xdist workers' metadata arrives at node-down
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    meta = getattr(report, "dnssec", None)
+    record = meta.get("record") if meta else None
+    if report.when == "call" and record and record["outcome"] in REPORTED_OUTCOMES:
+        from pytest_html import extras  # type: ignore[import-untyped]
+
+        report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
+                         extras.html(evidence_html(record))]
+    return report
+
+
+def _conformance(config: pytest.Config) -> Any:
+    from .plugin import CONFORMANCE  # the plugin imports this module: import when called
+
+    return config.stash.get(CONFORMANCE, None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report: Any) -> None:
+    if _conformance(report.config) is not None:
+        report.title = "DNSSEC conformance report"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_header(cells: list[str]) -> None:
+    cells[FIRST_COLUMN:FIRST_COLUMN] = [
+        f'<th class="sortable" data-column-type="{name}">{label}</th>'
+        for name, label in COLUMNS]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
+    cells[FIRST_COLUMN:FIRST_COLUMN] = result_cells(getattr(report, "dnssec", None))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str],
+                                session: pytest.Session) -> None:
+    records = _records(session.config)
+    conformance = _conformance(session.config)
+    reporter = session.config.pluginmanager.get_plugin(REPORTER_NAME)
+    if not records or conformance is None or reporter is None:
+        return
+    document = build_document(
+        records, evaluated_at=reporter.evaluated_at, started_at=reporter.started_at,
+        finished_at=time.time(), domains_file=reporter.domains_file,
+        exit_status=int(session.exitstatus), interrupted=False)
+    prefix.append(dashboard_html(
+        document, thresholds=conformance.config.thresholds,
+        domain_thresholds={d.display: d.thresholds for d in conformance.config.domains}))

@@ -1,0 +1,358 @@
+"""The HTML report: the dashboard builders on their own, then whole runs (one process and
+xdist) that write report.html, junit.xml and results.json and send the heartbeat to a real
+server on loopback, with the report opened in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dnssec_conformance import report_html
+from dnssec_conformance.config import Thresholds
+from dnssec_conformance.results import build_document
+
+from .inmemory import DAY, NOW
+from .test_heartbeat import KEY, Receiver, records_for, serve, unreachable_records
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "reports" / "report-screenshot.png"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+THRESHOLDS = Thresholds(warning_days=7, critical_days=3)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def document_of(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return build_document(records, evaluated_at=NOW, started_at=NOW, finished_at=NOW + 5,
+                          domains_file="domains.yaml", exit_status=1, interrupted=False)
+
+
+@pytest.fixture(scope="module")
+def mixed() -> dict[str, Any]:
+    return document_of([*records_for("good.test."),
+                        *records_for("soon.test.", expiration=NOW + 5 * DAY),
+                        *records_for("crit.test.", expiration=NOW + 2 * DAY),
+                        *unreachable_records("dark.test.")])
+
+
+# --- the builders ------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_status_time_grid_and_timeline(mixed):
+    html = report_html.dashboard_html(mixed, thresholds=THRESHOLDS)
+    assert html.startswith('<section id="dnssec-dashboard" data-status="critical">')
+    assert '<span class="dnssec-badge">CRITICAL</span>' in html
+    assert "priority P1" in html and "as of 2027-01-15T08:00:00Z" in html
+    assert "4 domains: 2 critical, 1 warning, 1 healthy" in html
+    for domain, status in (("good.test", "healthy"), ("soon.test", "warning"),
+                           ("crit.test", "critical"), ("dark.test", "critical")):
+        assert f'data-domain="{domain}" data-status="{status}"' in html
+    assert "EXPIRY01 failed" in html and "could not check" in html
+    assert 'id="dnssec-rotation"' not in html  # no rollover check ran
+
+
+def test_timeline_is_svg_with_a_bar_per_domain_against_the_thresholds(mixed):
+    svg = report_html.expiry_timeline_svg(mixed["domains"], thresholds=THRESHOLDS,
+                                          domain_thresholds={"good.test": Thresholds(14, 3)})
+    root = ElementTree.fromstring(svg)  # well-formed: it is inlined as is
+    rows = root.findall(f"{SVG}g")
+    assert [r.get("data-domain") for r in rows] == ["crit.test", "soon.test", "good.test",
+                                                    "dark.test"]  # soonest first, unknown last
+    bars = {r.get("data-domain"): r.find(f"{SVG}rect[@class]") for r in rows}
+    assert bars["crit.test"].get("class") == "dnssec-bar dnssec-critical"
+    assert bars["soon.test"].get("class") == "dnssec-bar dnssec-warning"
+    assert bars["good.test"].get("class") == "dnssec-bar dnssec-healthy"
+    assert bars["dark.test"] is None and "no expiry data" in svg
+    scale = float(bars["good.test"].get("width")) / 30  # units per day
+    for band, days in (("critical", 3), ("warning", 7)):
+        line = root.find(f"{SVG}line[@class='dnssec-threshold-{band}']")
+        assert float(line.get("x1")) == pytest.approx(report_html.LABEL_WIDTH + days * scale,
+                                                      abs=0.2)
+    own_ticks = rows[2].findall(f"{SVG}line")  # good.test's own warning line at 14 days
+    assert float(own_ticks[0].get("x1")) == pytest.approx(report_html.LABEL_WIDTH + 14 * scale,
+                                                          abs=0.2)
+
+
+def test_expired_and_far_signatures():
+    domains = [{"domain": "gone.test", "days_left": -1.5, "status": "critical"},
+               {"domain": "far.test", "days_left": 400.0, "status": "healthy"}]
+    svg = report_html.expiry_timeline_svg(domains, thresholds=THRESHOLDS)
+    ElementTree.fromstring(svg)
+    assert "expired 1.5 d ago" in svg and "400.0 d" in svg and "»" in svg
+
+
+def test_everything_is_escaped():
+    hostile = "<script>alert(1)</script>"
+    record = {"domain": "x.test", "check": "SIG01", "category": "bad-signature",
+              "title": "t", "outcome": "failed", "severity": "critical",
+              "message": f"bogus & {hostile}", "days_left": None,
+              "findings": [{"severity": "critical", "message": hostile, "server": hostile,
+                            "evidence": f";; ANSWER\nx.test. 300 IN TXT \"{hostile}\""}]}
+    document = document_of([record, dict(record, domain=hostile)])
+    outputs = [report_html.dashboard_html(document, thresholds=THRESHOLDS),
+               report_html.evidence_html(record),
+               "".join(report_html.result_cells({"domain": hostile, "check": "SIG01",
+                                                 "category": hostile, "record": record}))]
+    for html in outputs:
+        assert hostile not in html and "&lt;script&gt;" in html
+    assert "<details" in outputs[1] and "IN TXT &quot;&lt;script&gt;" in outputs[1]
+
+
+def test_days_left_cells_sort_by_number():
+    def sort_value(days: float | None) -> str:
+        cell = report_html.result_cells({"domain": "d", "check": "C", "category": "c",
+                                         "record": {"severity": "info", "days_left": days}})[4]
+        return cell.split(">", 1)[1]  # what pytest-html sorts on: the cell's inner HTML
+
+    assert sorted([None, 12.0, -1.5, 2.4], key=sort_value) == [-1.5, 2.4, 12.0, None]
+    other_test = report_html.result_cells(None)  # not a DNSSEC check: empty, aligned cells
+    assert len(other_test) == len(report_html.COLUMNS)
+    assert all(cell.endswith("></td>") for cell in other_test)
+
+
+def test_rotation_events_panel_when_the_rollover_checks_ran(mixed):
+    rollover = {"domain": "good.test", "check": "ROLL01", "title": "t", "category": "rollover",
+                "outcome": "passed", "severity": "info", "message": "ok", "days_left": None,
+                "findings": [{"severity": "info", "message": "new KSK 12345 published",
+                              "server": None, "evidence": ""}]}
+    html = report_html.dashboard_html(document_of([*mixed["results"], rollover]),
+                                      thresholds=THRESHOLDS)
+    assert 'id="dnssec-rotation"' in html and "new KSK 12345 published" in html
+
+
+def test_environment_table_is_redacted():
+    url = f"https://oneuptime.com/heartbeat/{KEY}"
+    metadata = {"Python": "3.11", "ONEUPTIME_HEARTBEAT_URL": url, "my_heartbeat": "x",
+                "Plugins": {"html": "4.2.0"}, "JOB": f"curl {url}"}
+    report_html.redact_metadata(metadata, url)
+    assert metadata["ONEUPTIME_HEARTBEAT_URL"] == metadata["my_heartbeat"] == "***"
+    assert metadata["JOB"] == "curl https://oneuptime.com/heartbeat/***"
+    assert metadata["Python"] == "3.11" and metadata["Plugins"] == {"html": "4.2.0"}
+
+
+# --- whole runs --------------------------------------------------------------------------------
+
+DOMAINS_YAML = """\
+resolvers: ["127.0.0.1:9"]   # never asked: conftest.py serves zones signed in memory
+query: {timeout_s: 0.2, retries: 0}
+thresholds: {warning_days: 7, critical_days: 3}
+domains:
+  - name: good.test
+    thresholds: {warning_days: 14}
+  - soon.test
+  - crit.test
+"""
+
+# The plugin's `zone` and `evaluation` fixtures, overridden with zones signed in memory at
+# NOW: a healthy zone, one within the warning threshold, one within the critical threshold.
+CONFTEST = """\
+import pytest
+
+from dnssec_conformance.context import Evaluation
+from tests.inmemory import DAY, NOW, anchors_for, build_zone, delegate, parent_zone, zone_data
+
+DAYS_LEFT = {"good.test": 30, "soon.test": 5, "crit.test": 2}
+_zones = {}
+
+
+def _scenario(domain):
+    if domain.display not in _zones:
+        parent = parent_zone()
+        child = build_zone(domain.display + ".",
+                           expiration=NOW + DAYS_LEFT[domain.display] * DAY)
+        delegate(parent, child)
+        _zones[domain.display] = (parent, zone_data(child, parent))
+    return _zones[domain.display]
+
+
+@pytest.fixture
+def zone(domain):
+    return _scenario(domain)[1]
+
+
+@pytest.fixture
+def evaluation(domain):
+    return Evaluation(NOW, anchors_for(_scenario(domain)[0]), domain.thresholds)
+"""
+
+SUITE = """\
+import pytest
+
+
+@pytest.mark.dnssec_check("EXPIRY01")
+def test_rrsig_not_expired(conformance):
+    conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("SIG01")
+def test_rrsig_verifies(conformance):
+    conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("KEY01")
+def test_ds_matches_dnskey(conformance):
+    conformance.assert_passes()
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    (pytester.path / "domains.yaml").write_text(DOMAINS_YAML)
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_dnssec=SUITE)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # tests.inmemory, for the conftest
+    monkeypatch.delenv("ONEUPTIME_HEARTBEAT_URL", raising=False)
+    return pytester
+
+
+@pytest.fixture
+def receiver() -> Any:
+    yield from serve()
+
+
+def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return project.runpytest_subprocess("--domains", "domains.yaml", "-p", "no:cacheprovider",
+                                        *args, timeout=180)
+
+
+def output(result: pytest.RunResult) -> str:
+    return result.stdout.str() + result.stderr.str()
+
+
+def results_json(project: pytest.Pytester) -> dict[str, Any]:
+    return json.loads((project.path / "reports" / "results.json").read_text())
+
+
+def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("headless Chromium is needed: apt-get install chromium (make debs)")
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={profile}", "--window-size=1400,2000", *args],
+        capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_critical_run_writes_every_report_sends_one_heartbeat_and_leaks_no_key(
+        project, receiver: Receiver, monkeypatch, tmp_path):
+    monkeypatch.setenv("ONEUPTIME_HEARTBEAT_URL", receiver.url)
+    # DEBUG logs on the terminal: urllib3 logs the request line, key included, unless scrubbed.
+    result = run(project, "-v", "--log-cli-level=DEBUG")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output(result)
+    reports = project.path / "reports"
+    html, junit, results = (reports / "report.html", reports / "junit.xml",
+                            reports / "results.json")
+
+    [post] = receiver.posts
+    assert post.content_type == "application/json"
+    body = post.json()
+    assert body["status"] == "critical" and body["priority"] == "P2"
+    assert body["domains_checked"] == 3
+    assert body["status_counts"] == {"healthy": 1, "warning": 1, "critical": 1}
+    assert [e["domain"] for e in body["results"]] == ["crit.test", "soon.test", "good.test"]
+
+    document = results_json(project)
+    assert document["heartbeat"] == {
+        "sent": True, "attempts": 1, "status": 200,
+        "url": receiver.url.replace(KEY, "***"), "reason": "",
+        "elapsed_s": document["heartbeat"]["elapsed_s"]}
+    assert f"heartbeat: sent to {receiver.url.replace(KEY, '***')}" in result.stdout.str()
+    assert 'testsuite name="pytest"' in junit.read_text()
+
+    assert '"POST /heartbeat/*** HTTP/1.1" 200' in result.stdout.str()  # urllib3's DEBUG line
+    for text in (output(result), html.read_text(), results.read_text(), junit.read_text()):
+        assert KEY not in text
+
+    assert '<link href="assets' not in html.read_text()  # self-contained
+    assert not (reports / "assets").exists()
+    dom = chromium(tmp_path / "profile", "--virtual-time-budget=5000", "--dump-dom",
+                   html.as_uri()).stdout
+    assert '<section id="dnssec-dashboard" data-status="critical">' in dom
+    assert dom.index('id="dnssec-dashboard"') < dom.index('id="environment"')  # at the top
+    assert 'id="dnssec-expiry-timeline"' in dom
+    for domain in ("good.test", "soon.test", "crit.test"):
+        assert f'<td class="col-domain">{domain}</td>' in dom  # rows rendered by pytest-html
+        assert f'data-domain="{domain}"' in dom
+    assert dom.count('<td class="col-check">EXPIRY01</td>') == 3
+    assert '<details class="dnssec-dig"><summary>DNS evidence</summary>' in dom
+    assert KEY not in dom
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    chromium(tmp_path / "profile", "--virtual-time-budget=5000", f"--screenshot={SCREENSHOT}",
+             html.as_uri())
+    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_xdist_sends_exactly_one_heartbeat(project, receiver: Receiver):
+    result = run(project, "-n", "2", f"--heartbeat-url={receiver.url}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output(result)
+    assert len(receiver.posts) == 1
+    assert receiver.posts[0].json()["domains_checked"] == 3
+    document = results_json(project)
+    assert len(document["results"]) == 9 and document["heartbeat"]["sent"] is True
+    assert (project.path / "reports" / "report.html").is_file()
+    assert KEY not in output(result)
+
+
+def test_warnings_exit_0_unless_fail_on_warning(project, receiver: Receiver):
+    warning_only = ("-k", "soon", f"--heartbeat-url={receiver.url}")
+    result = run(project, *warning_only)
+    assert result.ret == pytest.ExitCode.OK, output(result)
+    body = receiver.posts[-1].json()
+    assert body["status"] == "warning" and body["priority"] == "P3"
+    assert "error" not in receiver.posts[-1].body.decode().lower()
+
+    result = run(project, *warning_only, "--fail-on", "warning")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "exit status 1: warnings fail this run (--fail-on warning)" in result.stdout.str()
+    assert results_json(project)["exit_status"] == 1
+    assert receiver.posts[-1].json()["status"] == "warning"  # the verdict itself is unchanged
+
+
+def test_healthy_run_without_url_notes_it_and_sends_nothing(project, receiver: Receiver):
+    result = run(project, "-k", "good")
+    assert result.ret == pytest.ExitCode.OK, output(result)
+    result.stdout.fnmatch_lines(["heartbeat: not sent: no URL (set ONEUPTIME_HEARTBEAT_URL or "
+                                 "--heartbeat-url)"])
+    assert results_json(project)["heartbeat"]["sent"] is False
+    assert receiver.requests == []
+
+
+def test_healthy_body_over_http(project, receiver: Receiver):
+    result = run(project, "-k", "good", f"--heartbeat-url={receiver.url}")
+    assert result.ret == pytest.ExitCode.OK, output(result)
+    body = receiver.posts[0].json()
+    assert body["status"] == "healthy" and body["priority"] == "P4"
+    assert "error" not in receiver.posts[0].body.decode().lower()
+
+
+def test_a_failed_heartbeat_is_reported_without_changing_the_verdict(project):
+    for receiver in serve([404]):  # a wrong path: not retried, so the run stays short
+        result = run(project, "-k", "good", f"--heartbeat-url={receiver.url}")
+        assert result.ret == pytest.ExitCode.OK, output(result)
+        document = results_json(project)
+        shown = receiver.url.replace(KEY, "***")
+        assert document["status"] == "healthy"
+        assert document["heartbeat"]["sent"] is False and document["heartbeat"]["status"] == 404
+        assert document["heartbeat"]["url"] == shown
+        assert f"heartbeat: NOT DELIVERED to {shown} after 1 attempt(s)" in result.stdout.str()
+        assert KEY not in output(result)
+
+
+def test_explicit_paths_win_and_runs_without_checks_write_no_default_reports(project):
+    result = run(project, "-k", "good", "--html=out/mine.html", "--junitxml=out/mine.xml")
+    assert result.ret == pytest.ExitCode.OK, output(result)
+    assert (project.path / "out" / "mine.html").is_file()
+    assert (project.path / "out" / "mine.xml").is_file()
+    assert not (project.path / "reports" / "report.html").exists()
+    assert not (project.path / "reports" / "junit.xml").exists()
+
+    project.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = run(project, "test_plain.py")  # a domains file, but no DNSSEC check ran
+    assert result.ret == pytest.ExitCode.OK, output(result)
+    assert not (project.path / "reports" / "report.html").exists()
+    assert not (project.path / "reports" / "junit.xml").exists()
