@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := nsd unbound bind9-utils bind9-dnsutils ldnsutils dnsmasq-base chrony \
-	python3-venv iproute2
+	python3-venv iproute2 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_DEMO := $(BIN)/pytest suites --domains lab/run/domains.yaml \
 	--results reports/results.json --html=reports/report.html --self-contained-html \
