@@ -15,5 +15,10 @@ DEFAULT_DOMAINS = Path(__file__).parent / "domains.yaml"
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.hasplugin("dnssec_conformance"):
         return  # the package is not installed: nothing to default
-    if not (config.getoption("domains", None) or config.getini("dnssec_domains")):
-        config.option.domains = str(DEFAULT_DOMAINS)
+    if config.getoption("domains", None) or config.getini("dnssec_domains"):
+        return
+    suites = DEFAULT_DOMAINS.parent / "suites"
+    targets = [(config.invocation_params.dir / arg.split("::")[0]).resolve()
+               for arg in config.args]
+    if targets and all(t.is_relative_to(suites) for t in targets):
+        config.option.domains = str(DEFAULT_DOMAINS)  # the suites, not the project's tests
