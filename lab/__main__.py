@@ -25,6 +25,8 @@ def _shown(path: Path) -> str:
 
 
 def _describe(server: Server, trust_anchor: str) -> str:
+    if server.kind == "dnsmasq":
+        return f"forwards to {server.upstream}, clears the AD flag"
     if server.kind == "unbound":
         if not server.validating:
             return "recursive, does not validate"

@@ -60,6 +60,10 @@ class AddressPlan:
     def nonvalidating(self) -> str:
         return self._at("0.54")
 
+    @property
+    def forwarder(self) -> str:
+        return self._at("0.55")
+
     def by_role(self) -> dict[str, str]:
         """Server role -> address, the map LabInfo.servers exposes."""
         return {
@@ -69,4 +73,5 @@ class AddressPlan:
             "ns2": self.ns2,
             "validating": self.validating,
             "nonvalidating": self.nonvalidating,
+            "forwarder": self.forwarder,
         }

@@ -19,7 +19,7 @@ import dns.zone
 from lab import tamper
 from lab.addresses import AddressPlan
 from lab.keys import Key, ds_record, generate
-from lab.scenarios import EXPIRED_WINDOW, SCENARIOS, DsKey, Scenario, Tamper, Window
+from lab.scenarios import CANARIES, EXPIRED_WINDOW, SCENARIOS, DsKey, Scenario, Tamper, Window
 from lab.signing import sign
 from lab.tools import CommandLog
 from lab.zonefiles import ChildDelegation, leaf_zone, ns_name, root_zone, tld_zone
@@ -241,13 +241,13 @@ def _build_infra(
 
 
 def build_all(run_dir: Path, plan: AddressPlan, now: datetime) -> BuiltLab:
-    """Every scenario zone in parallel, then test. with their DS, then the root."""
+    """Every scenario and canary zone in parallel, then test. with their DS, then the root."""
     workers = min(8, 2 * (os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         leaves = tuple(
             pool.map(
                 lambda item: _LeafBuilder(item[1], item[0] + 1, run_dir, now).build(),
-                enumerate(SCENARIOS),
+                enumerate((*SCENARIOS, *CANARIES)),
             )
         )
     children = [ChildDelegation(b.zone, b.nameservers, b.ds_lines) for b in leaves]

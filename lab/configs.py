@@ -8,7 +8,7 @@ from typing import Literal
 
 from lab.addresses import PORT
 
-Kind = Literal["nsd", "unbound"]
+Kind = Literal["nsd", "unbound", "dnsmasq"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class ServedZone:
 @dataclass(frozen=True)
 class Server:
     name: str  # nsd-root, unbound-validating, ...: names its files in the run directory
-    role: str  # root, tld, ns1, ns2, validating, nonvalidating
+    role: str  # root, tld, ns1, ns2, validating, nonvalidating, forwarder
     kind: Kind
     address: str
     run_dir: Path
@@ -29,6 +29,7 @@ class Server:
     validating: bool = False  # Unbound only
     trust_anchor_file: Path | None = None
     root_hints_file: Path | None = None
+    upstream: str | None = None  # dnsmasq only: the resolver it forwards to
 
     @property
     def conf(self) -> Path:
@@ -118,7 +119,28 @@ def unbound_conf(server: Server) -> str:
     return "\n".join(lines) + "\n"
 
 
+def dnsmasq_conf(server: Server) -> str:
+    """A forwarder to `upstream` that passes CD on but clears the AD flag of every answer:
+    without `proxy-dnssec` that is what dnsmasq does. No cache, so that every answer is the
+    upstream's."""
+    lines = [
+        f"port={PORT}",
+        f"listen-address={server.address}",
+        "bind-interfaces",
+        "no-resolv",
+        "no-hosts",
+        f"server={server.upstream}",
+        "cache-size=0",
+        # stay root, as the other lab servers do: there may be no unprivileged user to become
+        "user=root",
+        f"pid-file={server.pid_file}",
+        f"log-facility={server.log_file}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def write_config(server: Server) -> None:
     server.state_dir.mkdir(parents=True, exist_ok=True)
-    text = nsd_conf(server) if server.kind == "nsd" else unbound_conf(server)
+    writers = {"nsd": nsd_conf, "unbound": unbound_conf, "dnsmasq": dnsmasq_conf}
+    text = writers[server.kind](server)
     server.conf.write_text(text)

@@ -20,7 +20,7 @@ from lab.build import BuiltLab, build_all
 from lab.configs import ServedZone, Server, write_config
 from lab.errors import LabError
 from lab.probes import Measurement, measure
-from lab.scenarios import RESOLVER_SCENARIOS, SCENARIOS
+from lab.scenarios import CANARIES, RESOLVER_SCENARIOS, SCENARIOS
 from lab.zonefiles import root_hints
 
 log = logging.getLogger("lab")
@@ -47,6 +47,10 @@ class LabInfo:
     delv_anchors: Path | None = None
     # the resolver scenarios: good zones through the resolver that does not validate
     nonvalidating_domains_yaml: Path | None = None
+    # ... and through the forwarder (dnsmasq) that clears the AD flag of the validating one
+    forwarder_resolver: str | None = None
+    forwarder_domains_yaml: Path | None = None
+    canaries: tuple[str, ...] = ()  # the names domains.yaml lists under canaries.bogus
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ def _server_list(plan: AddressPlan, built: BuiltLab, run_dir: Path) -> list[Serv
                 root_hints_file=run_dir / outputs.ROOT_HINTS,
             )
         )
+    result.append(Server("dnsmasq-forwarder", "forwarder", "dnsmasq", plan.forwarder, run_dir,
+                         upstream=plan.validating))
     return result
 
 
@@ -129,6 +135,9 @@ def _info(run_dir: Path, plan: AddressPlan) -> LabInfo:
         prefix=plan.prefix,
         delv_anchors=run_dir / outputs.DELV_ANCHORS,
         nonvalidating_domains_yaml=run_dir / outputs.NONVALIDATING_DOMAINS_YAML,
+        forwarder_resolver=plan.forwarder,
+        forwarder_domains_yaml=run_dir / outputs.FORWARDER_DOMAINS_YAML,
+        canaries=outputs.BOGUS_CANARIES,
     )
 
 
@@ -158,8 +167,9 @@ def bring_up(prefix: str | None = None, run_dir: Path = RUN_DIR) -> UpReport:
             # expired.test's signatures ended exactly 1 day before `now`, which is Unbound's
             # largest clock-skew allowance: they are bogus from the next second on
             _sleep_until(now.timestamp() + SKEW_MARGIN_S)
-            validating = measure(plan.validating, [s.zone for s in SCENARIOS])
-            plain = measure(plan.nonvalidating, sorted({r.zone for r in RESOLVER_SCENARIOS}))
+            validating = measure(plan.validating, [s.zone for s in (*SCENARIOS, *CANARIES)])
+            plain = [m for r in RESOLVER_SCENARIOS
+                     for m in measure(plan.by_role()[r.resolver_role], [r.zone])]
         except BaseException:
             _stop(run_dir)
             raise
@@ -172,7 +182,7 @@ def bring_up(prefix: str | None = None, run_dir: Path = RUN_DIR) -> UpReport:
         info=_info(run_dir, plan),
         seconds=time.monotonic() - started,
         servers=tuple(lab),
-        measurements=tuple(validating),
+        measurements=tuple(m for m in validating if m.zone in {s.zone for s in SCENARIOS}),
         surprises=surprises,
         trust_anchor=built.trust_anchor_lines[0],
     )
@@ -184,7 +194,7 @@ def _surprises(
     """Measured verdicts that differ from what lab/scenarios.py predicts."""
     found = []
     measured = {(m.resolver, m.zone): m.verdict for m in (*validating, *plain)}
-    for s in SCENARIOS:
+    for s in (*SCENARIOS, *CANARIES):
         verdict = measured[(plan.validating, s.zone)]
         if verdict != s.unbound:
             found.append(f"{s.zone} Unbound says {verdict}, lab/scenarios.py predicts {s.unbound}")

@@ -10,15 +10,22 @@ from typing import Any
 from lab.addresses import AddressPlan
 from lab.build import BuiltLab
 from lab.probes import Measurement
-from lab.scenarios import RESOLVER_SCENARIOS, SCENARIOS
+from lab.scenarios import CANARIES, RESOLVER_SCENARIOS, SCENARIOS
 
 DOMAINS_YAML = "domains.yaml"
 NONVALIDATING_DOMAINS_YAML = "domains-nonvalidating.yaml"
+FORWARDER_DOMAINS_YAML = "domains-forwarder.yaml"
+# the resolver scenarios' domains.yaml, by the role of the resolver they go through
+RESOLVER_DOMAINS_YAML = {
+    "nonvalidating": NONVALIDATING_DOMAINS_YAML,
+    "forwarder": FORWARDER_DOMAINS_YAML,
+}
 TRUST_ANCHORS = "trust-anchors.txt"
 DELV_ANCHORS = "delv-anchors.conf"
 GROUND_TRUTH = "ground-truth.json"
 ROOT_HINTS = "root.hints"
-CANARY = "ds-mismatch.test"
+# the canary zones, and a scenario zone that is bogus too (a second failure mode)
+BOGUS_CANARIES = (*(c.display for c in CANARIES), "ds-mismatch.test")
 
 
 def write_trust_anchors(run_dir: Path, ds_lines: Sequence[str]) -> Path:
@@ -38,15 +45,14 @@ def write_delv_anchors(run_dir: Path, ds_lines: Sequence[str]) -> Path:
     return path
 
 
-def _domains_yaml(resolver: str, zones: Sequence[tuple[str, str]], canary: bool) -> str:
+def _domains_yaml(resolver: str, zones: Sequence[tuple[str, str]]) -> str:
     lines = [
         "# Written by `python -m lab up`: the lab's scenario zones (see lab/README.md).",
         f"resolvers: [{resolver}]",
         f"trust_anchors: {TRUST_ANCHORS}",
         "thresholds: {warning_days: 7, critical_days: 3}",
     ]
-    if canary:
-        lines.append(f"canaries: {{bogus: [{CANARY}]}}")
+    lines.append(f"canaries: {{bogus: [{', '.join(BOGUS_CANARIES)}]}}")
     lines.append("domains:")
     for name, expect in zones:
         lines += [f"  - name: {name}", "    records: [A]", f"    expect: {expect}"]
@@ -57,17 +63,21 @@ def write_domains_yaml(run_dir: Path, plan: AddressPlan) -> Path:
     """Every scenario zone, checked through the validating resolver."""
     zones = [(s.display, s.expect) for s in SCENARIOS]
     path = run_dir / DOMAINS_YAML
-    path.write_text(_domains_yaml(plan.validating, zones, canary=True))
+    path.write_text(_domains_yaml(plan.validating, zones))
     return path
 
 
-def write_resolver_domains_yaml(run_dir: Path, plan: AddressPlan) -> Path:
-    """The resolver scenarios: good zones through the resolver that does not validate."""
-    (role,) = {r.resolver_role for r in RESOLVER_SCENARIOS}
-    zones = [(r.zone.rstrip("."), r.expect) for r in RESOLVER_SCENARIOS]
-    path = run_dir / NONVALIDATING_DOMAINS_YAML
-    path.write_text(_domains_yaml(plan.by_role()[role], zones, canary=False))
-    return path
+def write_resolver_domains_yaml(run_dir: Path, plan: AddressPlan) -> list[Path]:
+    """The resolver scenarios: good zones (and the canaries) through each resolver that does
+    not validate or does not say so, one domains.yaml per resolver."""
+    paths = []
+    for role, name in RESOLVER_DOMAINS_YAML.items():
+        zones = [(r.zone.rstrip("."), r.expect) for r in RESOLVER_SCENARIOS
+                 if r.resolver_role == role]
+        path = run_dir / name
+        path.write_text(_domains_yaml(plan.by_role()[role], zones))
+        paths.append(path)
+    return paths
 
 
 def _observed(description: str, predicted: str, measured: Measurement) -> str:
@@ -105,14 +115,14 @@ def ground_truth_entries(
                 "commands": list(built_by_zone[s.zone].commands),
             }
         )
-    plain = {m.zone: m for m in nonvalidating}
+    plain = {(m.resolver, m.zone): m for m in nonvalidating}
     for r in RESOLVER_SCENARIOS:
-        m = plain[r.zone]
+        m = plain[(roles[r.resolver_role], r.zone)]
         entries.append(
             {
                 "zone": r.zone,
                 "resolver": roles[r.resolver_role],
-                "domains_yaml": NONVALIDATING_DOMAINS_YAML,
+                "domains_yaml": RESOLVER_DOMAINS_YAML[r.resolver_role],
                 "categories": [str(c) for c in r.categories],
                 "expect": r.expect,
                 "unbound": m.verdict,

@@ -90,7 +90,7 @@ def log_tail(server: Server) -> str:
 def start(server: Server) -> None:
     """Launch one server; it forks into the background once its sockets are bound."""
     program = find(server.kind)
-    argv = [program, "-c", str(server.conf)]
+    argv = [program, "-C" if server.kind == "dnsmasq" else "-c", str(server.conf)]
     with server.log_file.open("ab") as log:
         try:
             done = subprocess.run(
@@ -116,7 +116,7 @@ def _not_ready(server: Server) -> str | None:
     """None once the server answers (an authoritative one: every zone, with the serial just
     built); else what is still wrong."""
     try:
-        if server.kind == "unbound":
+        if server.kind in ("unbound", "dnsmasq"):
             _ask(server.address, ".", "SOA", recursive=True)
             return None
         for served in server.zones:
@@ -177,10 +177,10 @@ def _cmdline(pid: int) -> list[str]:
 
 
 def _lab_conf(pid: int, run_dir: Path) -> str | None:
-    """The config path when the process is a lab server (nsd or unbound started with a
-    config in run_dir), else None."""
+    """The config path when the process is a lab server (nsd, unbound or dnsmasq started
+    with a config in run_dir), else None."""
     argv = _cmdline(pid)
-    if not argv or Path(argv[0]).name not in ("nsd", "unbound"):
+    if not argv or Path(argv[0]).name not in ("nsd", "unbound", "dnsmasq"):
         return None
     prefix = f"{run_dir}{os.sep}"
     return next((a for a in argv[1:] if a.startswith(prefix) and a.endswith(".conf")), None)

@@ -385,6 +385,31 @@ RESOLVER_SCENARIOS: tuple[ResolverScenario, ...] = (
         "upstream.",
         how='Unbound with module-config: "iterator" and no trust anchor.',
     ),
+    ResolverScenario(
+        zone="good-ecdsa.test.",
+        resolver_role="forwarder",
+        categories=(C.RESOLVER_AD,),
+        unbound="insecure",
+        description="A secure zone asked through a forwarder in front of the validating "
+        "resolver that clears the AD flag: bogus answers still fail upstream, but no answer "
+        "reaches the client marked validated.",
+        how="dnsmasq without --proxy-dnssec (so it clears AD), no cache, forwarding to the "
+        "validating Unbound.",
+    ),
+)
+
+# Zones that exist to be bogus: listed under `canaries.bogus`, never under `domains`. Built
+# and served like the scenarios, measured by `up`, absent from ground-truth.json.
+CANARIES: tuple[Scenario, ...] = (
+    Scenario(
+        zone="bogus-canary.test.",
+        categories=(C.BAD_SIGNATURE,),
+        unbound="bogus",
+        description="The bogus canary: its apex A RRset has a corrupted signature, so a "
+        "validating resolver answers it SERVFAIL and, with CD=1, returns the A record.",
+        how="dnssec-signzone, then dnspython flips 4 bytes of the apex RRSIG(A) signature.",
+        tamper=Tamper.FLIP_APEX_A_SIGNATURE,
+    ),
 )
 
 

@@ -19,6 +19,7 @@ PACKAGES: dict[str, str] = {
     "dnssec-signzone": "bind9-utils",
     "dnssec-dsfromkey": "bind9-utils",
     "ldns-signzone": "ldnsutils",
+    "dnsmasq": "dnsmasq-base",
 }
 
 # sbin is often missing from a non-root PATH, and the servers live there

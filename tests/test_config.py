@@ -16,6 +16,7 @@ from dnssec_conformance.config import (
     Canaries,
     ClockPolicy,
     Config,
+    CoreDnsSettings,
     DomainSpec,
     QueryPolicy,
     ResolverAddress,
@@ -220,7 +221,7 @@ ERROR_CASES: list[Any] = [
     pytest.param(
         "domains: [example.com]\nzzz: 1\n",
         "2: zzz: unknown key (valid keys: resolvers, trust_anchors, thresholds, canaries, "
-        "clock, query, domains)",
+        "clock, query, coredns, domains)",
         id="unknown-key-without-a-close-match",
     ),
     pytest.param(
@@ -766,3 +767,77 @@ def test_every_object_schema_closes_its_keys_and_documents_them() -> None:
         for key, property_schema in schema["properties"].items():
             assert property_schema.get("title"), key
             assert property_schema.get("description"), key
+
+
+# --- the coredns section -----------------------------------------------------------------------
+
+
+def test_coredns_section_builds_its_settings(tmp_path: Path) -> None:
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "coredns.yaml").write_text("apiVersion: v1\n")
+    path = write_config(
+        tmp_path,
+        """\
+        coredns:
+          corefile: k8s/coredns.yaml
+          metrics_url: http://10.96.0.10:9153/metrics
+          servfail_share_warning: 0.05
+          cache_hit_ratio_warning: 0.25
+          stale_tolerance_s: 60
+        domains: [example.com]
+        """,
+    )
+
+    assert load_config(path).coredns == CoreDnsSettings(
+        corefile=str(tmp_path / "k8s" / "coredns.yaml"),
+        metrics_url="http://10.96.0.10:9153/metrics",
+        servfail_share_warning=0.05,
+        cache_hit_ratio_warning=0.25,
+        stale_tolerance_s=60.0,
+    )
+
+
+def test_coredns_defaults_and_absence(tmp_path: Path) -> None:
+    only_url = write_config(tmp_path, "coredns: {metrics_url: 'http://[fd00::a]:9153/metrics'}\n"
+                                      "domains: [example.com]\n")
+    assert load_config(only_url).coredns == CoreDnsSettings(
+        metrics_url="http://[fd00::a]:9153/metrics")
+    assert load_config(write_config(tmp_path, "domains: [example.com]\n")).coredns is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    pytest.param("coredns: {}\ndomains: [example.com]\n",
+                 "1: coredns: names neither 'corefile' nor 'metrics_url': nothing to check",
+                 id="empty"),
+    pytest.param("coredns:\n  metric_url: http://x\ndomains: [example.com]\n",
+                 "2: coredns.metric_url: unknown key (did you mean 'metrics_url'?)",
+                 id="typo"),
+    pytest.param("domains: [example.com]\ncoredns: {metrics_url: 'ftp://10.0.0.1/metrics'}\n",
+                 "2: coredns.metrics_url: invalid URL 'ftp://10.0.0.1/metrics': expected "
+                 "http://HOST:9153/metrics",
+                 id="not-http"),
+    pytest.param("domains: [example.com]\ncoredns: {metrics_url: 'http://:9153/'}\n",
+                 "2: coredns.metrics_url: invalid URL 'http://:9153/': expected "
+                 "http://HOST:9153/metrics",
+                 id="no-host"),
+    pytest.param("domains: [example.com]\ncoredns:\n  metrics_url: http://x\n"
+                 "  servfail_share_warning: 5\n",
+                 "4: coredns.servfail_share_warning: must be at most 1, found 5",
+                 id="share-above-one"),
+    pytest.param("domains: [example.com]\ncoredns: {corefile: 12}\n",
+                 "2: coredns.corefile: expected a string, found an integer (12)",
+                 id="corefile-not-text"),
+])
+def test_coredns_problems_name_file_line_and_key(tmp_path: Path, text: str,
+                                                 expected: str) -> None:
+    path = write_config(tmp_path, text)
+
+    assert str(load_error(path)).startswith(f"{path}:{expected}")
+
+
+def test_missing_corefile_names_the_resolved_path(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains: [example.com]\ncoredns: {corefile: cm.yaml}\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:2: coredns.corefile: file {tmp_path / 'cm.yaml'} does not exist "
+        f"(relative paths start at {tmp_path})")

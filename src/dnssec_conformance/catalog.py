@@ -20,7 +20,8 @@ from .ntp import ClockReading
 # A zone check reads a ZoneData; a run check (scope "run") reads a RunData: what the run
 # measured once, outside any zone (the local clock).
 CheckFunction = Callable[[Any, Evaluation], Iterable[Finding]]
-Scope = Literal["zone", "run"]
+# resolver, canary, coredns: checks.resolver's own data (per domain, per canary, per run)
+Scope = Literal["zone", "run", "resolver", "canary", "coredns"]
 
 CHECK_MODULES = (
     "dnssec_conformance.checks.expiry",
@@ -29,6 +30,7 @@ CHECK_MODULES = (
     "dnssec_conformance.checks.algorithm",
     "dnssec_conformance.checks.clock",
     "dnssec_conformance.checks.denial",
+    "dnssec_conformance.checks.resolver",
 )
 RETIRED: dict[str, str] = {}
 

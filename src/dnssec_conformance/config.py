@@ -14,6 +14,7 @@ import ipaddress
 import json
 import os
 import string
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,6 +45,10 @@ class Thresholds:
     # Signatures that expire before the SOA EXPIRE timer are reported as information; set
     # this to turn that finding into a warning.
     warn_before_soa_expire: bool = False
+    # How far (in SOA serial units) a server may lag behind the newest serial unreported.
+    serial_lag: int = 0
+    # Added to a TTL before a rollover step counts as safe (RFC 7583's safety margin).
+    rollover_margin_s: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,19 @@ class Config:
     canaries: Canaries = field(default_factory=Canaries)
     clock: ClockPolicy = field(default_factory=ClockPolicy)
     query: QueryPolicy = field(default_factory=QueryPolicy)
+    coredns: CoreDnsSettings | None = None  # None: no `coredns:` section
+
+
+@dataclass(frozen=True)
+class CoreDnsSettings:
+    """The `coredns:` section: the cluster's CoreDNS, read from its Corefile and metrics."""
+
+    corefile: str | None = None  # an absolute path (resolved against domains.yaml's folder)
+    metrics_url: str | None = None
+    servfail_share_warning: float = 0.01  # SERVFAIL responses over all responses
+    cache_hit_ratio_warning: float = 0.5  # a warning below this share of cache hits
+    # how long past its TTL the cache may serve an answer (serve_stale, MINTTL) unflagged
+    stale_tolerance_s: float = 300.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,6 +605,7 @@ def _semantic_problems(document: _Document, base_dir: Path) -> Iterator[_Problem
     yield from _threshold_problems(document, data.get("thresholds"), data.get("domains"))
     yield from _canary_problems(document, data.get("canaries"))
     yield from _clock_problems(document, data.get("clock"))
+    yield from _coredns_problems(document, data.get("coredns"), base_dir)
     yield from _domain_problems(document, data.get("domains"))
 
 
@@ -726,6 +745,30 @@ def _clock_problems(document: _Document, clock: Any) -> Iterator[_Problem]:
         yield document.at_value(("clock", "ntp"), message)
 
 
+def _coredns_problems(document: _Document, coredns: Any, base_dir: Path) -> Iterator[_Problem]:
+    if not isinstance(coredns, dict):
+        return
+    known = domains_schema()["properties"]["coredns"]["properties"]
+    # a misspelled key's "did you mean" explains the missing one better
+    if "corefile" not in coredns and "metrics_url" not in coredns and set(coredns) <= set(known):
+        yield document.at_value(("coredns",), "names neither 'corefile' nor 'metrics_url': "
+                                              "nothing to check")
+    corefile = coredns.get("corefile")
+    if isinstance(corefile, str) and corefile:
+        path = _anchor_path(corefile, base_dir)
+        if not os.path.exists(path):
+            hint = "" if os.path.isabs(corefile) else f" (relative paths start at {base_dir})"
+            yield document.at_value(("coredns", "corefile"), f"file {path} does not exist{hint}")
+        elif not os.path.isfile(path):
+            yield document.at_value(("coredns", "corefile"), f"{path} is not a file")
+    url = coredns.get("metrics_url")
+    if isinstance(url, str):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            yield document.at_value(("coredns", "metrics_url"),
+                                    f"invalid URL {_quote(url)}: expected http://HOST:9153/metrics")
+
+
 def _domain_problems(document: _Document, domains: Any) -> Iterator[_Problem]:
     if not isinstance(domains, list):
         return
@@ -790,13 +833,17 @@ def _build_config(data: dict[str, Any], config_path: Path) -> Config:
         ),
         clock=_clock_policy(data.get("clock", {})),
         query=_query_policy(data.get("query", {})),
+        coredns=_coredns_settings(data.get("coredns"), config_path.parent),
     )
 
 
 def _thresholds(overrides: dict[str, Any] | None, inherited: Thresholds) -> Thresholds:
     changes: dict[str, Any] = {}
     for key, value in (overrides or {}).items():
-        changes[key] = float(value) if key.endswith("_days") else bool(value)
+        if key == "warn_before_soa_expire":
+            changes[key] = bool(value)
+        else:
+            changes[key] = int(value) if key == "serial_lag" else float(value)
     return replace(inherited, **changes)
 
 
@@ -825,6 +872,23 @@ def _clock_policy(clock: dict[str, Any]) -> ClockPolicy:
         skew_tolerance_s=float(clock.get("skew_tolerance_s", defaults.skew_tolerance_s)),
         ntp=clock.get("ntp", defaults.ntp),
         max_offset_s=float(clock.get("max_offset_s", defaults.max_offset_s)),
+    )
+
+
+def _coredns_settings(coredns: dict[str, Any] | None, base_dir: Path
+                      ) -> CoreDnsSettings | None:
+    if coredns is None:
+        return None
+    defaults = CoreDnsSettings()
+    corefile = coredns.get("corefile")
+    return CoreDnsSettings(
+        corefile=_anchor_path(corefile, base_dir) if corefile is not None else None,
+        metrics_url=coredns.get("metrics_url"),
+        servfail_share_warning=float(
+            coredns.get("servfail_share_warning", defaults.servfail_share_warning)),
+        cache_hit_ratio_warning=float(
+            coredns.get("cache_hit_ratio_warning", defaults.cache_hit_ratio_warning)),
+        stale_tolerance_s=float(coredns.get("stale_tolerance_s", defaults.stale_tolerance_s)),
     )
 
 

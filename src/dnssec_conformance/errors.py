@@ -34,3 +34,15 @@ class TransportError(ConformanceError):
         self.server = server
         self.what = what
         super().__init__(f"{server}: {what}")
+
+
+class CorefileError(ConformanceError):
+    """A CoreDNS Corefile (or the ConfigMap that holds it) that cannot be parsed.
+
+    The message is one line naming the file and the line, ready to show a user.
+    """
+
+    def __init__(self, where: str, what: str):
+        self.where = where
+        self.what = what
+        super().__init__(f"{where}: {what}")

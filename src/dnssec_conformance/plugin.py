@@ -12,17 +12,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dns.name
 import pytest
 
 from . import heartbeat, report_html
 from .anchors import TrustAnchors, load_anchors
-from .catalog import RunData, get, run_check, run_run_check
+from .catalog import CheckSpec, RunData, get, run_check, run_run_check
+from .checks.resolver import judge
 from .collect import Collector, ZoneData
 from .config import Config, DomainSpec, Thresholds, load_config, resolver_addresses
 from .context import Evaluation, parse_moment
 from .errors import ConformanceError
 from .findings import CheckResult, Outcome, Severity
 from .ntp import read_clock
+from .resolvers import ResolverRun
 from .results import build_document, iso, record_of, write_atomically
 
 MARKERS = {
@@ -70,6 +73,7 @@ class Conformance:
         self._collector: Collector | None = None
         self._zones: dict[str, ZoneData] = {}
         self._run_data: RunData | None = None
+        self._resolver_run: ResolverRun | None = None
 
     @property
     def collector(self) -> Collector:
@@ -94,6 +98,13 @@ class Conformance:
             self._run_data = RunData(read_clock(ntp, self.config.query.timeout_s)
                                      if ntp else None)
         return self._run_data
+
+    @property
+    def resolvers(self) -> ResolverRun:
+        """The resolvers pods use and CoreDNS: each asked (or read) once per process."""
+        if self._resolver_run is None:
+            self._resolver_run = ResolverRun(self.config)
+        return self._resolver_run
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -152,6 +163,13 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "canary" in metafunc.fixturenames:
+        state = metafunc.config.stash.get(CONFORMANCE, None)
+        canaries = list(state.config.canaries.bogus) if state else []
+        none = pytest.param(None, id="no-canary",
+                            marks=pytest.mark.skip(reason="no canaries.bogus in domains.yaml"))
+        metafunc.parametrize("canary", [
+            pytest.param(c, id=c.to_text(omit_final_dot=True)) for c in canaries] or [none])
     if "domain" not in metafunc.fixturenames:
         return
     conformance = metafunc.config.stash.get(CONFORMANCE, None)
@@ -256,6 +274,65 @@ def run_conformance(request: pytest.FixtureRequest,
                           dnssec_conformance.evaluation())
 
 
+class ObservedCheckRunner(CheckRunner):
+    """Runs a resolver, canary or CoreDNS check (checks.resolver) over what the run observed."""
+
+    def __init__(self, item: pytest.Item, check_id: str, subject: str, data: Any,
+                 evaluation: Evaluation):
+        self.item, self.check_id, self.evaluation = item, check_id, evaluation
+        self.subject, self.data = subject, data
+
+    def run(self) -> CheckResult:
+        result = judge(self.check_id, self.subject, self.data, self.evaluation)
+        self.item.stash[RESULT] = result
+        return result
+
+
+def _marked_check(request: pytest.FixtureRequest) -> str:
+    check_id = check_id_of(request.node)
+    if check_id is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: mark it @pytest.mark.dnssec_check(ID)")
+    return check_id
+
+
+@pytest.fixture
+def resolver_conformance(request: pytest.FixtureRequest, dnssec_conformance: Conformance,
+                         domain: DomainSpec) -> CheckRunner:
+    """Like `conformance`, for a check of what each resolver answers for the domain."""
+    survey = dnssec_conformance.resolvers.domain_survey(domain)
+    return ObservedCheckRunner(request.node, _marked_check(request), domain.display, survey,
+                               dnssec_conformance.evaluation(domain))
+
+
+@pytest.fixture
+def canary_conformance(request: pytest.FixtureRequest, dnssec_conformance: Conformance,
+                       canary: dns.name.Name) -> CheckRunner:
+    """Like `conformance`, for a check of what each resolver answers for a bogus canary."""
+    survey = dnssec_conformance.resolvers.canary_survey(canary)
+    return ObservedCheckRunner(request.node, _marked_check(request), survey.subject, survey,
+                               dnssec_conformance.evaluation())
+
+
+@pytest.fixture
+def coredns_conformance(request: pytest.FixtureRequest,
+                        dnssec_conformance: Conformance) -> CheckRunner:
+    """Like `conformance`, for a check of CoreDNS's Corefile or metrics (record "coredns")."""
+    check_id = _marked_check(request)
+    return ObservedCheckRunner(request.node, check_id, get(check_id).subject,
+                               dnssec_conformance.resolvers.coredns,
+                               dnssec_conformance.evaluation())
+
+
+def _observed_subject(spec: CheckSpec, callspec: Any) -> str | None:
+    """The record's `domain` for a canary check (the canary) or a CoreDNS check."""
+    if spec.scope == "coredns":
+        return spec.subject
+    canary = callspec.params.get("canary") if callspec is not None else None
+    if spec.scope == "canary" and isinstance(canary, dns.name.Name):
+        return canary.to_text(omit_final_dot=True)
+    return None
+
+
 def render_failure(result: CheckResult) -> str:
     lines = [f"{result.check} {result.outcome}: {result.message}"]
     ranked = sorted(result.findings, key=lambda f: f.severity, reverse=True)
@@ -284,6 +361,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         subject = domain.display
     elif spec.scope == "run":
         subject = spec.subject
+    elif (observed := _observed_subject(spec, callspec)) is not None:
+        subject = observed
     else:
         return report
     result = item.stash.get(RESULT, None)

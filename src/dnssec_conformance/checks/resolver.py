@@ -1,0 +1,427 @@
+"""The resolvers pods use: does each one validate, say so with the AD flag, and refuse what
+is bogus? And the CoreDNS in front of them: its Corefile and its metrics.
+
+RESOLVER01 is judged per domain, RESOLVER02 per bogus canary (results.json names the canary
+in the record's `domain`), RESOLVER03-07 once per run under the name "coredns". Each finding
+about a resolver names it in `server`, with where it came from (`resolvers[0]`, `system`, a
+Corefile forward upstream).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dns.rcode
+
+from ..catalog import NotApplicable, get, register
+from ..context import Evaluation
+from ..coredns_metrics import MetricsScrape
+from ..corefile import (
+    Corefile,
+    cache_policies,
+    forward_upstreams,
+    signing_blocks,
+)
+from ..errors import CorefileError
+from ..findings import Category, CheckResult, Finding, Severity
+from ..resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
+from ..transport import Exchange
+
+COREDNS_SUBJECT = "coredns"
+NOT_VALIDATED = "answers are not validated: spoofed answers would be accepted"
+PROVES_NOTHING = "canary unreachable: the check proves nothing"
+
+SubjectData = Survey | CoreDnsView
+
+
+def judge(check_id: str, subject: str, data: SubjectData, evaluation: Evaluation
+          ) -> CheckResult:
+    """Run one resolver or CoreDNS check over what was observed: pure, like `run_check`."""
+    spec = get(check_id)
+    result = CheckResult(subject, spec.id, spec.category)
+    try:
+        result.findings.extend(spec.function(data, evaluation))
+    except NotApplicable as exc:
+        result.findings.clear()
+        result.skipped_reason = str(exc)
+    return result
+
+
+def _rcode(exchange: Exchange) -> str:
+    rcode = exchange.rcode
+    return dns.rcode.to_text(rcode) if rcode is not None else "no answer"
+
+
+def _unusable(check: str, observation: Observation) -> Finding | None:
+    """The could-not-check finding when the resolver gave no verdict at all, else None."""
+    validated = observation.validated
+    where = str(observation.resolver)
+    if validated.response is None:
+        return Finding(check, Severity.ERROR,
+                       f"resolver unreachable ({validated.failure}): could not check; this is "
+                       "an outage of the resolver, not a validation failure",
+                       where, observation.evidence)
+    if validated.rcode == dns.rcode.REFUSED:
+        return Finding(check, Severity.ERROR,
+                       "the resolver refuses our queries (REFUSED): could not check; allow "
+                       "this client in its access control", where, observation.evidence)
+    if not resolves(validated) and validated.rcode != dns.rcode.SERVFAIL:
+        return Finding(check, Severity.ERROR,
+                       f"unexpected answer {_rcode(validated)}: could not check",
+                       where, observation.evidence)
+    return None
+
+
+def _rejected_as_bogus(observation: Observation) -> bool:
+    """SERVFAIL without CD, an answer with CD=1: the resolver's validation said no."""
+    unchecked = observation.unchecked
+    return (observation.validated.rcode == dns.rcode.SERVFAIL and unchecked is not None
+            and resolves(unchecked))
+
+
+@register(id="RESOLVER01", name="resolver-validation-status", category=Category.RESOLVER_AD,
+          title="Each resolver answers the domain with the AD flag exactly when it is "
+                "expected secure",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §3.2.3, RFC 6840 §5.7", marker="resolver",
+          scope="resolver")
+def resolver_validation_status(survey: Survey, ev: Evaluation) -> Iterator[Finding]:
+    """Every resolver in `resolvers` (and every plain-DNS upstream a configured Corefile
+    forwards to) is asked for the domain the way a validating stub asks: DO=1, CD=0 and AD=1
+    (RFC 6840 §5.7). A domain expected secure must come back with the AD flag: without it
+    the answer was not validated on the way to the pod, so a spoofed one would be accepted
+    just the same (a resolver that does not validate, or a forwarder that drops the AD flag
+    its upstream set, or a zone whose chain of trust is broken: the zone checks tell which).
+    A domain expected insecure must resolve without AD; with AD it is signed after all. A
+    SERVFAIL that turns into an answer with CD=1 is the resolver rejecting the domain as
+    bogus: pods cannot resolve it. A resolver that does not answer is an error (could not
+    check), never a validation verdict.
+
+    Remediation: point pods at a validating resolver: CoreDNS does not validate, so its
+    `forward` upstream must (Unbound, BIND, Knot Resolver, or a public validating resolver);
+    a forwarder in between must pass the AD flag on (dnsmasq: `--proxy-dnssec`). For a
+    domain that fails validation, fix the zone (see its other checks); for a domain that is
+    validated though expected insecure, set `expect: secure`.
+    """
+    if not survey.observations:
+        yield Finding("RESOLVER01", Severity.ERROR, "no resolver to ask: could not check")
+    for observation in survey.observations:
+        unusable = _unusable("RESOLVER01", observation)
+        if unusable is not None:
+            yield unusable
+            continue
+        yield _validation_finding(survey, observation)
+
+
+def _validation_finding(survey: Survey, observation: Observation) -> Finding:
+    validated, where, evidence = observation.validated, str(observation.resolver), \
+        observation.evidence
+    question = survey.question
+    if validated.rcode == dns.rcode.SERVFAIL:
+        if _rejected_as_bogus(observation):
+            return Finding("RESOLVER01", Severity.CRITICAL,
+                           f"{question} fails validation (SERVFAIL; with CD=1 it resolves): "
+                           "pods cannot resolve it; the zone checks say why, or, if they pass, "
+                           "this resolver's trust anchor or clock is wrong", where, evidence)
+        unchecked = observation.unchecked
+        also = _rcode(unchecked) if unchecked is not None else "not asked"
+        return Finding("RESOLVER01", Severity.ERROR,
+                       f"{question} does not resolve (SERVFAIL, and {also} with CD=1): an "
+                       "outage, not a validation verdict: could not check", where, evidence)
+    if validated.rcode == dns.rcode.NXDOMAIN:
+        return Finding("RESOLVER01", Severity.CRITICAL,
+                       f"{question}: NXDOMAIN: the name does not exist as pods see it",
+                       where, evidence)
+    if survey.expect == "secure" and not has_ad(validated):
+        return Finding("RESOLVER01", Severity.CRITICAL,
+                       f"{question} comes back without the AD flag: {NOT_VALIDATED}",
+                       where, evidence)
+    if survey.expect == "insecure" and has_ad(validated):
+        return Finding("RESOLVER01", Severity.WARNING,
+                       f"{question} is validated (AD) though domains.yaml expects it "
+                       "insecure: set `expect: secure` so that its validation is checked",
+                       where, evidence)
+    verdict = "validated (AD flag set)" if has_ad(validated) else "resolves, insecure (no AD)"
+    return Finding("RESOLVER01", Severity.INFO, f"{question} {verdict}", where)
+
+
+@register(id="RESOLVER02", name="bogus-canary-rejected", category=Category.RESOLVER_AD,
+          title="Each resolver answers a bogus canary with SERVFAIL, and resolves it with CD=1",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.5, RFC 4035 §3.2.2", marker="resolver",
+          scope="canary")
+def bogus_canary_rejected(survey: Survey, ev: Evaluation) -> Iterator[Finding]:
+    """A canary of `canaries.bogus` is a name whose signatures are deliberately broken. A
+    resolver that enforces validation answers it SERVFAIL; asked again with CD=1 (checking
+    disabled) it returns the data, which proves that the SERVFAIL came from validation and not
+    from an outage. A resolver that returns the canary's data without CD does not enforce
+    validation: pods would accept spoofed answers (critical). A canary that does not resolve
+    even with CD=1, that does not exist, or that validates as secure proves nothing (error).
+    Judged per canary: results.json names the record after it.
+
+    Remediation: make the resolvers pods use validate: CoreDNS does not, so its `forward`
+    upstream must (Unbound with a trust anchor, BIND with `dnssec-validation auto`, or a
+    public validating resolver). A canary that proves nothing: check that it still exists and
+    is still bogus (`dig +cd NAME` resolves, `dig NAME` gets SERVFAIL from a validating
+    resolver), or list another one.
+    """
+    if not survey.observations:
+        yield Finding("RESOLVER02", Severity.ERROR, "no resolver to ask: could not check")
+    for observation in survey.observations:
+        unusable = _unusable("RESOLVER02", observation)
+        if unusable is not None:
+            yield unusable
+            continue
+        yield _canary_finding(survey, observation)
+
+
+def _canary_finding(survey: Survey, observation: Observation) -> Finding:
+    validated, unchecked = observation.validated, observation.unchecked
+    where, evidence, question = str(observation.resolver), observation.evidence, \
+        survey.question
+    if validated.rcode == dns.rcode.NXDOMAIN:
+        return Finding("RESOLVER02", Severity.ERROR,
+                       f"{question}: NXDOMAIN: the canary does not exist; {PROVES_NOTHING}",
+                       where, evidence)
+    if validated.rcode == dns.rcode.NOERROR:
+        if has_ad(validated):
+            return Finding("RESOLVER02", Severity.ERROR,
+                           f"{question} validates as secure (AD): the canary is not bogus "
+                           "(any more); the check proves nothing", where, evidence)
+        return Finding("RESOLVER02", Severity.CRITICAL,
+                       f"the bogus canary {question} resolves (NOERROR): the resolver does "
+                       "not enforce DNSSEC validation, so spoofed answers would be accepted",
+                       where, evidence)
+    if unchecked is not None and unchecked.rcode == dns.rcode.NOERROR and unchecked.response \
+            and unchecked.answer(survey.rdtype) is not None:
+        return Finding("RESOLVER02", Severity.INFO,
+                       f"the bogus canary {question} is refused (SERVFAIL) and resolves with "
+                       "CD=1: the resolver enforces validation", where)
+    also = _rcode(unchecked) if unchecked is not None else "not asked"
+    if unchecked is not None and unchecked.rcode == dns.rcode.NOERROR:
+        also = "NOERROR without data"
+    return Finding("RESOLVER02", Severity.ERROR,
+                   f"{question}: SERVFAIL, and {also} with CD=1: {PROVES_NOTHING}",
+                   where, evidence)
+
+
+# --- CoreDNS: the Corefile -------------------------------------------------------------------
+
+
+def _corefile(view: CoreDnsView, check: str) -> Corefile | Finding:
+    """The parsed Corefile, or the error finding for one that does not parse."""
+    if view.corefile_path is None:
+        raise NotApplicable("no coredns.corefile in domains.yaml")
+    if view.corefile is None:
+        return Finding(check, Severity.ERROR,
+                       f"the Corefile does not parse: {view.corefile_error}: could not check")
+    return view.corefile
+
+
+@register(id="RESOLVER03", name="coredns-dnssec-plugin", category=Category.RESOLVER_AD,
+          title="CoreDNS's dnssec plugin is not taken for validation: it signs, it does not "
+                "validate",
+          severity=Severity.WARNING, rfc="RFC 4035 §2, RFC 4035 §5", marker="resolver",
+          scope="coredns", subject=COREDNS_SUBJECT)
+def coredns_dnssec_plugin(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
+    """CoreDNS's `dnssec` plugin signs, on the fly, the answers CoreDNS serves for its zones,
+    with the keys it is given (without any key it does nothing at all). It does not validate
+    anything: a `dnssec` block in the Corefile, however it is commented, gives pods no
+    protection against spoofed answers. Whether they get any depends on the upstream CoreDNS
+    forwards to, which RESOLVER01 and RESOLVER02 test.
+    Judged once per run; results.json names the record "coredns".
+
+    Remediation: remove a `dnssec` block that was meant to validate (and any comment that says
+    it does), and make the `forward` upstream a validating resolver. Keep `dnssec` only to sign
+    a zone CoreDNS is authoritative for, with `key file` lines, and publish its DS.
+    """
+    corefile = _corefile(view, "RESOLVER03")
+    if isinstance(corefile, Finding):
+        yield corefile
+        return
+    for block in signing_blocks(corefile):
+        where = corefile.where(block.line)
+        zones = ", ".join(block.zones)
+        if block.key_files:
+            what = f"signs what it serves for {zones} with {', '.join(block.key_files)}"
+        else:
+            what = "has no key, so it signs nothing"
+        yield Finding("RESOLVER03", Severity.WARNING,
+                      f"{where}: the dnssec plugin in server block {block.server.label} {what}; "
+                      "it signs, it does not validate: pods get no DNSSEC protection from it")
+
+
+@register(id="RESOLVER04", name="coredns-forward-upstreams", category=Category.RESOLVER_AD,
+          title="CoreDNS's forward upstreams are known, and tested as resolvers",
+          severity=Severity.ERROR, rfc="RFC 4035 §4.9.3, RFC 4033 §7", marker="resolver",
+          scope="coredns", subject=COREDNS_SUBJECT)
+def coredns_forward_upstreams(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
+    """CoreDNS validates nothing itself: the AD flag pods see is the one its `forward`
+    upstream set (and its cache kept). Every plain-DNS upstream that `forward .` sends all
+    names to is therefore added to the resolvers RESOLVER01 and RESOLVER02 test, named after
+    its Corefile line. This check lists them, and says which cannot be tested from here:
+    `/etc/resolv.conf` is the node's resolver configuration, not the pod's; DNS-over-TLS
+    upstreams are not asked; a `forward` for one zone only sees that zone's names.
+    Judged once per run; results.json names the record "coredns".
+
+    Remediation: forward to validating resolvers by address, and list them (or `system`,
+    which is CoreDNS itself inside a pod) in `resolvers`. For `forward . /etc/resolv.conf`,
+    find the node's nameservers and test them with `resolvers: [IP, ...]` from a host that can
+    reach them.
+    """
+    corefile = _corefile(view, "RESOLVER04")
+    if isinstance(corefile, Finding):
+        yield corefile
+        return
+    try:
+        upstreams = forward_upstreams(corefile)
+    except CorefileError as exc:
+        yield Finding("RESOLVER04", Severity.ERROR, f"{exc}: could not check")
+        return
+    if not upstreams:
+        yield Finding("RESOLVER04", Severity.INFO,
+                      "no forward directive: CoreDNS resolves only the zones it serves itself")
+    for upstream in upstreams:
+        where = corefile.where(upstream.line)
+        scope = "every name" if upstream.general \
+            else f"names under {', '.join(upstream.zones)}"
+        head = f"{where}: forward sends {scope} to {upstream.target}"
+        if upstream.kind == "file":
+            tail = ("the nameservers of that file on the CoreDNS node, not this pod's: they "
+                    "are tested only through CoreDNS itself (resolvers: [system] from a pod)")
+        elif upstream.kind == "tls":
+            tail = "DNS over TLS: not asked by this suite (plain DNS only)"
+        elif upstream.address is None:
+            tail = "an upstream this suite cannot ask"
+        elif upstream.general:
+            tail = f"tested as resolver {upstream.address} (see RESOLVER01, RESOLVER02)"
+        else:
+            tail = "not tested as a general resolver: it only sees that zone's names"
+        yield Finding("RESOLVER04", Severity.INFO, f"{head}: {tail}")
+
+
+@register(id="RESOLVER05", name="coredns-cache-stale", category=Category.RESOLVER_AD,
+          title="CoreDNS's cache does not serve answers long past their TTL",
+          severity=Severity.WARNING, rfc="RFC 4035 §5.3.3, RFC 8767", marker="resolver",
+          scope="coredns", subject=COREDNS_SUBJECT)
+def coredns_cache_stale(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
+    """A validating resolver caps an answer's TTL at its signatures' expiry (RFC 4035 §5.3.3).
+    CoreDNS's cache keeps the AD flag of what it cached, and two settings make it serve an
+    answer after that TTL: `serve_stale` (by default for an hour; `immediate` mode without
+    asking upstream first) and a MINTTL on `success` or `denial` that raises short TTLs. Either
+    can hand pods an answer marked validated after its signatures expired. Beyond
+    `coredns.stale_tolerance_s` (default 300 s) it is a warning.
+    Judged once per run; results.json names the record "coredns".
+
+    Remediation: drop `serve_stale` (or give it a duration within the tolerance and the
+    `verify` mode), and keep MINTTL at its default (5 s).
+    """
+    corefile = _corefile(view, "RESOLVER05")
+    if isinstance(corefile, Finding):
+        yield corefile
+        return
+    try:
+        policies = cache_policies(corefile)
+    except CorefileError as exc:
+        yield Finding("RESOLVER05", Severity.ERROR, f"{exc}: could not check")
+        return
+    tolerance = view.stale_tolerance_s
+    for policy in policies:
+        block = policy.server.label
+        if policy.serve_stale_s is not None and policy.serve_stale_line is not None:
+            severity = Severity.WARNING if policy.serve_stale_s > tolerance else Severity.INFO
+            yield Finding("RESOLVER05", severity,
+                          f"{corefile.where(policy.serve_stale_line)}: the cache of server block "
+                          f"{block} serves expired answers for up to "
+                          f"{policy.serve_stale_s:g} s ({policy.serve_stale_mode}), with their "
+                          f"AD flag, possibly past their signatures' expiry (tolerance "
+                          f"{tolerance:g} s)")
+        for kind, min_ttl, line in policy.min_ttls:
+            if min_ttl > tolerance:
+                yield Finding("RESOLVER05", Severity.WARNING,
+                              f"{corefile.where(line)}: the cache of server block {block} "
+                              f"keeps {kind} answers at least {min_ttl} s, past the TTL a "
+                              f"validator capped at their signatures' expiry (tolerance "
+                              f"{tolerance:g} s)")
+
+
+# --- CoreDNS: the metrics ----------------------------------------------------------------------
+
+
+def _metrics(view: CoreDnsView, check: str) -> MetricsScrape | Finding:
+    metrics = view.metrics
+    if metrics is None:
+        raise NotApplicable("no coredns.metrics_url in domains.yaml")
+    if metrics.failure is not None:
+        return Finding(check, Severity.ERROR,
+                       f"metrics endpoint {metrics.url}: {metrics.failure}: could not check")
+    if not metrics.is_coredns:
+        return Finding(check, Severity.ERROR,
+                       f"metrics endpoint {metrics.url} exports no coredns_dns_responses_total: "
+                       "not CoreDNS's metrics (the prometheus plugin, port 9153)")
+    return metrics
+
+
+@register(id="RESOLVER06", name="coredns-servfail-share", category=Category.RESOLVER_AD,
+          title="Few of CoreDNS's responses are SERVFAIL",
+          severity=Severity.WARNING, rfc="RFC 4035 §5.5", marker="resolver",
+          scope="coredns", subject=COREDNS_SUBJECT)
+def coredns_servfail_share(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
+    """A validating upstream answers bogus names with SERVFAIL, and CoreDNS passes it on: a
+    rising share of SERVFAIL among `coredns_dns_responses_total` is how a validation failure
+    (or an unreachable upstream) shows from inside the cluster. The counters run from
+    CoreDNS's start; above `coredns.servfail_share_warning` (default 1 %) it is a warning.
+    Judged once per run; results.json names the record "coredns".
+
+    Remediation: find the failing names (the `errors` plugin logs them, or `log` with
+    `class error`), then ask the upstream with and without CD (`dig +cd`): an answer with CD
+    only is a zone that fails validation; none at all is an upstream outage.
+    """
+    metrics = _metrics(view, "RESOLVER06")
+    if isinstance(metrics, Finding):
+        yield metrics
+        return
+    share = metrics.servfail_share
+    if share is None:
+        yield Finding("RESOLVER06", Severity.INFO, "no responses counted yet")
+        return
+    servfail = metrics.responses_by_rcode.get("SERVFAIL", 0.0)
+    limit = view.servfail_share_warning
+    severity = Severity.WARNING if share > limit else Severity.INFO
+    yield Finding("RESOLVER06", severity,
+                  f"SERVFAIL is {share:.2%} of CoreDNS's responses ({servfail:.0f} of "
+                  f"{metrics.responses:.0f} since it started; warning above {limit:.2%})")
+
+
+@register(id="RESOLVER07", name="coredns-cache-hit-ratio", category=Category.RESOLVER_AD,
+          title="CoreDNS's cache answers a healthy share of lookups",
+          severity=Severity.WARNING, rfc="RFC 4035 §4.5", marker="resolver",
+          scope="coredns", subject=COREDNS_SUBJECT)
+def coredns_cache_hit_ratio(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
+    """The share of cache lookups answered from CoreDNS's cache
+    (`coredns_cache_hits_total` over hits plus `coredns_cache_misses_total`, or over
+    `coredns_cache_requests_total`). A low ratio sends most queries, and their validation,
+    to the upstream: more latency, and more exposure to an upstream that fails. Below
+    `coredns.cache_hit_ratio_warning` (default 50 %) it is a warning; without cache
+    counters the cache plugin is off.
+    Judged once per run; results.json names the record "coredns".
+
+    Remediation: enable `cache` in the server block pods use; check that `disable` and the
+    capacity settings leave the hot names cached, and that the upstream's TTLs are not tiny.
+    """
+    metrics = _metrics(view, "RESOLVER07")
+    if isinstance(metrics, Finding):
+        yield metrics
+        return
+    ratio = metrics.cache_hit_ratio
+    if metrics.cache_hits is None:
+        yield Finding("RESOLVER07", Severity.WARNING,
+                      "CoreDNS exports no cache counters: the cache plugin is not enabled")
+        return
+    if ratio is None:
+        yield Finding("RESOLVER07", Severity.INFO, "no cache lookups counted yet")
+        return
+    limit = view.cache_hit_ratio_warning
+    severity = Severity.WARNING if ratio < limit else Severity.INFO
+    yield Finding("RESOLVER07", severity,
+                  f"the cache answers {ratio:.1%} of lookups ({metrics.cache_hits:.0f} hits of "
+                  f"{metrics.cache_lookups:.0f} since CoreDNS started; warning below "
+                  f"{limit:.0%})")

@@ -1,0 +1,30 @@
+"""The cluster's CoreDNS: its Corefile and its metrics (the `coredns:` section of
+domains.yaml; skipped without it). Family marker: resolver; results.json names them "coredns".
+"""
+
+import pytest
+
+
+@pytest.mark.dnssec_check("RESOLVER03")
+def test_dnssec_plugin_not_taken_for_validation(coredns_conformance):
+    coredns_conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("RESOLVER04")
+def test_forward_upstreams_known(coredns_conformance):
+    coredns_conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("RESOLVER05")
+def test_cache_does_not_serve_stale(coredns_conformance):
+    coredns_conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("RESOLVER06")
+def test_servfail_share(coredns_conformance):
+    coredns_conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("RESOLVER07")
+def test_cache_hit_ratio(coredns_conformance):
+    coredns_conformance.assert_passes()

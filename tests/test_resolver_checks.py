@@ -1,0 +1,189 @@
+"""The resolver checks against the lab: the validating Unbound passes for the good zones and
+proves the canaries bogus; the non-validating Unbound and the AD-stripping dnsmasq fail with
+messages that name them and say what it means; a dead resolver is an error, not a verdict;
+a Corefile's forward upstream is tested as a resolver of its own."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from dnssec_conformance.checks.resolver import judge
+from dnssec_conformance.config import Config, load_config
+from dnssec_conformance.context import Evaluation
+from dnssec_conformance.findings import CheckResult, Outcome, Severity
+from dnssec_conformance.resolvers import ResolverRun
+
+SUITES = Path(__file__).parent.parent / "suites"
+EVALUATION = Evaluation(0.0, None, None, None)  # type: ignore[arg-type]  (unused by these checks)
+CONSEQUENCE = "answers are not validated: spoofed answers would be accepted"
+
+
+def domain_results(config: Config, run: ResolverRun | None = None) -> dict[str, CheckResult]:
+    run = run or ResolverRun(config)
+    return {d.display: judge("RESOLVER01", d.display, run.domain_survey(d), EVALUATION)
+            for d in config.domains}
+
+
+def canary_results(config: Config) -> dict[str, CheckResult]:
+    run = ResolverRun(config)
+    surveys = [run.canary_survey(name) for name in config.canaries.bogus]
+    return {s.subject: judge("RESOLVER02", s.subject, s, EVALUATION) for s in surveys}
+
+
+def write_config(tmp_path: Path, lab, resolvers: str, extra: str = "",
+                 domains: str = "[good-ecdsa.test, unsigned.test]") -> Config:
+    path = tmp_path / "domains.yaml"
+    path.write_text(f"resolvers: {resolvers}\ntrust_anchors: {lab.trust_anchors}\n"
+                    f"canaries: {{bogus: [{', '.join(lab.canaries)}]}}\n{extra}"
+                    f"domains: {domains}\n")
+    return load_config(path)
+
+
+@pytest.fixture(scope="module")
+def validating(lab) -> tuple[Config, dict[str, CheckResult]]:
+    config = load_config(lab.domains_yaml)
+    return config, domain_results(config)
+
+
+def test_validating_resolver_agrees_with_unbounds_verdict_on_every_zone(lab, validating):
+    """AD where Unbound validates, no AD where the zone is deliberately insecure, SERVFAIL
+    proven by CD=1 where Unbound calls the apex bogus."""
+    _, results = validating
+    truth = json.loads(lab.ground_truth.read_text())
+    wrong = {}
+    for entry in (e for e in truth if not e.get("resolver")):
+        zone = entry["zone"].rstrip(".")
+        apex = entry["probes"][f"{entry['zone']} A"]
+        result = results[zone]
+        if apex == "secure" or (apex == "insecure" and entry["expect"] == "insecure"):
+            expected, words = Outcome.PASSED, "ok ("
+        elif apex == "insecure":
+            expected, words = Outcome.FAILED, "without the AD flag"
+        else:
+            expected, words = Outcome.FAILED, "fails validation (SERVFAIL; with CD=1 it resolves)"
+        if result.outcome is not expected or words not in result.message:
+            wrong[zone] = (apex, str(result.outcome), result.message)
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("zone", ["good-ecdsa.test", "good-ed25519-nsec3.test", "good-rsa.test",
+                                  "unsigned.test"])
+def test_good_zones_pass_through_the_validating_resolver(lab, validating, zone):
+    result = validating[1][zone]
+    assert result.outcome is Outcome.PASSED
+    (finding,) = result.findings
+    assert finding.severity is Severity.INFO and lab.validating_resolver in (finding.server or "")
+    verdict = "resolves, insecure (no AD)" if zone == "unsigned.test" else "validated (AD flag set)"
+    assert verdict in finding.message
+
+
+def test_validating_resolver_proves_every_canary_bogus(lab, validating):
+    results = canary_results(validating[0])
+    assert set(results) == set(lab.canaries) and "bogus-canary.test" in results
+    for result in results.values():
+        assert result.outcome is Outcome.PASSED, result.message
+        assert "is refused (SERVFAIL) and resolves with CD=1" in result.message
+
+
+def test_nonvalidating_resolver_fails_naming_itself_and_the_consequence(lab):
+    config = load_config(lab.nonvalidating_domains_yaml)
+    where = f"{lab.nonvalidating_resolver}:53"
+
+    result = domain_results(config)["good-ecdsa.test"]
+    assert result.outcome is Outcome.FAILED and result.severity is Severity.CRITICAL
+    assert CONSEQUENCE in result.message and where in result.message
+    assert "flags: qr rd ra;" in result.findings[0].evidence  # the answer, as dig shows it
+
+    for canary, verdict in canary_results(config).items():
+        assert verdict.outcome is Outcome.FAILED, canary
+        assert "does not enforce DNSSEC validation" in verdict.message
+        assert where in verdict.message
+
+
+def test_ad_stripping_forwarder_fails_yet_still_refuses_the_canaries(lab):
+    """dnsmasq clears the AD flag: clients cannot tell validated answers, though its
+    validating upstream still turns the canaries into SERVFAIL (and CD=1 passes through)."""
+    config = load_config(lab.forwarder_domains_yaml)
+
+    result = domain_results(config)["good-ecdsa.test"]
+    assert result.outcome is Outcome.FAILED
+    assert CONSEQUENCE in result.message and f"{lab.forwarder_resolver}:53" in result.message
+    assert all(r.outcome is Outcome.PASSED for r in canary_results(config).values())
+
+
+def test_unreachable_resolver_is_an_error_not_a_validation_failure(tmp_path, lab):
+    config = write_config(tmp_path, lab, '["127.0.0.1:9"]', "query: {timeout_s: 0.3, retries: 0}\n")
+    run = ResolverRun(config)
+
+    started = time.monotonic()
+    results = domain_results(config, run)
+    elapsed = time.monotonic() - started
+
+    for result in results.values():
+        assert result.outcome is Outcome.ERROR and result.severity is Severity.ERROR
+        assert "resolver unreachable" in result.message
+        assert "not a validation failure" in result.message
+        assert "127.0.0.1:9" in result.message
+    # the first name and ". NS" time out; the dead resolver is not waited on again
+    assert elapsed < 2 * 0.3 + 0.5
+    canaries = canary_results(config)
+    assert all(r.outcome is Outcome.ERROR for r in canaries.values())
+
+
+def test_corefile_upstream_is_tested_as_a_resolver_of_its_own(tmp_path, lab):
+    corefile = tmp_path / "Corefile"
+    corefile.write_text(".:53 {\n    errors\n    forward . "
+                        f"{lab.nonvalidating_resolver}\n    cache 30\n}}\n")
+    config = write_config(tmp_path, lab, f"[{lab.validating_resolver}]",
+                          f"coredns: {{corefile: {corefile}}}\n")
+    run = ResolverRun(config)
+
+    result = domain_results(config, run)["good-ecdsa.test"]
+
+    assert [str(t) for t in run.targets] == [
+        f"{lab.validating_resolver}:53 (resolvers[0])",
+        f"{lab.nonvalidating_resolver}:53 (CoreDNS forward upstream, {corefile}:3)"]
+    assert result.outcome is Outcome.FAILED
+    by_server = {f.server: f for f in result.findings}
+    upstream = by_server[str(run.targets[1])]
+    assert upstream.severity is Severity.CRITICAL and CONSEQUENCE in upstream.message
+    assert by_server[str(run.targets[0])].severity is Severity.INFO
+
+
+def test_the_suites_write_canary_and_coredns_records(pytester, lab, tmp_path):
+    """Through the plugin: one record per canary (named after it) and per CoreDNS check
+    (named "coredns"), in the results.json record shape every other check uses."""
+    corefile = tmp_path / "coredns.yaml"
+    corefile.write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n  Corefile: |\n"
+                        "    .:53 {\n        forward . /etc/resolv.conf\n"
+                        "        dnssec {\n        }\n    }\n")
+    domains = pytester.path / "domains.yaml"
+    domains.write_text(
+        lab.domains_yaml.read_text()
+        .replace("trust_anchors: trust-anchors.txt", f"trust_anchors: {lab.trust_anchors}")
+        + f"coredns: {{corefile: {corefile}, metrics_url: 'http://127.0.0.1:9/metrics'}}\n")
+    shutil.copytree(SUITES, pytester.path / "suites",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+    pytester.runpytest("--domains", str(domains), "suites/test_resolver.py",
+                       "suites/test_coredns.py", "-p", "no:cacheprovider")
+
+    document = json.loads((pytester.path / "reports" / "results.json").read_text())
+    records = {(r["domain"], r["check"]): r for r in document["results"]}
+    for canary in lab.canaries:
+        assert records[(canary, "RESOLVER02")]["outcome"] == "passed"
+    assert records[("good-ecdsa.test", "RESOLVER01")]["outcome"] == "passed"
+    coredns = {check: records[("coredns", check)]["outcome"]
+               for check in ("RESOLVER03", "RESOLVER04", "RESOLVER05", "RESOLVER06",
+                             "RESOLVER07")}
+    assert coredns == {"RESOLVER03": "warning", "RESOLVER04": "passed", "RESOLVER05": "passed",
+                       "RESOLVER06": "error", "RESOLVER07": "error"}
+    shape = {"domain", "check", "title", "category", "outcome", "severity", "message",
+             "days_left", "findings"}
+    assert all(set(r) == shape for r in records.values())
+    assert all(r["category"] == "resolver-ad" for r in records.values())
