@@ -120,3 +120,22 @@ def test_time_travel_moves_a_signature_through_every_state(lab_run, days, expect
     assert result.outcome is expected
     if days == 31:
         assert "expired" in result.message
+
+
+def test_the_validating_resolver_passes_the_resolver_checks_on_every_lab_zone(pytester, lab):
+    """A resolver that rejects a broken zone, or answers an insecure one without AD, is doing
+    its job: the resolver checks judge the resolver against our own validation, and leave the
+    zone's failure to the zone's checks."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    shutil.copytree(Path(__file__).parent.parent / "suites", pytester.path / "suites")
+    result = pytester.runpytest_subprocess("--domains", str(lab.domains_yaml), "suites",
+                                           "-m", "resolver", "-p", "no:cacheprovider")
+    document = json.loads((pytester.path / "reports" / "results.json").read_text())
+    firing = {(r["domain"], r["check"]): r["message"] for r in document["results"]
+              if r["outcome"] not in ("passed", "skipped")}
+    assert firing == {}, result.stdout.str()[-2000:]
+    checked = {r["domain"] for r in document["results"] if r["check"] == "RESOLVER01"}
+    assert {"expired.test", "no-ds.test", "good-ecdsa.test"} <= checked

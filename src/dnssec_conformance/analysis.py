@@ -12,7 +12,14 @@ import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from .chain import Verdict, ancestor_verdicts, ds_verdict
+from .chain import (
+    Security,
+    Verdict,
+    ancestor_verdicts,
+    ds_verdict,
+    judge_signatures,
+    keyset_verdict,
+)
 from .collect import ServerAnswers, ZoneData, authoritative_problem
 from .context import Evaluation
 from .findings import Finding, Severity
@@ -165,3 +172,41 @@ def merge_servers(findings: Iterable[Finding]) -> list[Finding]:
         merged.append(Finding(first.check, first.severity, first.message, server,
                               first.evidence, min(days) if days else None))
     return merged
+
+
+def zone_security(zone: ZoneData, evaluation: Evaluation) -> Security:
+    """Our own verdict on the zone as a validator would reach it: secure, insecure, bogus (at
+    any of its servers), or unknown when the data to decide could not be fetched."""
+    return memoized(zone, ("security", evaluation.now, evaluation.anchors.source),
+                    lambda: _zone_security(zone, evaluation))
+
+
+def _zone_security(zone: ZoneData, evaluation: Evaluation) -> Security:
+    if zone.discovery_failure is not None or zone.apex is None:
+        return Security.UNKNOWN
+    for _apex, verdict in chain_verdicts(zone, evaluation):
+        if verdict.security is not Security.SECURE:
+            return verdict.security
+    decisive = [e for e in parent_ds(zone, evaluation)
+                if e.verdict.security is not Security.UNKNOWN]
+    if not decisive:
+        return Security.UNKNOWN
+    if any(e.verdict.security is Security.BOGUS for e in decisive):
+        return Security.BOGUS
+    ds = next((e.rrset for e in decisive if e.rrset is not None), None)
+    if ds is None:
+        return Security.INSECURE
+    served = served_rrsets(zone)
+    for answers in zone.usable_answers():
+        keys = keyset_verdict(zone.apex, answers.get(zone.apex, dns.rdatatype.DNSKEY), ds,
+                              None, evaluation.now)
+        if keys.security is not Security.SECURE:
+            return keys.security
+        for entry in served:
+            if entry.server != answers.server or entry.rrset.rdtype in DENIAL_TYPES:
+                continue
+            verdict = judge_signatures(list(entry.checks), list(keys.keys), entry.label,
+                                       evaluation.now)
+            if verdict.security is not Security.SECURE:
+                return verdict.security
+    return Security.SECURE

@@ -9,6 +9,7 @@ writes reports/results.json at the end of every run, failed or interrupted.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import dns.name
 import pytest
 
 from . import heartbeat, report_html
+from .analysis import zone_security
 from .anchors import TrustAnchors, load_anchors
 from .catalog import CheckSpec, RunData, get, run_check, run_run_check
 from .checks.resolver import judge
@@ -299,9 +301,11 @@ def _marked_check(request: pytest.FixtureRequest) -> str:
 def resolver_conformance(request: pytest.FixtureRequest, dnssec_conformance: Conformance,
                          domain: DomainSpec) -> CheckRunner:
     """Like `conformance`, for a check of what each resolver answers for the domain."""
-    survey = dnssec_conformance.resolvers.domain_survey(domain)
+    evaluation = dnssec_conformance.evaluation(domain)
+    verdict = zone_security(dnssec_conformance.zone(domain), evaluation)
+    survey = replace(dnssec_conformance.resolvers.domain_survey(domain), verdict=verdict)
     return ObservedCheckRunner(request.node, _marked_check(request), domain.display, survey,
-                               dnssec_conformance.evaluation(domain))
+                               evaluation)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from .chain import Security
 from .config import (
     DEFAULT_RESOLV_CONF,
     SYSTEM_RESOLVER,
@@ -78,6 +79,10 @@ class Survey:
     rdtype: dns.rdatatype.RdataType
     expect: Expectation
     observations: tuple[Observation, ...]
+    # Our own validation of the zone from the trust anchor (None: not judged): what a
+    # validating resolver should conclude, so that a resolver is judged against the zone's
+    # real state, not only against domains.yaml's expectation.
+    verdict: Security | None = None
 
     @property
     def question(self) -> str:

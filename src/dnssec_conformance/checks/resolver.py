@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import dns.rcode
 
 from ..catalog import NotApplicable, get, register
+from ..chain import Security
 from ..context import Evaluation
 from ..coredns_metrics import MetricsScrape
 from ..corefile import (
@@ -117,6 +118,13 @@ def _validation_finding(survey: Survey, observation: Observation) -> Finding:
         observation.evidence
     question = survey.question
     if validated.rcode == dns.rcode.SERVFAIL:
+        if _rejected_as_bogus(observation) and survey.verdict is Security.BOGUS:
+            # The resolver concludes what our own validation does: it is doing its job, and
+            # the zone's checks report the zone's failure.
+            return Finding("RESOLVER01", Severity.INFO,
+                           f"{question} rejected as bogus (SERVFAIL; with CD=1 it resolves), "
+                           "as the zone's own checks find: pods cannot resolve it until the "
+                           "zone is fixed", where, evidence)
         if _rejected_as_bogus(observation):
             return Finding("RESOLVER01", Severity.CRITICAL,
                            f"{question} fails validation (SERVFAIL; with CD=1 it resolves): "
@@ -131,6 +139,19 @@ def _validation_finding(survey: Survey, observation: Observation) -> Finding:
         return Finding("RESOLVER01", Severity.CRITICAL,
                        f"{question}: NXDOMAIN: the name does not exist as pods see it",
                        where, evidence)
+    if survey.verdict is Security.BOGUS and not has_ad(validated):
+        return Finding("RESOLVER01", Severity.CRITICAL,
+                       f"{question} fails validation from the trust anchor, yet this resolver "
+                       f"returns it (no AD flag): {NOT_VALIDATED}", where, evidence)
+    if survey.verdict is Security.BOGUS:
+        return Finding("RESOLVER01", Severity.INFO,
+                       f"{question} validated (AD) by this resolver though the zone's checks "
+                       "find it bogus: its tolerance (clock skew) differs; see the zone's "
+                       "checks", where, evidence)
+    if survey.verdict is Security.INSECURE and not has_ad(validated):
+        return Finding("RESOLVER01", Severity.INFO,
+                       f"{question} resolves without AD, as it should: the zone has no secure "
+                       "delegation (the zone's DS01 check reports it)", where, evidence)
     if survey.expect == "secure" and not has_ad(validated):
         return Finding("RESOLVER01", Severity.CRITICAL,
                        f"{question} comes back without the AD flag: {NOT_VALIDATED}",
