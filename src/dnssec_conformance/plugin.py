@@ -312,9 +312,12 @@ def resolver_conformance(request: pytest.FixtureRequest, dnssec_conformance: Con
 def canary_conformance(request: pytest.FixtureRequest, dnssec_conformance: Conformance,
                        canary: dns.name.Name) -> CheckRunner:
     """Like `conformance`, for a check of what each resolver answers for a bogus canary."""
-    survey = dnssec_conformance.resolvers.canary_survey(canary)
+    evaluation = dnssec_conformance.evaluation()
+    zone = dnssec_conformance.zone(DomainSpec(canary, ("A",)))
+    survey = replace(dnssec_conformance.resolvers.canary_survey(canary),
+                     verdict=zone_security(zone, evaluation))
     return ObservedCheckRunner(request.node, _marked_check(request), survey.subject, survey,
-                               dnssec_conformance.evaluation())
+                               evaluation)
 
 
 @pytest.fixture

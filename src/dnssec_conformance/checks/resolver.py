@@ -207,6 +207,11 @@ def _canary_finding(survey: Survey, observation: Observation) -> Finding:
             return Finding("RESOLVER02", Severity.ERROR,
                            f"{question} validates as secure (AD): the canary is not bogus "
                            "(any more); the check proves nothing", where, evidence)
+        if survey.verdict in (Security.SECURE, Security.INSECURE):
+            return Finding("RESOLVER02", Severity.ERROR,
+                           f"{question} resolves, but the canary is not bogus any more (our "
+                           f"own validation finds it {survey.verdict}); {PROVES_NOTHING}",
+                           where, evidence)
         return Finding("RESOLVER02", Severity.CRITICAL,
                        f"the bogus canary {question} resolves (NOERROR): the resolver does "
                        "not enforce DNSSEC validation, so spoofed answers would be accepted",
