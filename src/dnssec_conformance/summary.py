@@ -16,15 +16,25 @@ def summarize(document: dict[str, Any]) -> list[str]:
     lines = [f"DNSSEC conformance: {document['status'].upper()} "
              f"(as of {document['evaluated_at']}, {len(document['domains'])} domains)", ""]
     problems: dict[str, list[str]] = defaultdict(list)
+    skipped: dict[str, list[str]] = defaultdict(list)
     for record in document["results"]:
         if record["outcome"] in ("failed", "error", "warning"):
             problems[record["domain"]].append(f"{record['check']}({record['outcome']})")
+        elif record["outcome"] == "skipped":
+            skipped[record["domain"]].append(record["message"])
     width = max((len(d["domain"]) for d in document["domains"]), default=10)
     for summary in document["domains"]:
         days = summary.get("days_left")
         left = f"{days:6.1f}d" if isinstance(days, int | float) else "      -"
-        checks = " ".join(problems.get(summary["domain"], [])) or "all checks passed"
-        lines.append(f"  {SYMBOLS[summary['status']]} {summary['domain']:<{width}} {left}  "
+        outcomes = summary.get("outcomes", {})
+        if problems.get(summary["domain"]):
+            checks = " ".join(problems[summary["domain"]])
+        elif outcomes and set(outcomes) == {"skipped"}:
+            checks = "skipped: " + "; ".join(dict.fromkeys(skipped[summary["domain"]]))
+        else:
+            checks = "all checks passed"
+        symbol = "SKIP" if checks.startswith("skipped:") else SYMBOLS[summary["status"]]
+        lines.append(f"  {symbol} {summary['domain']:<{width}} {left}  "
                      f"{checks}")
     return lines
 
