@@ -93,11 +93,13 @@ def _served_rrsets(zone: ZoneData) -> list[ServedRRset]:
             rrsigs = exchange.signatures(exchange.rdtype, exchange.qname)
             checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
             result.append(ServedRRset(answers.server, rrset, rrsigs, tuple(checks), exchange))
-        probe = answers.nonexistent
-        if probe is not None and authoritative_problem(probe) is None:
+        for probe in (answers.nonexistent, answers.nodata):
+            if probe is None or authoritative_problem(probe) is not None:
+                continue
             assert probe.response is not None
             for rrset in probe.response.authority:
-                if rrset.rdtype in DENIAL_TYPES:
+                if rrset.rdtype in DENIAL_TYPES and not any(
+                        r.server == answers.server and r.rrset == rrset for r in result):
                     rrsigs = probe.signatures(rrset.rdtype, rrset.name, section="authority")
                     checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
                     result.append(ServedRRset(answers.server, rrset, rrsigs, tuple(checks),

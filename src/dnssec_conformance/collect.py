@@ -136,6 +136,8 @@ class Collector:
         exchanges: dict[tuple[dns.name.Name, dns.rdatatype.RdataType], Exchange] = {}
         wanted = [(apex, t) for t in APEX_TYPES]
         wanted += [(domain.name, dns.rdatatype.from_text(t)) for t in domain.records]
+        # The NSEC3 parameters the server announces (a NODATA answer in an NSEC zone).
+        wanted += [(apex, dns.rdatatype.NSEC3PARAM)]
         for owner, rdtype in wanted:
             if (owner, rdtype) in exchanges:
                 continue

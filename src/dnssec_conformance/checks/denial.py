@@ -1,70 +1,282 @@
-"""Authenticated denial of existence: negative answers carry signed NSEC/NSEC3 records, and
-NSEC3 parameters that validators accept."""
+"""Authenticated denial of existence: negative answers carry NSEC or NSEC3 records whose
+signatures verify and that prove what the answer says, checked as a validator checks them
+(RFC 4035 §5.4, RFC 5155 §8), with NSEC3 parameters that validators accept.
+
+Every authoritative server is asked for a random name under the apex (NXDOMAIN is due) and
+for a private-use type at the apex (NODATA is due); the proofs are `nsec.py` and `nsec3.py`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
+import dns.flags
+import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 
-from ..analysis import is_signed, merge_servers, unusable_servers
+from .. import nsec, nsec3
+from ..analysis import (
+    all_zone_keys,
+    dnskeys_at,
+    is_signed,
+    memoized,
+    merge_servers,
+    unusable_servers,
+)
 from ..catalog import register
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
+from ..nsec import Proof, ProofStatus
+from ..signatures import Crypto, verify_rrset
+from ..transport import Exchange, Server
 
-# The lowest NSEC3 iteration limit among widely deployed validators: above it answers are
-# treated as insecure (or SERVFAIL). systemd-resolved: 100 (2024, citing RFC 9276 §3.2);
-# Unbound (val-nsec3-keysize-iterations), BIND 9.18, Knot Resolver, PowerDNS Recursor: 150.
-VALIDATOR_ITERATION_LIMIT = 100
-NSEC3_SHA1 = 1
+NSEC3_SHA1 = nsec3.SHA1
+DENIAL_TYPES = (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)
+# The lowest NSEC3 iteration limit among widely deployed validators, past which they treat
+# the zone's negative answers as insecure: Knot Resolver and PowerDNS Recursor 5, 50 extra
+# iterations (Knot Resolver counts SHA-1 blocks, so salts over 44 octets halve it).
+VALIDATOR_ITERATION_LIMIT = 50
+# RFC 9824 (compact denial): a name denied by an NSEC at the name itself whose bitmap holds
+# nothing but these; NXNAME is meta-type 128.
+NXNAME = 128
+COMPACT_DENIAL_TYPES = frozenset({dns.rdatatype.NSEC, dns.rdatatype.RRSIG, NXNAME})
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One of the two negative-answer queries at one server."""
+
+    server: Server
+    exchange: Exchange
+    due: str  # "NXDOMAIN" for the random name, "NODATA" for the absent type at the apex
+
+    @property
+    def label(self) -> str:
+        return f"{self.exchange.qname} {dns.rdatatype.to_text(self.exchange.rdtype)}"
+
+    @property
+    def usable(self) -> bool:
+        return authoritative_problem(self.exchange) is None and not self.truncated
+
+    @property
+    def truncated(self) -> bool:
+        response = self.exchange.response
+        return response is not None and bool(response.flags & dns.flags.TC)
+
+    @property
+    def rcode(self) -> int | None:
+        return self.exchange.rcode
+
+    @property
+    def denial(self) -> list[dns.rrset.RRset]:
+        response = self.exchange.response
+        return [r for r in response.authority if r.rdtype in DENIAL_TYPES] if response else []
+
+    @property
+    def answer(self) -> dns.rrset.RRset | None:
+        """The RRset answering the query (or a CNAME), if any."""
+        response = self.exchange.response
+        for rrset in response.answer if response else []:
+            if rrset.name == self.exchange.qname and rrset.rdtype != dns.rdatatype.RRSIG:
+                return rrset
+        return None
+
+    def evidence(self, proof: Proof | None = None) -> str:
+        text = self.exchange.evidence()
+        if proof is not None and proof.steps:
+            text += "\n;; PROOF:\n" + "\n".join(f";; {step}" for step in proof.steps)
+        return text
+
+
+def probes(zone: ZoneData) -> list[Probe]:
+    found = []
+    for answers in zone.usable_answers():
+        if answers.nonexistent is not None:
+            found.append(Probe(answers.server, answers.nonexistent, "NXDOMAIN"))
+        if answers.nodata is not None:
+            found.append(Probe(answers.server, answers.nodata, "NODATA"))
+    return found
+
+
+def is_negative(probe: Probe) -> bool:
+    return probe.rcode == dns.rcode.NXDOMAIN or (probe.rcode == dns.rcode.NOERROR
+                                                 and probe.answer is None)
+
+
+def combined(rrsets: list[dns.rrset.RRset], by_nsec: Callable[..., Proof],
+             by_nsec3: Callable[..., Proof], *args: object) -> Proof | None:
+    """The proof from the answer's NSEC records or from its NSEC3 records, whichever holds (a
+    validator accepts either): `by_nsec(*args, rrsets)`. None when the answer has neither."""
+    proofs = []
+    if any(r.rdtype == dns.rdatatype.NSEC for r in rrsets):
+        proofs.append(by_nsec(*args, rrsets))
+    if any(r.rdtype == dns.rdatatype.NSEC3 for r in rrsets):
+        proofs.append(by_nsec3(*args, rrsets))
+    for status in (ProofStatus.PROVEN, ProofStatus.OPT_OUT, ProofStatus.UNCHECKED):
+        for proof in proofs:
+            if proof.status is status:
+                return proof
+    return proofs[0] if proofs else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one probe's answer claims, and whether its records prove it."""
+
+    probe: Probe
+    # nxdomain, nodata, wildcard-nodata, name-nodata (compact denial), wildcard-answer,
+    # signed-answer (synthesized and signed as the name itself), dname-answer, unproven
+    # (NOERROR without records and without a proof of anything)
+    claim: str
+    proof: Proof | None  # None: the answer has no NSEC/NSEC3 records, or no proof applies
+
+
+def verdicts(zone: ZoneData) -> list[Verdict]:
+    return memoized(zone, "denial_verdicts", lambda: _verdicts(zone))
+
+
+def _verdicts(zone: ZoneData) -> list[Verdict]:
+    assert zone.apex is not None
+    apex = zone.apex
+    found = []
+    for probe in probes(zone):
+        if not probe.usable:
+            continue
+        qname, qtype, rrsets = probe.exchange.qname, probe.exchange.rdtype, probe.denial
+        if probe.due == "NODATA":
+            if probe.rcode == dns.rcode.NOERROR and probe.answer is None:
+                found.append(Verdict(probe, "nodata", combined(
+                    rrsets, nsec.prove_nodata, nsec3.prove_nodata, qname, qtype, apex)))
+            continue
+        if _dname(probe) is not None:
+            found.append(Verdict(probe, "dname-answer", None))
+        elif probe.rcode == dns.rcode.NXDOMAIN:
+            proof = combined(rrsets, nsec.prove_nxdomain, nsec3.prove_nxdomain, qname, apex)
+            if proof is not None and not proof.proven and _is_compact(probe, restored=True):
+                found.append(Verdict(probe, "name-nodata", combined(
+                    rrsets, nsec.prove_nodata, nsec3.prove_nodata, qname, qtype, apex)))
+            else:
+                found.append(Verdict(probe, "nxdomain", proof))
+        elif probe.answer is not None:
+            found.append(_wildcard_answer(probe, apex))
+        else:
+            found.append(_empty_answer(probe, apex))
+    return found
+
+
+def _empty_answer(probe: Probe, apex: dns.name.Name) -> Verdict:
+    """A NOERROR without records for a name that cannot exist: a wildcard without the type, a
+    name denied by a NODATA at itself (RFC 9824 compact denial), or a wrong rcode."""
+    qname, qtype, rrsets = probe.exchange.qname, probe.exchange.rdtype, probe.denial
+    at_name = combined(rrsets, nsec.prove_nodata, nsec3.prove_nodata, qname, qtype, apex)
+    if at_name is not None and at_name.proven:
+        return Verdict(probe, "name-nodata", at_name)
+    wildcard = combined(rrsets, nsec.prove_wildcard_nodata, nsec3.prove_wildcard_nodata,
+                        qname, qtype, apex)
+    if nsec.claimed_wildcard(qname, apex, rrsets) or nsec3.claimed_wildcard(qname, apex,
+                                                                             rrsets):
+        return Verdict(probe, "wildcard-nodata", wildcard)
+    return Verdict(probe, "unproven", wildcard if wildcard is not None else at_name)
+
+
+def _dname(probe: Probe) -> dns.rrset.RRset | None:
+    """The DNAME above the name that the answer was synthesized from, if any."""
+    response = probe.exchange.response
+    for rrset in response.answer if response else []:
+        if rrset.rdtype == dns.rdatatype.DNAME and \
+                probe.exchange.qname.is_subdomain(rrset.name):
+            return rrset
+    return None
+
+
+def _wildcard_answer(probe: Probe, apex: dns.name.Name) -> Verdict:
+    answer = probe.answer
+    assert answer is not None
+    qname = probe.exchange.qname
+    rrsigs = probe.exchange.signatures(answer.rdtype, qname)
+    labels = min((s.labels for s in rrsigs or ()), default=None)
+    if labels is None or labels >= len(qname.labels) - 1:
+        return Verdict(probe, "signed-answer", None)
+    return Verdict(probe, "wildcard-answer", combined(
+        probe.denial, nsec.prove_wildcard_answer, nsec3.prove_wildcard_answer, qname, labels,
+        apex))
+
+
+def proof_findings(check: str, verdict: Verdict, what: str) -> list[Finding]:
+    """The finding for a proof that does not hold, holds only as opt-out, or could not be
+    evaluated; none when it holds."""
+    proof, probe = verdict.proof, verdict.probe
+    if proof is None or proof.status is ProofStatus.PROVEN:
+        return []
+    server, evidence = str(probe.server), probe.evidence(proof)
+    if proof.status is ProofStatus.OPT_OUT:
+        return [Finding(check, Severity.INFO,
+                        f"{probe.label}: {what} holds only through an NSEC3 opt-out span: "
+                        "validators treat the answer as insecure (an unsigned delegation "
+                        "could be there)", server, evidence)]
+    if proof.status is ProofStatus.UNCHECKED:
+        return [Finding(check, Severity.ERROR,
+                        f"could not check {what} for {probe.label}: {proof.reason}", server,
+                        evidence)]
+    return [Finding(check, Severity.CRITICAL,
+                    f"{probe.label}: {what} is not proven: {proof.reason}", server, evidence)]
+
+
+def zone_keys(zone: ZoneData) -> dict[Server, list[DNSKEY]]:
+    """The keys to verify each server's answers with: the DNSKEY RRset it serves itself."""
+    assert zone.apex is not None
+    return {a.server: list(dnskeys_at(a, zone.apex) or all_zone_keys(zone))
+            for a in zone.usable_answers()}
 
 
 @register(id="DENIAL01", name="negative-answer-proof", category=Category.DENIAL,
           title="A negative answer carries signed NSEC or NSEC3 records",
           severity=Severity.CRITICAL, rfc="RFC 4035 §3.1.3, RFC 5155 §7.2", marker="denial")
 def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
-    """Each server is asked for a random name under the apex, which cannot exist. In a signed
-    zone the answer must be NXDOMAIN with NSEC or NSEC3 records and their RRSIGs in the
-    authority section; without them validators cannot prove the name absent and fail the
-    lookup (SERVFAIL for every typo and every NXDOMAIN-based probe).
+    """Each server is asked for a random name under the apex, which cannot exist, and for a
+    private-use type (65280) at the apex, which it does not have. In a signed zone both
+    negative answers must carry NSEC or NSEC3 records with their RRSIGs in the authority
+    section; without them validators cannot prove the name or the type absent and fail the
+    lookup (SERVFAIL for every typo and every NXDOMAIN-based probe). Whether the records
+    prove the answer is DENIAL03 and DENIAL04; whether their signatures verify, DENIAL05.
 
     Remediation: re-sign the zone with NSEC or NSEC3 enabled (the signer's denial chain must
     not be stripped by post-processing or by the serving software's configuration).
     """
-    if zone.apex is None or not is_signed(zone):
+    if zone.apex is None:
         return
     findings = []
-    for answers in zone.usable_answers():
-        probe = answers.nonexistent
-        if probe is None or authoritative_problem(probe) is not None:
+    for probe in probes(zone) if is_signed(zone) else ():
+        if not probe.usable or not is_negative(probe):
             continue
-        assert probe.response is not None
-        server, evidence = str(answers.server), probe.evidence()
-        denial = [r for r in probe.response.authority
-                  if r.rdtype in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)]
-        rcode = probe.response.rcode()
-        if rcode == dns.rcode.NOERROR and probe.response.answer:
-            continue  # a wildcard answered: the wildcard proofs are the denial suite's work
-        if rcode == dns.rcode.NOERROR:
+        server, evidence = str(probe.server), probe.evidence()
+        if not probe.denial:
+            absent = "name" if probe.due == "NXDOMAIN" else "type"
             findings.append(Finding("DENIAL01", Severity.CRITICAL,
-                                    f"{probe.qname} A: NOERROR with no records where NXDOMAIN "
-                                    "was due", server, evidence))
-        if not denial:
-            findings.append(Finding("DENIAL01", Severity.CRITICAL,
-                                    "negative answer without NSEC or NSEC3 records: "
-                                    "validators cannot prove the name absent", server, evidence))
+                                    f"{probe.label}: negative answer without NSEC or NSEC3 "
+                                    f"records: validators cannot prove the {absent} absent",
+                                    server, evidence))
             continue
-        unsigned = [r for r in denial
-                    if probe.signatures(r.rdtype, r.name, section="authority") is None]
-        if unsigned:
-            findings.append(Finding("DENIAL01", Severity.CRITICAL,
-                                    f"{unsigned[0].name} "
-                                    f"{dns.rdatatype.to_text(unsigned[0].rdtype)} in a negative "
-                                    "answer has no RRSIG", server, evidence))
+        for rrset in probe.denial:
+            if probe.exchange.signatures(rrset.rdtype, rrset.name, section="authority") is None:
+                findings.append(Finding("DENIAL01", Severity.CRITICAL,
+                                        f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)} "
+                                        "in a negative answer has no RRSIG", server, evidence))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL01")
+
+
+def validator_cost(params: nsec3.Nsec3Params) -> int:
+    """SHA-1 compressions per name as Knot Resolver prices them: one per 64 octets of (20-octet
+    hash + salt), for each of the iterations + 1."""
+    return (params.iterations + 1) * ((len(params.salt) + 19) // 64 + 1)
 
 
 @register(id="DENIAL02", name="nsec3-parameters", category=Category.DENIAL,
@@ -73,10 +285,18 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
           marker="denial")
 def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """RFC 9276: NSEC3 iterations MUST be 0 and the salt SHOULD be empty; extra iterations
-    cost validators CPU and buy no privacy. Above 100 iterations (systemd-resolved's limit;
-    Unbound, BIND 9.18, Knot Resolver and PowerDNS Recursor treat more than 150 as insecure)
-    validators stop protecting the zone's negative answers, so that is critical. An unknown
-    NSEC3 hash algorithm is critical too: validators cannot use the chain.
+    cost validators CPU and buy no privacy. Either is a warning. Past the limits of widely
+    deployed validators the zone's negative answers are treated as insecure (or SERVFAIL),
+    which is critical. Those limits, on extra iterations: Knot Resolver, 50 (lib/dnssec/nsec3.h
+    `kr_nsec3_limited`; it prices SHA-1 blocks, so a salt over 44 octets halves the limit);
+    PowerDNS Recursor 5.0 and later, 50 (`nsec3-max-iterations`, lowered from 150 in pdns
+    pull request 13478); systemd-resolved, 100 (`NSEC3_ITERATIONS_MAX`, 2024); BIND 9.16.16
+    and later, 150 (CHANGES entry 5630, GL #2445); Unbound 1.13.2 and later, 150
+    (`val-nsec3-keysize-iterations` "1024 150 2048 150 4096 150"). The lowest, Knot Resolver's
+    rule, is the one applied. Above 2500 iterations (RFC 5155 §10.3's maximum) the denial
+    checks refuse to hash the records at all. An unknown NSEC3 hash algorithm is critical
+    too: validators ignore such records (RFC 5155 §8.1). Only the NSEC3 records that the
+    servers hand out count here; the apex NSEC3PARAM is DENIAL07's.
 
     Remediation: re-sign with NSEC3 parameters `1 0 0 -` (SHA-1, no opt-out unless needed,
     0 iterations, no salt), e.g. `dnssec-signzone -3 - -H 0` or `ldns-signzone -n -t 0`.
@@ -84,31 +304,441 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if zone.apex is None:
         return
     findings = []
-    for answers in zone.usable_answers():
-        probe = answers.nonexistent
-        if probe is None or probe.response is None:
+    for probe in probes(zone):
+        if not probe.usable:
             continue
-        params = {(rdata.algorithm, rdata.iterations, rdata.salt)
-                  for rrset in probe.response.authority if rrset.rdtype == dns.rdatatype.NSEC3
-                  for rdata in rrset}
-        for algorithm, iterations, salt in sorted(params):
-            server, evidence = str(answers.server), probe.evidence()
-            if algorithm != NSEC3_SHA1:
+        server, evidence = str(probe.server), probe.evidence()
+        for params in sorted(nsec3.parameters(probe.denial)):
+            if params.algorithm != NSEC3_SHA1:
                 findings.append(Finding("DENIAL02", Severity.CRITICAL,
-                                        f"NSEC3 hash algorithm {algorithm} is unknown to "
-                                        "validators", server, evidence))
-            if iterations > VALIDATOR_ITERATION_LIMIT:
-                findings.append(Finding("DENIAL02", Severity.CRITICAL,
-                                        f"NSEC3 iterations {iterations} exceed what validators "
-                                        f"accept (>{VALIDATOR_ITERATION_LIMIT}): negative "
-                                        "answers are treated as insecure or fail", server,
+                                        f"NSEC3 hash algorithm {params.algorithm} is unknown "
+                                        "to validators: they ignore these records", server,
                                         evidence))
-            elif iterations > 0:
+            if params.iterations > nsec3.MAX_ITERATIONS:
+                findings.append(Finding("DENIAL02", Severity.CRITICAL,
+                                        f"NSEC3 iterations {params.iterations} exceed "
+                                        f"{nsec3.MAX_ITERATIONS}, RFC 5155 §10.3's maximum: "
+                                        "validators treat negative answers as insecure (not "
+                                        "hashed here)", server, evidence))
+            elif validator_cost(params) > VALIDATOR_ITERATION_LIMIT + 1:
+                findings.append(Finding("DENIAL02", Severity.CRITICAL,
+                                        f"NSEC3 iterations {params.iterations} (salt "
+                                        f"{len(params.salt)} octets) exceed what validators "
+                                        f"accept (Knot Resolver and PowerDNS Recursor: "
+                                        f"{VALIDATOR_ITERATION_LIMIT}): negative answers are "
+                                        "treated as insecure or fail", server, evidence))
+            elif params.iterations > 0:
                 findings.append(Finding("DENIAL02", Severity.WARNING,
-                                        f"NSEC3 iterations {iterations}: RFC 9276 asks for 0",
-                                        server, evidence))
-            if salt:
+                                        f"NSEC3 iterations {params.iterations}: RFC 9276 asks "
+                                        "for 0", server, evidence))
+            if params.salt:
                 findings.append(Finding("DENIAL02", Severity.WARNING,
-                                        f"NSEC3 salt {salt.hex().upper()}: RFC 9276 asks for "
-                                        "none", server, evidence))
+                                        f"NSEC3 salt {params.salt.hex().upper()}: RFC 9276 "
+                                        "asks for none", server, evidence))
     yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DENIAL02")
+
+
+@register(id="DENIAL03", name="nxdomain-proof", category=Category.DENIAL,
+          title="The NXDOMAIN answer proves the name absent",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.4", marker="denial")
+def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """The NXDOMAIN for the random name must prove, as a validator checks it, that the name
+    does not exist and that no wildcard could have answered for it. NSEC (RFC 4035 §5.4): a
+    record covering the name (not from a delegation point, RFC 6840 §4.1, and whose next
+    name is not below the name, which would make it an existing empty non-terminal), and a
+    record covering the wildcard at the closest encloser. NSEC3 (RFC 5155 §8.4): a record
+    matching the closest encloser, one covering the next closer name, one covering the
+    wildcard at the closest encloser. A gap in the chain, a wrong hash, a record missing
+    from the answer: validators find the answer bogus and fail the lookup. When the next
+    closer name is covered only by an opt-out span the NXDOMAIN is merely insecure: reported
+    as information. Records that cannot be hashed (over 2500 iterations) are a could-not-check.
+
+    Remediation: re-sign the zone so that the NSEC/NSEC3 chain is complete and matches the
+    zone's names (a signer that edits the chain incrementally, or a zone file changed after
+    signing, leaves gaps); make sure every server serves the same, freshly signed version.
+    """
+    if zone.apex is None:
+        return
+    findings = []
+    for verdict in verdicts(zone) if is_signed(zone) else ():
+        if verdict.claim == "nxdomain":
+            findings += proof_findings("DENIAL03", verdict, "the NXDOMAIN")
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DENIAL03")
+
+
+@register(id="DENIAL04", name="nodata-proof", category=Category.DENIAL,
+          title="The NODATA answer proves the type absent",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.5, §8.7",
+          marker="denial")
+def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """The NODATA answer for a type the apex does not have must carry the NSEC or NSEC3
+    record of the apex, and its type bitmap must have neither the type nor CNAME (RFC 4035
+    §5.4, RFC 5155 §8.5). When a wildcard answers the random name without the asked type, the
+    wildcard NODATA proof applies (RFC 4035 §3.1.3.4, RFC 5155 §8.7): the name itself is
+    covered (NSEC) or a closest-encloser proof is given (NSEC3), and the wildcard's record has
+    neither the type nor CNAME. A bitmap that lists the type, or an answer without the
+    matching record, is bogus to validators.
+
+    Remediation: re-sign the zone so that each NSEC/NSEC3 bitmap lists exactly the types at
+    its name, and make sure the server returns the record matching the name in NODATA
+    answers (a server that returns a covering record instead has a broken chain index).
+    """
+    if zone.apex is None:
+        return
+    findings = []
+    signed = is_signed(zone)
+    for verdict in verdicts(zone) if signed else ():
+        if verdict.claim == "nodata":
+            findings += proof_findings("DENIAL04", verdict, "the NODATA")
+        elif verdict.claim == "wildcard-nodata":
+            findings += proof_findings("DENIAL04", verdict, "the wildcard NODATA")
+    for probe in probes(zone) if signed else ():
+        if probe.usable and probe.due == "NODATA" and probe.answer is not None:
+            findings.append(Finding("DENIAL04", Severity.ERROR,
+                                    f"could not check the NODATA proof: {probe.label} has "
+                                    "records", str(probe.server), probe.evidence()))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DENIAL04")
+
+
+@register(id="DENIAL05", name="denial-signatures", category=Category.DENIAL,
+          title="The NSEC and NSEC3 records of the answers carry RRSIGs that verify",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.1", marker="denial")
+def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A denial proof holds only if the NSEC/NSEC3 records in it are authentic: each must
+    carry an RRSIG by the zone that verifies with a key of the zone's DNSKEY RRset (the one
+    the same server serves). A corrupted signature, a signature by an unpublished key, or one
+    by another signer name makes the proof bogus. Validity dates are the expiry checks'
+    (EXPIRY01, CLOCK01) business; a missing RRSIG in a negative answer is DENIAL01's, in a
+    wildcard answer this check's. A failing signature beside one that verifies is a warning.
+
+    Remediation: re-sign the zone with its published keys (NSEC/NSEC3 records are signed like
+    any RRset by the ZSK); look for whatever rewrites the chain after signing.
+    """
+    if zone.apex is None:
+        return
+    findings = []
+    keys = zone_keys(zone)
+    for probe in probes(zone) if is_signed(zone) else ():
+        if probe.usable:
+            findings += _denial_signature_findings(zone.apex, probe, keys[probe.server])
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DENIAL05")
+
+
+def _denial_signature_findings(apex: dns.name.Name, probe: Probe, keys: list[DNSKEY]
+                               ) -> list[Finding]:
+    findings = []
+    server, evidence = str(probe.server), probe.evidence()
+    for rrset in probe.denial:
+        label = f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)}"
+        rrsigs = probe.exchange.signatures(rrset.rdtype, rrset.name, section="authority")
+        if rrsigs is None:
+            if probe.answer is not None:
+                findings.append(Finding("DENIAL05", Severity.CRITICAL,
+                                        f"{label} in a wildcard answer has no RRSIG", server,
+                                        evidence))
+            continue
+        checks = verify_rrset(rrset, rrsigs, keys, apex)
+        if not checks:
+            signers = ", ".join(sorted({str(s.signer) for s in rrsigs}))
+            findings.append(Finding("DENIAL05", Severity.CRITICAL,
+                                    f"{label} is signed by {signers}, not by the zone {apex}",
+                                    server, evidence))
+            continue
+        verified = any(c.crypto is Crypto.VALID for c in checks)
+        for check in checks:
+            if check.crypto is Crypto.INVALID and verified:
+                findings.append(Finding("DENIAL05", Severity.WARNING,
+                                        f"{check.label} does not verify (another one does)",
+                                        server, evidence))
+            elif check.crypto is Crypto.INVALID:
+                findings.append(Finding("DENIAL05", Severity.CRITICAL,
+                                        f"{check.label} does not verify: the denial proof is "
+                                        "bogus", server, evidence))
+            elif check.crypto is Crypto.NO_KEY:
+                findings.append(Finding("DENIAL05",
+                                        Severity.INFO if verified else Severity.CRITICAL,
+                                        f"{check.label}: no DNSKEY with key tag "
+                                        f"{check.rrsig.key_tag} is published", server,
+                                        evidence))
+    return findings
+
+
+def _methods(probe: Probe) -> frozenset[str]:
+    return frozenset(dns.rdatatype.to_text(r.rdtype) for r in probe.denial)
+
+
+@register(id="DENIAL06", name="denial-method-consistency", category=Category.DENIAL,
+          title="The zone uses one denial method, NSEC or NSEC3, at every server",
+          severity=Severity.WARNING, rfc="RFC 5155 §10.4, RFC 4035 §2.3", marker="denial")
+def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A zone's negative answers use NSEC or NSEC3, not both: an answer that mixes them, or
+    servers that serve one and the other, mean two signed versions of the zone are live (an
+    unfinished NSEC to NSEC3 transition, RFC 5155 §10.4, or a secondary that did not
+    transfer the re-signed zone). Validators accept either method answer by answer (each
+    proof is checked by DENIAL03 and DENIAL04), so this is a warning: the next change to the
+    zone can break the version nobody looks at.
+
+    Remediation: finish the transition (or roll it back) on the signer, and make every
+    secondary transfer the current version (compare SOA serials across servers).
+    """
+    if zone.apex is None:
+        return
+    findings = []
+    per_server: dict[Server, set[str]] = defaultdict(set)
+    for probe in probes(zone) if is_signed(zone) else ():
+        if not probe.usable:
+            continue
+        methods = _methods(probe)
+        per_server[probe.server] |= methods
+        if len(methods) > 1:
+            findings.append(Finding("DENIAL06", Severity.WARNING,
+                                    f"{probe.label}: the answer mixes NSEC and NSEC3 records",
+                                    str(probe.server), probe.evidence()))
+    for server, methods in per_server.items():
+        if len(methods) > 1:
+            findings.append(Finding("DENIAL06", Severity.WARNING,
+                                    "the server's negative answers use both NSEC and NSEC3",
+                                    str(server)))
+    distinct = {frozenset(m) for m in per_server.values() if m}
+    if len(distinct) > 1:
+        summary = "; ".join(f"{'+'.join(sorted(m))} at {s}"
+                            for s, m in sorted(per_server.items()) if m)
+        findings.append(Finding("DENIAL06", Severity.WARNING,
+                                f"servers disagree on the denial method: {summary}"))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DENIAL06")
+
+
+def _param_text(rdata: NSEC3PARAM) -> str:
+    return f"{rdata.algorithm} {rdata.flags} {rdata.iterations} {rdata.salt.hex().upper() or '-'}"
+
+
+@register(id="DENIAL07", name="nsec3param-consistency", category=Category.DENIAL,
+          title="NSEC3PARAM agrees with the NSEC3 records and across servers",
+          severity=Severity.WARNING, rfc="RFC 5155 §4, §7.3", marker="denial")
+def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """The NSEC3PARAM record at the apex tells authoritative servers, and the signers and
+    secondaries that load the zone, which NSEC3 chain to use (RFC 5155 §4, §7.3). It must be
+    present when the answers use NSEC3, name the parameters the served NSEC3 records have,
+    have flags 0 (servers ignore an NSEC3PARAM with other flags, RFC 5155 §4.1.2), be absent
+    from an NSEC zone, and be the same at every server. Validators never read it, so a
+    disagreement is a warning: answers validate today, but a server or a secondary that picks
+    its chain by NSEC3PARAM may serve no proof, or another chain, tomorrow.
+
+    Remediation: let the signer manage NSEC3PARAM (do not carry one over by hand from an
+    older zone file); after changing NSEC3 parameters wait until the new chain is complete
+    and every server serves it; re-transfer stale secondaries.
+    """
+    if zone.apex is None:
+        return
+    apex = zone.apex
+    findings = []
+    announced: dict[Server, frozenset[str]] = {}
+    served_by: dict[Server, list[Probe]] = defaultdict(list)
+    for probe in probes(zone):
+        if probe.usable:
+            served_by[probe.server].append(probe)
+    for answers in zone.usable_answers() if is_signed(zone) else ():
+        exchange = answers.get(apex, dns.rdatatype.NSEC3PARAM)
+        if exchange is None:
+            continue
+        server = str(answers.server)
+        if authoritative_problem(exchange) is not None:
+            findings.append(Finding("DENIAL07", Severity.ERROR,
+                                    f"could not check NSEC3PARAM: "
+                                    f"{authoritative_problem(exchange)}", server,
+                                    exchange.evidence()))
+            continue
+        rrset = exchange.answer(dns.rdatatype.NSEC3PARAM, apex)
+        params = list(rrset or ())
+        announced[answers.server] = frozenset(_param_text(p) for p in params)
+        served = served_by[answers.server]
+        nsec3_params = set().union(*(nsec3.parameters(p.denial) for p in served)) \
+            if served else set()
+        uses_nsec = any(dns.rdatatype.NSEC in (r.rdtype for r in p.denial) for p in served)
+        evidence = "\n\n".join([exchange.evidence(), *(p.evidence() for p in served)])
+        for param in params:
+            if param.flags != 0:
+                findings.append(Finding("DENIAL07", Severity.WARNING,
+                                        f"NSEC3PARAM {_param_text(param)} has flags "
+                                        f"{param.flags}: servers ignore an NSEC3PARAM whose "
+                                        "flags are not 0 (RFC 5155 §4.1.2)", server, evidence))
+        usable = {nsec3.Nsec3Params(p.algorithm, p.iterations, bytes(p.salt)) for p in params
+                  if p.flags == 0}
+        if nsec3_params and not params:
+            findings.append(Finding("DENIAL07", Severity.WARNING,
+                                    "NSEC3 records are served but the apex has no NSEC3PARAM",
+                                    server, evidence))
+        elif nsec3_params and usable and not nsec3_params <= usable:
+            stray = ", ".join(p.text for p in sorted(nsec3_params - usable))
+            findings.append(Finding("DENIAL07", Severity.WARNING,
+                                    f"NSEC3 records use parameters {stray} but NSEC3PARAM "
+                                    f"says {', '.join(sorted(announced[answers.server]))}",
+                                    server, evidence))
+        if params and uses_nsec and not nsec3_params:
+            findings.append(Finding("DENIAL07", Severity.WARNING,
+                                    f"NSEC3PARAM {', '.join(sorted(announced[answers.server]))}"
+                                    " is at the apex but the negative answers use NSEC",
+                                    server, evidence))
+    if len(set(announced.values())) > 1:
+        summary = "; ".join(f"{', '.join(sorted(v)) or 'none'} at {s}"
+                            for s, v in sorted(announced.items()))
+        findings.append(Finding("DENIAL07", Severity.WARNING,
+                                f"servers disagree on NSEC3PARAM: {summary}"))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DENIAL07")
+
+
+def _rcode_findings(probe: Probe, verdict: Verdict | None) -> Iterable[Finding]:
+    server = str(probe.server)
+    exchange = probe.exchange
+    if exchange.response is None:
+        failure = exchange.failure or "no answer"
+        if "truncated" in failure:
+            yield Finding("DENIAL08", Severity.CRITICAL,
+                          f"{probe.label}: {failure}: validators cannot get the denial proof",
+                          server, exchange.evidence())
+        else:
+            yield Finding("DENIAL08", Severity.ERROR,
+                          f"could not check the answer for {probe.label}: {failure}", server,
+                          exchange.evidence())
+        return
+    evidence = probe.evidence()
+    rcode = dns.rcode.to_text(exchange.response.rcode())
+    if probe.truncated:
+        yield Finding("DENIAL08", Severity.CRITICAL,
+                      f"{probe.label}: the {probe.due} answer is truncated (TC) even over "
+                      f"{exchange.transport or 'the transport used'}", server, evidence)
+        return
+    if exchange.response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        due = "NXDOMAIN" if probe.due == "NXDOMAIN" else "NODATA (NOERROR, no records)"
+        yield Finding("DENIAL08", Severity.CRITICAL,
+                      f"{probe.label}: {rcode} where {due} was due", server, evidence)
+        return
+    if not exchange.response.flags & dns.flags.AA:
+        yield Finding("DENIAL08", Severity.CRITICAL,
+                      f"{probe.label}: {rcode} without the AA flag: the server does not answer "
+                      "for the zone's names authoritatively", server, evidence)
+        return
+    if probe.due == "NODATA" and exchange.response.rcode() == dns.rcode.NXDOMAIN:
+        yield Finding("DENIAL08", Severity.CRITICAL,
+                      f"{probe.label}: NXDOMAIN for the zone apex, which exists: NODATA was "
+                      "due", server, evidence)
+    if verdict is not None and verdict.claim == "unproven":
+        why = "" if verdict.proof is None else \
+            f" (and no NODATA is proven either: {verdict.proof.reason})"
+        yield Finding("DENIAL08", Severity.CRITICAL,
+                      f"{probe.label}: NOERROR with no records where NXDOMAIN was due{why}",
+                      server, probe.evidence(verdict.proof))
+    elif verdict is not None and verdict.claim == "name-nodata":
+        how = ("compact denial of existence (RFC 9824), which validators accept"
+               if _is_compact(probe) else "the denial validates as NODATA")
+        yield Finding("DENIAL08", Severity.INFO,
+                      f"{probe.label}: {rcode} with an NSEC at the name itself where an "
+                      f"NXDOMAIN proof was due: {how}", server, probe.evidence(verdict.proof))
+
+
+def _is_compact(probe: Probe, *, restored: bool = False) -> bool:
+    """Whether the answer denies the name RFC 9824's way: an NSEC at the name with nothing
+    but NSEC, RRSIG and NXNAME; `restored`: with NXNAME, which marks the rcode NXDOMAIN."""
+    for record in nsec.nsec_records(probe.denial):
+        if record.owner == probe.exchange.qname:
+            return record.types <= COMPACT_DENIAL_TYPES and (
+                not restored or NXNAME in record.types)
+    return False
+
+
+@register(id="DENIAL08", name="negative-answer-rcode", category=Category.DENIAL,
+          title="Negative answers have the right rcode and arrive whole",
+          severity=Severity.CRITICAL, rfc="RFC 1035 §4.1.1, RFC 2308 §2, RFC 4035 §3.1.3",
+          marker="denial")
+def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """The random name must get NXDOMAIN, and the absent type at the apex NOERROR without
+    records (NODATA), both with the AA flag. NOERROR without records for the random name is
+    wrong unless a wildcard answers it (checked by DENIAL04) or the answer denies the name
+    with a NODATA proof at the name itself (RFC 9824 compact denial, as some online signers
+    answer: information). SERVFAIL, REFUSED or any other rcode, NXDOMAIN for the apex, an
+    answer truncated even over TCP: validators cannot obtain or cannot use the proof.
+    A probe that timed out is a could-not-check.
+
+    Remediation: fix the serving software's configuration for the zone (a zone that failed to
+    load, a wrong `notify`/`allow-query`, middleware rewriting answers); make sure TCP port 53
+    is open to the server so that large signed answers can be fetched.
+    """
+    if zone.apex is None:
+        return
+    findings = []
+    if is_signed(zone):
+        by_probe = {id(v.probe.exchange): v for v in verdicts(zone)}
+        for probe in probes(zone):
+            findings += _rcode_findings(probe, by_probe.get(id(probe.exchange)))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DENIAL08")
+
+
+@register(id="DENIAL09", name="wildcard-answer-proof", category=Category.DENIAL,
+          title="A wildcard answer proves that no closer name exists",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.4, RFC 5155 §8.8", marker="denial")
+def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """When a wildcard answers the random name, the answer is positive but still needs a
+    denial: its RRSIG's Labels field shows the wildcard it came from, and the authority
+    section must prove that no name closer to the query exists (NSEC: a record covering the
+    name whose closest encloser is the wildcard's parent, RFC 4035 §5.3.4; NSEC3: a record
+    covering the next closer name, RFC 5155 §8.8). Without that proof validators reject the
+    answer, since an attacker could replay the wildcard over names that exist. The RRSIG
+    over the answer must verify too. An answer signed as the name itself (a server that
+    synthesizes every name and signs it on the fly) needs no denial, nor does a CNAME
+    synthesized from a DNAME above the name (unsigned by design, RFC 4035 §3.2.4):
+    information.
+
+    Remediation: serve the NSEC/NSEC3 proof with wildcard answers (a signer or server that
+    drops it is broken; upgrade or report it), or remove the wildcard if it is not intended.
+    """
+    if zone.apex is None:
+        return
+    findings = []
+    keys = zone_keys(zone)
+    for verdict in verdicts(zone) if is_signed(zone) else ():
+        probe = verdict.probe
+        if verdict.claim == "dname-answer":
+            dname = _dname(probe)
+            findings.append(Finding("DENIAL09", Severity.INFO,
+                                    f"{probe.label}: answered through the DNAME at "
+                                    f"{dname.name if dname else '?'}: no denial to check",
+                                    str(probe.server), probe.evidence()))
+            continue
+        if verdict.claim not in ("wildcard-answer", "signed-answer"):
+            continue
+        answer = probe.answer
+        assert answer is not None
+        server, evidence = str(probe.server), probe.evidence(verdict.proof)
+        rrsigs = probe.exchange.signatures(answer.rdtype, answer.name)
+        kind = dns.rdatatype.to_text(answer.rdtype)
+        if rrsigs is None:
+            findings.append(Finding("DENIAL09", Severity.CRITICAL,
+                                    f"{probe.label}: the {kind} answer for a name that cannot "
+                                    "exist has no RRSIG", server, evidence))
+            continue
+        checks = verify_rrset(answer, rrsigs, keys[probe.server], zone.apex)
+        if checks and not any(c.crypto is Crypto.VALID for c in checks):
+            findings.append(Finding("DENIAL09", Severity.CRITICAL,
+                                    f"{probe.label}: no RRSIG over the {kind} answer verifies",
+                                    server, evidence))
+        if verdict.claim == "signed-answer":
+            findings.append(Finding("DENIAL09", Severity.INFO,
+                                    f"{probe.label}: answered with {kind} records signed as "
+                                    "the name itself (synthesized on the fly): no denial to "
+                                    "check", server, evidence))
+        elif verdict.proof is None:
+            findings.append(Finding("DENIAL09", Severity.CRITICAL,
+                                    f"{probe.label}: a wildcard answer without the NSEC or "
+                                    "NSEC3 records proving that no closer name exists: "
+                                    "validators reject it", server, evidence))
+        else:
+            findings += proof_findings("DENIAL09", verdict, "the wildcard answer")
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "DENIAL09")

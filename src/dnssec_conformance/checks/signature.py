@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis import (
+    DENIAL_TYPES,
     chain_verdicts,
     is_signed,
     merge_servers,
@@ -24,7 +25,8 @@ from ._common import chain_findings
           title="Every RRset carries an RRSIG that verifies with a published key",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3, RFC 4034 §3.1", marker="chain")
 def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
-    """Each RRset of a signed zone must carry at least one RRSIG that verifies
+    """Each RRset of a signed zone (NSEC and NSEC3 records aside: DENIAL05 checks those)
+    must carry at least one RRSIG that verifies
     cryptographically with a key of the zone's DNSKEY RRset, whatever its validity dates
     (those are the expiry checks' business). An RRset with no RRSIG, signed only by a key that
     is not published, or whose only signatures do not verify (a corrupted signature, data
@@ -37,6 +39,8 @@ def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     findings: list[Finding] = []
     if is_signed(zone):
         for served in served_rrsets(zone):
+            if served.rrset.rdtype in DENIAL_TYPES:
+                continue  # a bad signature on a denial record is the denial checks' (DENIAL05)
             verified = [c for c in served.checks if c.crypto is Crypto.VALID]
             if not served.checks:
                 findings.append(Finding("SIG01", Severity.CRITICAL,
