@@ -218,8 +218,12 @@ def status_grid_html(document: Mapping[str, Any]) -> str:
                         for r in listed[:MAX_GRID_CHECKS])
         if len(listed) > MAX_GRID_CHECKS:
             items += f"<li>+{len(listed) - MAX_GRID_CHECKS} more</li>"
-        passed = summary.get("outcomes", {}).get("passed", 0)
+        outcomes = summary.get("outcomes", {})
+        passed = outcomes.get("passed", 0)
         detail = f"<ul>{items}</ul>" if items else f"<p>{passed} checks passed</p>"
+        if not items and outcomes and set(outcomes) == {"skipped"}:
+            status = "skipped"  # nothing was judged: neither healthy nor failing
+            detail = "<p>not checked (not configured)</p>"
         days = summary.get("days_left")
         days_text = f" · {_e(_days_text(days))}" if days is not None else ""
         cells.append(f'<div class="dnssec-cell dnssec-{_e(status)}" '
