@@ -148,7 +148,7 @@ class _LeafBuilder:
             nameservers=[ns_name(role) for role in self.s.nameservers],
             host_number=self.host_number,
             ttl=self.s.ttl,
-            dnskey_lines=self.published,
+            dnskey_lines=[*self.published, *self.s.extra_records],
         )
         path = self.zone_dir / f"{stem}.unsigned"
         (self.run_dir / path).write_text(text)
@@ -189,6 +189,22 @@ class _LeafBuilder:
                 zone = self._load(signed)
                 dropped = tamper.drop_nsec(zone)
                 self.log.note(f"dnspython: delete NSEC and RRSIG(NSEC) at {dropped} names")
+            case Tamper.NSEC_GAP:
+                zone = self._load(signed)
+                gap = tamper.drop_nsec_after_apex(zone)
+                self.log.note(f"dnspython: delete the NSEC and RRSIG(NSEC) of {gap}")
+            case Tamper.FLIP_NSEC_SIGNATURES:
+                zone = self._load(signed)
+                count = tamper.flip_signatures_over(zone, dns.rdatatype.NSEC)
+                self.log.note(f"dnspython: flip 4 bytes of the RRSIG(NSEC) at {count} names")
+            case Tamper.NSEC3_NO_COVER:
+                zone = self._load(signed)
+                zsk = self.keys[1]
+                key = tamper.load_private_key(
+                    self.run_dir / zsk.directory / f"{zsk.basename}.private")
+                count = tamper.nsec3_cover_nothing(zone, key, tamper.parse_dnskey(zsk.dnskey_line))
+                self.log.note(f"dnspython: next hashed owner := owner hash + 1 in {count} "
+                              f"NSEC3 records, re-signed with {zsk.basename}")
             case _:
                 return signed
         tampered = self.zone_dir / "zone.tampered"
@@ -240,13 +256,22 @@ def _build_infra(
     )
 
 
+def _build_leaf(scenario: Scenario, host_number: int, run_dir: Path, now: datetime
+                ) -> BuiltZone:
+    if scenario.key_change is not None:
+        from lab.keychanges import KeyChangeBuilder  # it builds on this module
+
+        return KeyChangeBuilder(scenario, host_number, run_dir, now).build()
+    return _LeafBuilder(scenario, host_number, run_dir, now).build()
+
+
 def build_all(run_dir: Path, plan: AddressPlan, now: datetime) -> BuiltLab:
     """Every scenario and canary zone in parallel, then test. with their DS, then the root."""
     workers = min(8, 2 * (os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         leaves = tuple(
             pool.map(
-                lambda item: _LeafBuilder(item[1], item[0] + 1, run_dir, now).build(),
+                lambda item: _build_leaf(item[1], item[0] + 1, run_dir, now),
                 enumerate((*SCENARIOS, *CANARIES)),
             )
         )

@@ -27,6 +27,8 @@ class Category(enum.StrEnum):
     DENIAL = "denial"
     CLOCK_SKEW = "clock-skew"
     RESOLVER_AD = "resolver-ad"
+    CONSISTENCY = "consistency"
+    ROLLOVER = "rollover"
 
 
 class Tamper(enum.StrEnum):
@@ -38,6 +40,9 @@ class Tamper(enum.StrEnum):
     DROP_NSEC = "drop-nsec"
     DS_WRONG_DIGEST = "ds-wrong-digest"
     DS_ALGORITHM_8 = "ds-algorithm-8"
+    NSEC_GAP = "nsec-gap"  # the NSEC of the apex NSEC's next name deleted: a gap after it
+    NSEC3_NO_COVER = "nsec3-no-cover"  # every NSEC3's next hash = its own + 1, re-signed
+    FLIP_NSEC_SIGNATURES = "flip-nsec-signatures"  # every RRSIG(NSEC) corrupted
 
 
 class DsKey(enum.StrEnum):
@@ -64,6 +69,7 @@ EXPIRED_WINDOW = Window(inception=-31 * DAY, expiration=-DAY)
 class Nsec3:
     iterations: int = 0
     salt: str = ""  # hex; empty means no salt
+    opt_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,19 @@ class StaleCopy:
     window: Window
 
 
+class KeyChange(enum.StrEnum):
+    """A key rollover caught in the middle (built by lab/keychanges.py)."""
+
+    NEW_KSK_NOT_ON_NS2 = "new-ksk-not-on-ns2"  # ns1 has a new KSK, ns2 an hour-old copy
+    DS_FOR_UNSERVED_KSK = "ds-for-unserved-ksk"  # a second DS, of a KSK no server serves
+    CDS_OF_UNSERVED_KSK = "cds-of-unserved-ksk"  # CDS of an unpublished KSK, CDNSKEY of the KSK
+    NS2_OTHER_ZSK = "ns2-other-zsk"  # ns2: a day-old copy signed with another ZSK
+    SCRIPTED_ROLLOVER = "scripted-rollover"  # healthy; lab/rollover.py moves it through steps
+
+
+ON_TWO_SERVERS = (KeyChange.NEW_KSK_NOT_ON_NS2, KeyChange.NS2_OTHER_ZSK)
+
+
 @dataclass(frozen=True)
 class Scenario:
     zone: str  # absolute, with the final dot
@@ -111,6 +130,9 @@ class Scenario:
     stale_copy: StaleCopy | None = None
     expect: Expectation = "secure"
     severity: Literal["warning", "critical"] | None = None
+    key_change: KeyChange | None = None
+    # Records added to the unsigned zone besides the usual ones (presentation format).
+    extra_records: tuple[str, ...] = ()
 
     @property
     def display(self) -> str:
@@ -119,7 +141,8 @@ class Scenario:
     @property
     def nameservers(self) -> tuple[str, ...]:
         """The lab server roles that serve the zone (and its NS names, ns1.test. ...)."""
-        return ("ns1", "ns2") if self.stale_copy else ("ns1",)
+        two = self.stale_copy or self.key_change in ON_TWO_SERVERS
+        return ("ns1", "ns2") if two else ("ns1",)
 
 
 @dataclass(frozen=True)
@@ -233,12 +256,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         zone="stale-secondary.test.",
-        categories=(C.EXPIRED_RRSIG,),
+        categories=(C.EXPIRED_RRSIG, C.CONSISTENCY),
         unbound="secure",
         description="Two NS: ns1 serves a fresh signed copy; ns2 serves a copy signed 35 "
         "days ago (SOA serial 35 days lower, RRSIGs expired 5 days ago), as a secondary that "
         "stopped transferring would. Unbound retries ns1 when ns2's answer is bogus. The "
-        "serials also differ between the servers.",
+        "serials differ between the servers, the root cause: a consistency finding too.",
         how="dnssec-signzone with the same keys twice: the ns1 copy normally; the ns2 copy "
         "from a zone with serial-3024000, with -P -s now-35d-1h -e now-5d.",
         stale_copy=StaleCopy(age=35 * DAY, window=Window(-35 * DAY - HOUR, -5 * DAY)),
@@ -371,6 +394,141 @@ SCENARIOS: tuple[Scenario, ...] = (
         "does it treat answers as insecure.",
         how="dnssec-signzone -x -3 AABBCCDD -H 50.",
         signing=Signing(nsec3=Nsec3(iterations=50, salt="AABBCCDD")),
+    ),
+    Scenario(
+        zone="nsec-gap.test.",
+        categories=(C.DENIAL,),
+        unbound="bogus",
+        description="An NSEC chain with a gap: the zone holds cdn.nsec-gap.test. and the NSEC "
+        "owned by it is gone, so the chain runs apex -> cdn and then stops; nothing covers "
+        "the names between cdn and www, where every probe name (dnssec-conformance-..., "
+        "lab-nx-probe) sorts. NXDOMAIN answers carry the apex NSEC, which covers the "
+        "wildcard but not the name. Every remaining signature verifies; NODATA at the apex "
+        "is proven. Bogus for a name that does not exist; the apex A is secure.",
+        how="dnssec-signzone -x (NSEC); dnspython deletes the NSEC and RRSIG(NSEC) of "
+        "cdn.nsec-gap.test., the apex NSEC's next name. Nothing else is changed, so nothing "
+        "needs re-signing.",
+        tamper=Tamper.NSEC_GAP,
+        extra_records=("cdn.nsec-gap.test. A 198.51.100.1",),
+    ),
+    Scenario(
+        zone="nsec3-gap.test.",
+        categories=(C.DENIAL,),
+        unbound="bogus",
+        description="An NSEC3 chain (0 iterations, no salt) whose records cover no hash: each "
+        "record's next hashed owner is its own hash + 1, so every span is empty and the "
+        "next closer name of any name that does not exist falls in a gap (so does the "
+        "wildcard). Each record still matches its own name, so NODATA at the apex is "
+        "proven, and the altered records are re-signed with the zone's ZSK: every signature "
+        "verifies. Bogus for a name that does not exist; the apex A is secure.",
+        how="dnssec-signzone -x -3 - -H 0; dnspython sets every NSEC3's next hashed owner "
+        "to its owner hash + 1 and re-signs those RRsets with the ZSK's private key "
+        "(dns.dnssec.sign, the original RRSIGs' inception and expiration).",
+        signing=Signing(nsec3=Nsec3()),
+        tamper=Tamper.NSEC3_NO_COVER,
+    ),
+    Scenario(
+        zone="denial-bad-sig.test.",
+        categories=(C.DENIAL,),
+        unbound="bogus",
+        description="Every RRSIG over an NSEC record is corrupted, so the NXDOMAIN and NODATA "
+        "proofs are made of records that do not verify; the chain itself is right and every "
+        "other signature verifies. Bogus for a name that does not exist; the apex A is "
+        "secure.",
+        how="dnssec-signzone -x (NSEC), then dnspython XORs 4 bytes in the middle of every "
+        "RRSIG(NSEC) signature field with 0xFF.",
+        tamper=Tamper.FLIP_NSEC_SIGNATURES,
+    ),
+    Scenario(
+        zone="wildcard.test.",
+        categories=(),
+        unbound="secure",
+        description="Control: NSEC, with *.wildcard.test. A. The suite's random probe name "
+        "is answered by the wildcard (NOERROR, an A synthesized from it whose RRSIG has "
+        "Labels 2) with the NSEC proving that no closer name exists.",
+        how="dnssec-signzone -x (NSEC) on the usual zone plus *.wildcard.test. A "
+        "198.51.100.1.",
+        extra_records=("*.wildcard.test. A 198.51.100.1",),
+    ),
+    Scenario(
+        zone="nsec3-optout.test.",
+        categories=(),
+        unbound="insecure",
+        description="Control: NSEC3 with opt-out (0 iterations, no salt) and an unsigned "
+        "delegation inside (insecure.nsec3-optout.test. NS, no DS), which gets no NSEC3 "
+        "record. Positive answers validate; a name that does not exist falls in an opt-out "
+        "span, which validators may only call insecure (RFC 5155 section 9.2): Unbound "
+        "answers it NXDOMAIN without AD. The suite reports that as information.",
+        how="dnssec-signzone -x -3 - -H 0 -A (-A: opt-out) on the usual zone plus "
+        "insecure.nsec3-optout.test. NS ns1.test. (the child is not served; nobody asks it).",
+        signing=Signing(nsec3=Nsec3(opt_out=True)),
+        extra_records=("insecure.nsec3-optout.test. NS ns1.test.",),
+    ),
+    Scenario(
+        zone="ksk-rollover-partial.test.",
+        categories=(C.CONSISTENCY,),
+        unbound="secure",
+        description="A KSK rollover in progress: ns1 serves a new KSK beside the old one "
+        "(both sign the DNSKEY RRset); ns2 is a secondary that missed it and serves the zone "
+        "as it was an hour earlier (serial 3600 lower). The DS still names the old KSK, so "
+        "every server validates; the servers differ in keys and serial, and the new KSK is "
+        "not ready for a DS (noted by the rollover checks).",
+        how="dnssec-keygen makes a second KSK; dnssec-signzone -x with both KSKs and the ZSK "
+        "for ns1; for ns2 the zone without the new DNSKEY, serial-3600, signed with the old "
+        "KSK and the ZSK.",
+        key_change=KeyChange.NEW_KSK_NOT_ON_NS2,
+    ),
+    Scenario(
+        zone="ds-prepublished.test.",
+        categories=(C.ROLLOVER,),
+        unbound="secure",
+        severity="warning",
+        description="The parent holds two DS records: the KSK's, and one for a KSK that no "
+        "server serves yet (pre-published for a double-DS rollover, or left over). "
+        "Validators use the first; the second must not become the only one before its key "
+        "has been published everywhere.",
+        how="dnssec-keygen makes a KSK that is never published; dnssec-dsfromkey puts its DS "
+        "into test. beside the real KSK's.",
+        key_change=KeyChange.DS_FOR_UNSERVED_KSK,
+    ),
+    Scenario(
+        zone="cds-mismatch.test.",
+        categories=(C.ROLLOVER,),
+        unbound="secure",
+        severity="critical",
+        description="The zone publishes a CDS naming a key it does not serve (the DS of an "
+        "unpublished KSK) and a CDNSKEY of its real KSK: the two disagree, and a parent "
+        "applying the CDS (RFC 7344) would make the zone bogus. It validates today.",
+        how="dnssec-dsfromkey on an unpublished KSK, the DS line turned into a CDS record; "
+        "the KSK's DNSKEY line turned into a CDNSKEY; dnssec-signzone -x signs both with the "
+        "KSK.",
+        key_change=KeyChange.CDS_OF_UNSERVED_KSK,
+    ),
+    Scenario(
+        zone="split-keys.test.",
+        categories=(C.CONSISTENCY, C.ROLLOVER),
+        unbound="secure",
+        description="Two servers with different serials and keys: ns1 serves the zone signed "
+        "with the KSK and a ZSK; ns2 serves a copy a day older (serial 86400 lower) signed "
+        "with the KSK and another ZSK, each publishing only its own ZSK. Each server's "
+        "answers validate with its own keys but not with the other's: a resolver that cached "
+        "one server's DNSKEY RRset fails on the other's answers (Unbound retries the other "
+        "server, so it may still validate).",
+        how="dnssec-keygen makes a second ZSK (beside a copy of the KSK files); "
+        "dnssec-signzone -x signs ns1's copy with the KSK and the ZSK, ns2's (serial-86400) "
+        "with the KSK and the second ZSK.",
+        key_change=KeyChange.NS2_OTHER_ZSK,
+    ),
+    Scenario(
+        zone="rollover.test.",
+        categories=(),
+        unbound="secure",
+        description="The scripted KSK rollover: built healthy (KSK, ZSK, DS of the KSK) with "
+        "the files of every step of a double-KSK rollover (publish, DS swap, removal); "
+        "tests move it through the steps (lab/rollover.py) and put it back.",
+        how="dnssec-keygen makes the next KSK beside the zone's keys; dnssec-signzone -x "
+        "signs one zone file per step; a step's DS swap re-signs test. with the new DS.",
+        key_change=KeyChange.SCRIPTED_ROLLOVER,
     ),
 )
 

@@ -40,6 +40,8 @@ def sign(
             argv += ["-n", "-t", str(nsec3.iterations)]
             if nsec3.salt:
                 argv += ["-s", nsec3.salt]
+            if nsec3.opt_out:
+                argv.append("-p")
         argv += [str(unsigned), *(str(k.directory / k.basename) for k in keys)]
         log.run(argv, what=what)
         return
@@ -48,6 +50,8 @@ def sign(
     argv += ["-o", zone, "-s", inception, "-e", expiration, "-f", str(signed)]
     if nsec3 is not None:
         argv += ["-3", nsec3.salt or "-", "-H", str(nsec3.iterations)]
+        if nsec3.opt_out:
+            argv.append("-A")
     if not window.inception.total_seconds() <= 0 < window.expiration.total_seconds():
         # Its own post-signing verification rejects signatures that are not valid now.
         argv.append("-P")

@@ -46,3 +46,8 @@ def test_negative_answer_rcode(conformance):
 @pytest.mark.dnssec_check("DENIAL09")
 def test_wildcard_answer_proof(conformance):
     conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("DENIAL10")
+def test_zone_file_denial_chain_complete(conformance):
+    conformance.assert_passes()

@@ -3,23 +3,19 @@ authoritative server would, and turned into the `ZoneData` the checks read."""
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dns.dnssec
-import dns.flags
-import dns.message
 import dns.name
-import dns.rcode
 import dns.rdataclass
-import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from dnssec_conformance.anchors import TrustAnchors
+from dnssec_conformance.authoritative import below_cut, names_between, respond, zone_cuts
 from dnssec_conformance.collect import AncestorZone, ServerAnswers, ZoneData
 from dnssec_conformance.config import DomainSpec, Thresholds
 from dnssec_conformance.context import Evaluation
@@ -102,12 +98,12 @@ def sign_nsec3(zone: dns.zone.Zone, keys: list[Key], nsec3param: str, *, incepti
         for key in keys:
             txn.add(origin, dnskey_ttl, key.dnskey)
         txn.add(origin, dnskey_ttl, param)
-    cuts = _zone_cuts(zone)
-    authoritative = [n for n in sorted(zone.nodes) if not _below_cut(n, cuts)]
+    cuts = zone_cuts(zone)
+    authoritative = [n for n in sorted(zone.nodes) if not below_cut(n, cuts)]
     unsigned_cuts = {c for c in cuts if zone.get_node(c).get_rdataset(
         dns.rdataclass.IN, dns.rdatatype.DS) is None}
     chained = [n for n in authoritative if not (opt_out and n in unsigned_cuts)]
-    empty = {a for n in chained for a in _ancestors_below(n, origin) if a not in zone.nodes}
+    empty = {a for n in chained for a in names_between(n, origin) if a not in zone.nodes}
     bitmaps: dict[str, list[str]] = {}
     for name in [*chained, *sorted(empty)]:
         node = zone.get_node(name)
@@ -131,7 +127,7 @@ def sign_nsec3(zone: dns.zone.Zone, keys: list[Key], nsec3param: str, *, incepti
     zsks = [p for p in pairs if not p[1].flags & 1] or pairs
     with zone.writer() as txn:
         for name in sorted(txn.iterate_names()):
-            if _below_cut(name, cuts):
+            if below_cut(name, cuts):
                 continue
             for rdataset in list(txn.get_node(name).rdatasets):
                 if rdataset.rdtype == dns.rdatatype.RRSIG:
@@ -142,219 +138,6 @@ def sign_nsec3(zone: dns.zone.Zone, keys: list[Key], nsec3param: str, *, incepti
                     txn, dns.rrset.from_rdata(name, rdataset.ttl, *rdataset), origin, ksks,
                     zsks, inception=inception, expiration=expiration,
                     policy=dns.dnssec.allow_all_policy, origin=origin)
-
-
-def _zone_cuts(zone: dns.zone.Zone) -> set[dns.name.Name]:
-    return {n for n, node in zone.nodes.items() if n != zone.origin
-            and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS) is not None}
-
-
-def _below_cut(name: dns.name.Name, cuts: set[dns.name.Name]) -> bool:
-    return any(name != cut and name.is_subdomain(cut) for cut in cuts)
-
-
-def _ancestors_below(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
-    """The ancestors of `name` strictly between it and `origin`."""
-    found = []
-    while name != origin and name.parent() != origin:
-        name = name.parent()
-        found.append(name)
-    return found
-
-
-def respond(zone: dns.zone.Zone, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType,
-            ) -> dns.message.Message:
-    """An authoritative answer from `zone`: the RRset and its RRSIGs; an answer synthesized
-    from a wildcard; or a negative answer with the SOA and its proof, NSEC records (RFC 4035
-    §3.1.3) or NSEC3 records (RFC 5155 §7.2) as the zone has them."""
-    query = dns.message.make_query(qname, rdtype, want_dnssec=True)
-    response = dns.message.make_response(query)
-    response.flags |= dns.flags.AA
-    node = zone.get_node(qname)
-    if node is not None:
-        rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype)
-        if rdataset is not None:
-            response.answer.append(_rrset(qname, rdataset))
-            sigs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
-            if sigs is not None:
-                response.answer.append(_rrset(qname, sigs))
-            return response
-        _add_authority(zone, response, zone.origin, dns.rdatatype.SOA)
-        _add_denial(zone, response, _nodata_proof(zone, qname))
-        return response
-    if _is_empty_non_terminal(zone, qname):
-        _add_authority(zone, response, zone.origin, dns.rdatatype.SOA)
-        _add_denial(zone, response, _nodata_proof(zone, qname))
-        return response
-    encloser = _closest_encloser(zone, qname)
-    wildcard = dns.name.Name((b"*",)).concatenate(encloser)
-    source = zone.get_node(wildcard)
-    if source is not None:
-        return _synthesize(zone, response, qname, rdtype, encloser, source)
-    response.set_rcode(dns.rcode.NXDOMAIN)
-    _add_authority(zone, response, zone.origin, dns.rdatatype.SOA)
-    _add_denial(zone, response, _nxdomain_proof(zone, qname, encloser))
-    return response
-
-
-def _synthesize(zone: dns.zone.Zone, response: dns.message.Message, qname: dns.name.Name,
-                rdtype: dns.rdatatype.RdataType, encloser: dns.name.Name,
-                source: dns.zone.Node) -> dns.message.Message:
-    """RFC 4035 §3.1.3.3, RFC 5155 §7.2.6: the wildcard's RRset under the query name, with
-    the proof that no closer name exists; or the wildcard NODATA proof."""
-    rdataset = source.get_rdataset(dns.rdataclass.IN, rdtype)
-    if rdataset is not None:
-        response.answer.append(_rrset(qname, rdataset))
-        sigs = source.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
-        if sigs is not None:
-            response.answer.append(_rrset(qname, sigs))
-        _add_denial(zone, response, _no_closer_proof(zone, qname, encloser))
-        return response
-    _add_authority(zone, response, zone.origin, dns.rdatatype.SOA)
-    wildcard = dns.name.Name((b"*",)).concatenate(encloser)
-    proof = _no_closer_proof(zone, qname, encloser)
-    if _uses_nsec3(zone):
-        proof += [_nsec3_match(zone, encloser), _nsec3_match(zone, wildcard)]
-    else:
-        proof.append(wildcard)
-    _add_denial(zone, response, proof)
-    return response
-
-
-def _uses_nsec3(zone: dns.zone.Zone) -> bool:
-    return _nsec3_params(zone) is not None
-
-
-def _nsec3_params(zone: dns.zone.Zone) -> tuple[int, int, bytes] | None:
-    """(algorithm, iterations, salt) of the chain the server answers from: the one the apex
-    NSEC3PARAM names if the zone has it, else the zone's only (or first) chain; None when
-    the zone has no NSEC3 records."""
-    chains = {(r.algorithm, r.iterations, r.salt) for node in zone.nodes.values()
-              for r in node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC3) or ()}
-    if not chains:
-        return None
-    param = zone.get_rdataset(zone.origin, dns.rdatatype.NSEC3PARAM) or ()
-    announced = [(p.algorithm, p.iterations, p.salt) for p in param if p.flags == 0]
-    return next((p for p in announced if p in chains), min(chains))
-
-
-def _exists(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
-    return zone.get_node(name) is not None or _is_empty_non_terminal(zone, name)
-
-
-def _is_empty_non_terminal(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
-    return zone.get_node(name) is None and any(
-        n != name and n.is_subdomain(name) for n in zone.nodes if not _is_nsec3_owner(zone, n))
-
-
-def _is_nsec3_owner(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
-    node = zone.get_node(name)
-    return node is not None and node.get_rdataset(dns.rdataclass.IN,
-                                                  dns.rdatatype.NSEC3) is not None
-
-
-def _closest_encloser(zone: dns.zone.Zone, qname: dns.name.Name) -> dns.name.Name:
-    name = qname
-    while name != zone.origin and not _exists(zone, name):
-        name = name.parent()
-    return name
-
-
-def _next_closer(qname: dns.name.Name, encloser: dns.name.Name) -> dns.name.Name:
-    return qname.split(len(encloser) + 1)[1]
-
-
-def _nsec_owners(zone: dns.zone.Zone) -> list[dns.name.Name]:
-    return sorted(n for n, nd in zone.nodes.items()
-                  if nd.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC) is not None)
-
-
-def _nsec_for(zone: dns.zone.Zone, name: dns.name.Name) -> dns.name.Name | None:
-    """The NSEC owner at or before `name`: its match, or the record covering it."""
-    names = _nsec_owners(zone)
-    if not names:
-        return None
-    return names[bisect.bisect_right(names, name) - 1]
-
-
-def _nsec3_hash(zone: dns.zone.Zone, name: dns.name.Name) -> str:
-    params = _nsec3_params(zone)
-    assert params is not None
-    _algorithm, iterations, salt = params
-    # SHA-1 whatever the records say: for an algorithm no one implements, this server (like
-    # the test signer's hasher) stands in SHA-1.
-    return dns.dnssec.nsec3_hash(name, salt, iterations, 1).lower()
-
-
-def _nsec3_owners(zone: dns.zone.Zone) -> list[dns.name.Name]:
-    return sorted((n for n in zone.nodes if _is_nsec3_owner(zone, n)),
-                  key=lambda n: n.labels[0].lower())
-
-
-def _nsec3_match(zone: dns.zone.Zone, name: dns.name.Name) -> dns.name.Name | None:
-    """The NSEC3 owner matching the hash of `name`; the covering one when none matches (a
-    server's best effort over an inconsistent chain)."""
-    owner = dns.name.Name((_nsec3_hash(zone, name).encode(),)).concatenate(zone.origin)
-    return owner if _is_nsec3_owner(zone, owner) else _nsec3_cover(zone, name)
-
-
-def _nsec3_cover(zone: dns.zone.Zone, name: dns.name.Name) -> dns.name.Name | None:
-    """The NSEC3 owner whose span the hash of `name` falls into: the last owner before it,
-    wrapping to the last of the chain."""
-    owners = _nsec3_owners(zone)
-    if not owners:
-        return None
-    digest = _nsec3_hash(zone, name).encode()
-    before = [o for o in owners if o.labels[0].lower() < digest]
-    return before[-1] if before else owners[-1]
-
-
-def _nodata_proof(zone: dns.zone.Zone, qname: dns.name.Name) -> list[dns.name.Name | None]:
-    if _uses_nsec3(zone):
-        return [_nsec3_match(zone, qname)]
-    return [_nsec_for(zone, qname)]
-
-
-def _nxdomain_proof(zone: dns.zone.Zone, qname: dns.name.Name, encloser: dns.name.Name
-                    ) -> list[dns.name.Name | None]:
-    wildcard = dns.name.Name((b"*",)).concatenate(encloser)
-    if _uses_nsec3(zone):
-        return [_nsec3_match(zone, encloser), _nsec3_cover(zone, _next_closer(qname, encloser)),
-                _nsec3_cover(zone, wildcard)]
-    return [_nsec_for(zone, qname), _nsec_for(zone, wildcard)]
-
-
-def _no_closer_proof(zone: dns.zone.Zone, qname: dns.name.Name, encloser: dns.name.Name
-                     ) -> list[dns.name.Name | None]:
-    if _uses_nsec3(zone):
-        return [_nsec3_cover(zone, _next_closer(qname, encloser))]
-    return [_nsec_for(zone, qname)]
-
-
-def _add_denial(zone: dns.zone.Zone, response: dns.message.Message,
-                owners: list[dns.name.Name | None]) -> None:
-    """The NSEC or NSEC3 records owned by `owners` (each once) and their RRSIGs."""
-    rdtype = dns.rdatatype.NSEC3 if _uses_nsec3(zone) else dns.rdatatype.NSEC
-    for owner in dict.fromkeys(o for o in owners if o is not None):
-        _add_authority(zone, response, owner, rdtype)
-
-
-def _add_authority(zone: dns.zone.Zone, response: dns.message.Message, name: dns.name.Name,
-                   rdtype: dns.rdatatype.RdataType) -> None:
-    node = zone.get_node(name)
-    rdataset = node.get_rdataset(dns.rdataclass.IN, rdtype) if node else None
-    if rdataset is None:
-        return
-    response.authority.append(_rrset(name, rdataset))
-    sigs = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, rdtype)
-    if sigs is not None:
-        response.authority.append(_rrset(name, sigs))
-
-
-def _rrset(name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset.RRset:
-    rrset = dns.rrset.RRset(name, rdataset.rdclass, rdataset.rdtype, rdataset.covers)
-    rrset.update(rdataset)
-    return rrset
 
 
 def exchange(server: Server, zone: dns.zone.Zone, qname: dns.name.Name | str,

@@ -841,3 +841,78 @@ def test_missing_corefile_names_the_resolved_path(tmp_path: Path) -> None:
     assert str(load_error(path)) == (
         f"{path}:2: coredns.corefile: file {tmp_path / 'cm.yaml'} does not exist "
         f"(relative paths start at {tmp_path})")
+
+
+# --- zone files (file mode) --------------------------------------------------------------------
+
+
+def test_zone_file_and_ds_are_resolved_against_the_config_folder(tmp_path: Path) -> None:
+    (tmp_path / "zones").mkdir()
+    (tmp_path / "zones" / "example.com.signed").write_text("")
+    (tmp_path / "zones" / "dsset-example.com.").write_text("")
+    path = write_config(
+        tmp_path,
+        """\
+        domains:
+          - name: example.com
+            zone_file: zones/example.com.signed
+            ds: zones/dsset-example.com.
+          - name: example.org
+            zone_file: zones/example.com.signed
+          - example.net
+        """,
+    )
+
+    domains = load_config(path).domains
+
+    assert domains[0] == DomainSpec(name("example.com."),
+                                    zone_file=tmp_path / "zones" / "example.com.signed",
+                                    ds_file=tmp_path / "zones" / "dsset-example.com.")
+    assert (domains[1].zone_file, domains[1].ds_file) == (
+        tmp_path / "zones" / "example.com.signed", None)
+    assert (domains[2].zone_file, domains[2].ds_file) == (None, None)
+
+
+def test_missing_zone_file_names_line_key_and_resolved_path(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains:\n  - name: example.com\n"
+                                  "    zone_file: zones/example.com.signed\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:3: domains[0].zone_file: file {tmp_path / 'zones' / 'example.com.signed'} "
+        f"does not exist (relative paths start at {tmp_path})")
+
+
+def test_missing_ds_file(tmp_path: Path) -> None:
+    (tmp_path / "zone.signed").write_text("")
+    path = write_config(tmp_path, "domains:\n  - name: example.com\n"
+                                  "    zone_file: zone.signed\n    ds: /nowhere/dsset\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:4: domains[0].ds: file /nowhere/dsset does not exist")
+
+
+def test_zone_file_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "zones").mkdir()
+    path = write_config(tmp_path, "domains:\n  - {name: example.com, zone_file: zones}\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:2: domains[0].zone_file: {tmp_path / 'zones'} is not a file")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    pytest.param("domains:\n  - name: example.com\n    ds: dsset\n",
+                 "3: domains[0].ds: a DS file goes with a zone file: add 'zone_file' (a live "
+                 "zone's DS is asked of its parent)", id="ds-without-zone-file"),
+    pytest.param("domains:\n  - name: example.com\n    zonefile: z\n",
+                 "3: domains[0].zonefile: unknown key (did you mean 'zone_file'?)", id="typo"),
+    pytest.param("domains:\n  - name: example.com\n    zone_file: ''\n",
+                 "3: domains[0].zone_file: must not be empty", id="empty"),
+    pytest.param("domains:\n  - name: example.com\n    zone_file: [a]\n",
+                 "3: domains[0].zone_file: expected a string, found a list", id="not-text"),
+])
+def test_zone_file_problems_name_file_line_and_key(tmp_path: Path, text: str,
+                                                   expected: str) -> None:
+    (tmp_path / "dsset").write_text("")
+    path = write_config(tmp_path, text)
+
+    assert str(load_error(path)) == f"{path}:{expected}"

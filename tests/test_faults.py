@@ -62,6 +62,9 @@ def test_every_check_reports_the_bad_server_and_keeps_the_good_ones_verdict(beha
     ev = evaluation(parent)
     for check in zone_checks():
         result = run_check(check, data, ev)
+        if check == "DENIAL10":  # the zone-file chain walk: skipped for live zones
+            assert result.outcome is Outcome.SKIPPED
+            continue
         assert result.outcome in (Outcome.PASSED, Outcome.ERROR), (check, result.message)
         errors = [f for f in result.findings if f.severity is Severity.ERROR]
         for finding in errors:

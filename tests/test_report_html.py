@@ -34,10 +34,12 @@ def document_of(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def mixed() -> dict[str, Any]:
-    return document_of([*records_for("good.test."),
-                        *records_for("soon.test.", expiration=NOW + 5 * DAY),
-                        *records_for("crit.test.", expiration=NOW + 2 * DAY),
-                        *unreachable_records("dark.test.")])
+    records = [*records_for("good.test."),
+               *records_for("soon.test.", expiration=NOW + 5 * DAY),
+               *records_for("crit.test.", expiration=NOW + 2 * DAY),
+               *unreachable_records("dark.test.")]
+    # A run without the rollover checks: their panel is tested on its own below.
+    return document_of([r for r in records if r["category"] != "rollover"])
 
 
 # --- the builders ------------------------------------------------------------------------------
@@ -119,10 +121,13 @@ def test_rotation_events_panel_when_the_rollover_checks_ran(mixed):
     rollover = {"domain": "good.test", "check": "ROLL01", "title": "t", "category": "rollover",
                 "outcome": "passed", "severity": "info", "message": "ok", "days_left": None,
                 "findings": [{"severity": "info", "message": "new KSK 12345 published",
-                              "server": None, "evidence": ""}]}
+                              "server": None, "evidence": "", "event": True},
+                             {"severity": "info", "message": "baseline: KSK 1 recorded",
+                              "server": None, "evidence": "", "event": False}]}
     html = report_html.dashboard_html(document_of([*mixed["results"], rollover]),
                                       thresholds=THRESHOLDS)
     assert 'id="dnssec-rotation"' in html and "new KSK 12345 published" in html
+    assert "baseline" not in html  # a first run's baseline is not an event
 
 
 def test_environment_table_is_redacted():

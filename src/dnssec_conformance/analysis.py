@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import dns.name
@@ -124,6 +124,9 @@ def parent_ds(zone: ZoneData, evaluation: Evaluation) -> list[ParentDS]:
 
 def _parent_ds(zone: ZoneData, evaluation: Evaluation) -> list[ParentDS]:
     assert zone.apex is not None
+    if zone.source == "file":
+        return [_given_ds(zone.apex, server, exchange)
+                for server, exchange in zone.ds_answers.items()]
     chain = ancestor_verdicts(zone, evaluation.anchors, evaluation.now)
     if not chain or zone.parent is None:
         return []
@@ -133,6 +136,19 @@ def _parent_ds(zone: ZoneData, evaluation: Evaluation) -> list[ParentDS]:
         rrset, verdict = ds_verdict(zone.apex, exchange, parent, zone.parent, evaluation.now)
         result.append(ParentDS(server, exchange, rrset, verdict))
     return result
+
+
+def _given_ds(apex: dns.name.Name, server: Server, exchange: Exchange) -> ParentDS:
+    """A DS file (file mode): the DS set as the parent will publish it. No parent signs it
+    here, so it is taken as proven; the checks judge the zone against it."""
+    rrset = exchange.answer(dns.rdatatype.DS, apex)
+    if rrset is None:
+        verdict = Verdict(Security.INSECURE, None, f"the DS file {server} has no DS for {apex}",
+                          exchange.evidence())
+    else:
+        verdict = Verdict(Security.SECURE, None, f"the DS set of {apex} as given by {server}",
+                          exchange.evidence())
+    return ParentDS(server, exchange, rrset, verdict)
 
 
 def chain_verdicts(zone: ZoneData, evaluation: Evaluation) -> list[tuple[dns.name.Name, Verdict]]:
@@ -171,8 +187,7 @@ def merge_servers(findings: Iterable[Finding]) -> list[Finding]:
         servers = [f.server for f in group if f.server]
         server = ", ".join(dict.fromkeys(servers)) if servers else None
         days = [f.days_left for f in group if f.days_left is not None]
-        merged.append(Finding(first.check, first.severity, first.message, server,
-                              first.evidence, min(days) if days else None))
+        merged.append(replace(first, server=server, days_left=min(days) if days else None))
     return merged
 
 

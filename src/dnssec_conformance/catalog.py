@@ -30,7 +30,10 @@ CHECK_MODULES = (
     "dnssec_conformance.checks.algorithm",
     "dnssec_conformance.checks.clock",
     "dnssec_conformance.checks.denial",
+    "dnssec_conformance.checks.denial_chain",
     "dnssec_conformance.checks.resolver",
+    "dnssec_conformance.checks.rollover",
+    "dnssec_conformance.checks.consistency",
 )
 RETIRED: dict[str, str] = {}
 
@@ -101,12 +104,18 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
         raise ValueError(f"{check_id} is a run check: use run_run_check")
     result = CheckResult(zone.domain.display, spec.id, spec.category)
     if zone.discovery_failure is not None:
-        severity = Severity.CRITICAL if "does not exist" in zone.discovery_failure \
-            else Severity.ERROR
+        # A zone file that does not parse is a defect of what would be published: a failure.
+        defect = zone.source == "file" or "does not exist" in zone.discovery_failure
+        severity = Severity.CRITICAL if defect else Severity.ERROR
         result.findings.append(Finding(spec.id, severity, zone.discovery_failure,
                                        evidence=zone.discovery_evidence))
         return result
-    result.findings.extend(spec.function(zone, evaluation))
+    try:
+        result.findings.extend(spec.function(zone, evaluation))
+    except NotApplicable as exc:
+        result.findings.clear()
+        result.skipped_reason = str(exc)
+        return result
     days = [f.days_left for f in result.findings if f.days_left is not None]
     result.days_left = min(days) if days else None
     return result

@@ -10,17 +10,21 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import dns.flags
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.zone
 
 from .config import DomainSpec, QueryPolicy, ResolverAddress
 from .discovery import Delegation, Directory, DiscoveryError
 from .transport import Exchange, Server, ask
 
 APEX_TYPES = (dns.rdatatype.SOA, dns.rdatatype.DNSKEY, dns.rdatatype.NS)
+# What the zone asks its parent to publish as its DS set (RFC 7344): the rollover checks.
+CHILD_DS_TYPES = (dns.rdatatype.CDS, dns.rdatatype.CDNSKEY)
 # A type from the private-use range (RFC 6895 §3.1): no zone has it at its apex, so asking
 # for it yields a NODATA answer and its NSEC/NSEC3 proof.
 ABSENT_TYPE = dns.rdatatype.RdataType.make(65280)
@@ -71,6 +75,10 @@ class ZoneData:
     discovery_failure: str | None = None
     discovery_evidence: str = ""
     collected_at: float = 0.0
+    # "file": read from a zone file (zonefile.py), one pseudo-server, the DS set as given
+    # and no ancestors; `file_content` then holds the zone for the checks that walk it whole.
+    source: Literal["servers", "file"] = "servers"
+    file_content: dns.zone.Zone | None = field(default=None, repr=False, compare=False)
     # Results of pure computations over this data (signature verification), shared by checks.
     memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
@@ -80,6 +88,22 @@ class ZoneData:
 
     def usable_answers(self) -> list[ServerAnswers]:
         return [a for a in self.answers.values() if a.failure is None]
+
+
+def zone_questions(domain: DomainSpec, apex: dns.name.Name
+                   ) -> list[tuple[dns.name.Name, dns.rdatatype.RdataType]]:
+    """What each authoritative server is asked, besides the two negative-answer probes."""
+    wanted = [(apex, t) for t in APEX_TYPES]
+    # The NSEC3 parameters the server announces (a NODATA answer in an NSEC zone).
+    wanted += [(apex, dns.rdatatype.NSEC3PARAM)]
+    wanted += [(apex, t) for t in CHILD_DS_TYPES]
+    wanted += [(domain.name, dns.rdatatype.from_text(t)) for t in domain.records]
+    return list(dict.fromkeys(wanted))
+
+
+def probe_name(apex: dns.name.Name) -> dns.name.Name:
+    """A name under the apex that cannot exist: its answer must be an NXDOMAIN proof."""
+    return dns.name.Name((f"dnssec-conformance-{secrets.token_hex(5)}",)).concatenate(apex)
 
 
 def authoritative_problem(exchange: Exchange) -> str | None:
@@ -121,7 +145,7 @@ class Collector:
             return data
         data.apex, data.parent = apex, parent
         data.servers, data.unreachable = delegation.servers, delegation.unreachable
-        probe = dns.name.Name((f"dnssec-conformance-{secrets.token_hex(5)}",)).concatenate(apex)
+        probe = probe_name(apex)
         for server in delegation.servers:
             data.answers[server] = self._server_answers(server, domain, apex, probe)
         if parent is not None:
@@ -134,13 +158,7 @@ class Collector:
     def _server_answers(self, server: Server, domain: DomainSpec, apex: dns.name.Name,
                         probe: dns.name.Name) -> ServerAnswers:
         exchanges: dict[tuple[dns.name.Name, dns.rdatatype.RdataType], Exchange] = {}
-        wanted = [(apex, t) for t in APEX_TYPES]
-        wanted += [(domain.name, dns.rdatatype.from_text(t)) for t in domain.records]
-        # The NSEC3 parameters the server announces (a NODATA answer in an NSEC zone).
-        wanted += [(apex, dns.rdatatype.NSEC3PARAM)]
-        for owner, rdtype in wanted:
-            if (owner, rdtype) in exchanges:
-                continue
+        for owner, rdtype in zone_questions(domain, apex):
             exchange = self.ask(server, owner, rdtype)
             exchanges[(owner, rdtype)] = exchange
             if rdtype == dns.rdatatype.SOA and not exchange.ok:

@@ -92,6 +92,10 @@ class DomainSpec:
     records: tuple[str, ...] = ()  # RR type mnemonics, upper case ("A", "AAAA", "MX")
     expect: Expectation = "secure"
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # File mode: this zone file is checked instead of the live servers, with the DS records
+    # of `ds_file` standing for the parent's (both absolute paths; None: live, no DS given).
+    zone_file: Path | None = None
+    ds_file: Path | None = None
 
     @property
     def display(self) -> str:
@@ -606,7 +610,7 @@ def _semantic_problems(document: _Document, base_dir: Path) -> Iterator[_Problem
     yield from _canary_problems(document, data.get("canaries"))
     yield from _clock_problems(document, data.get("clock"))
     yield from _coredns_problems(document, data.get("coredns"), base_dir)
-    yield from _domain_problems(document, data.get("domains"))
+    yield from _domain_problems(document, data.get("domains"), base_dir)
 
 
 def _resolver_problems(document: _Document, resolvers: Any) -> Iterator[_Problem]:
@@ -769,7 +773,7 @@ def _coredns_problems(document: _Document, coredns: Any, base_dir: Path) -> Iter
                                     f"invalid URL {_quote(url)}: expected http://HOST:9153/metrics")
 
 
-def _domain_problems(document: _Document, domains: Any) -> Iterator[_Problem]:
+def _domain_problems(document: _Document, domains: Any, base_dir: Path) -> Iterator[_Problem]:
     if not isinstance(domains, list):
         return
     first_index: dict[dns.name.Name, int] = {}
@@ -777,6 +781,7 @@ def _domain_problems(document: _Document, domains: Any) -> Iterator[_Problem]:
         path: KeyPath = ("domains", index)
         if isinstance(entry, dict):
             yield from _record_problems(document, (*path, "records"), entry.get("records"))
+            yield from _zone_file_problems(document, path, entry, base_dir)
             path, text = (*path, "name"), entry.get("name")
         else:
             text = entry
@@ -795,6 +800,25 @@ def _domain_problems(document: _Document, domains: Any) -> Iterator[_Problem]:
             )
         else:
             first_index[name] = index
+
+
+def _zone_file_problems(document: _Document, path: KeyPath, entry: dict[str, Any],
+                        base_dir: Path) -> Iterator[_Problem]:
+    """A domain's `zone_file` and `ds` must name files that exist; `ds` needs `zone_file`."""
+    for key in ("zone_file", "ds"):
+        value = entry.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        file = _anchor_path(value, base_dir)
+        if not os.path.exists(file):
+            hint = "" if os.path.isabs(value) else f" (relative paths start at {base_dir})"
+            yield document.at_value((*path, key), f"file {file} does not exist{hint}")
+        elif not os.path.isfile(file):
+            yield document.at_value((*path, key), f"{file} is not a file")
+    if "ds" in entry and "zone_file" not in entry:
+        yield document.at_key((*path, "ds"), "a DS file goes with a zone file: add "
+                              "'zone_file' (a live zone's DS is asked of its parent)",
+                              _RANK_SEMANTIC)
 
 
 def _record_problems(document: _Document, path: KeyPath, records: Any) -> Iterator[_Problem]:
@@ -824,7 +848,8 @@ def _build_config(data: dict[str, Any], config_path: Path) -> Config:
     canaries = data.get("canaries", {})
     return Config(
         path=config_path,
-        domains=tuple(_domain_spec(entry, thresholds) for entry in data["domains"]),
+        domains=tuple(_domain_spec(entry, thresholds, config_path.parent)
+                      for entry in data["domains"]),
         resolvers=tuple(data.get("resolvers", (SYSTEM_RESOLVER,))),
         trust_anchors=_trust_anchors(data.get("trust_anchors", IANA_ROOT), config_path.parent),
         thresholds=thresholds,
@@ -847,14 +872,18 @@ def _thresholds(overrides: dict[str, Any] | None, inherited: Thresholds) -> Thre
     return replace(inherited, **changes)
 
 
-def _domain_spec(entry: str | dict[str, Any], thresholds: Thresholds) -> DomainSpec:
+def _domain_spec(entry: str | dict[str, Any], thresholds: Thresholds, base_dir: Path
+                 ) -> DomainSpec:
     if isinstance(entry, str):
         return DomainSpec(name=dns.name.from_text(entry), thresholds=thresholds)
+    zone_file, ds_file = entry.get("zone_file"), entry.get("ds")
     return DomainSpec(
         name=dns.name.from_text(entry["name"]),
         records=tuple(parse_record_type(text) for text in entry.get("records", ())),
         expect=cast(Expectation, entry.get("expect", "secure")),
         thresholds=_thresholds(entry.get("thresholds"), thresholds),
+        zone_file=Path(_anchor_path(zone_file, base_dir)) if zone_file is not None else None,
+        ds_file=Path(_anchor_path(ds_file, base_dir)) if ds_file is not None else None,
     )
 
 

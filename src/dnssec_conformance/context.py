@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .anchors import TrustAnchors
 from .config import ClockPolicy, Thresholds
+
+if TYPE_CHECKING:
+    from .keystate import History
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,8 @@ class Evaluation:
     anchors: TrustAnchors
     thresholds: Thresholds = field(default_factory=Thresholds)
     clock: ClockPolicy = field(default_factory=ClockPolicy)
+    # The zone's key history (the state directory), for the rollover checks; None: no state.
+    history: History | None = None
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

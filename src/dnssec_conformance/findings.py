@@ -53,6 +53,7 @@ class Finding:
     server: str | None = None  # "ns1.example.com. (192.0.2.1)" where the finding is per server
     evidence: str = ""  # dig-like text: the query, the server, the records involved
     days_left: float | None = None  # for expiry findings: days until the signature expires
+    event: bool = False  # a change to list as an event (a key added or removed), not a state
 
     def describe(self) -> str:
         where = f" [{self.server}]" if self.server else ""

@@ -198,12 +198,15 @@ def priority_of(records: Iterable[Mapping[str, Any]]) -> str:
 
 
 def rotation_events(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """What the key-rollover checks reported: one event per finding, information included."""
+    """What the key-rollover checks reported: each key or DS change (a finding flagged as an
+    event), and each rollover problem; a first run's baseline is neither."""
     events = []
     for record in records:
         if record["category"] != ROLLOVER_CATEGORY or record["outcome"] == "skipped":
             continue
         for finding in record.get("findings", []):
+            if not finding.get("event") and finding["severity"] == "info":
+                continue
             events.append({"domain": record["domain"], "check": record["check"],
                            "severity": finding["severity"], "message": finding["message"],
                            "server": finding.get("server")})

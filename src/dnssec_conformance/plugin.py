@@ -26,9 +26,11 @@ from .config import Config, DomainSpec, Thresholds, load_config, resolver_addres
 from .context import Evaluation, parse_moment
 from .errors import ConformanceError
 from .findings import CheckResult, Outcome, Severity
+from .keystate import DEFAULT_STATE_DIR, History, StateDirectory
 from .ntp import read_clock
 from .resolvers import ResolverRun
 from .results import build_document, iso, record_of, write_atomically
+from .zonefile import collect_zone_file
 
 MARKERS = {
     "expiry": "signature expiry checks (run hourly)",
@@ -62,16 +64,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"(default: ${heartbeat.ENV_VAR}; none: no heartbeat)")
     group.addoption("--fail-on", choices=("failure", "warning"), default="failure",
                     help="exit 1 on failed checks (default), or on warnings too")
+    group.addoption("--state-dir", metavar="PATH", default=None,
+                    help="where each zone's key history is kept between runs, for the "
+                         f"rollover checks (default: {DEFAULT_STATE_DIR}); a run with --at "
+                         "only reads it, unless --state-dir is given")
     parser.addini("dnssec_domains", "default domains.yaml for --domains", default="")
 
 
 class Conformance:
     """Per-process state of a run: the configuration, the moment judged, the zone cache."""
 
-    def __init__(self, config: Config, anchors: TrustAnchors, now: float):
+    def __init__(self, config: Config, anchors: TrustAnchors, now: float,
+                 state: StateDirectory | None = None):
         self.config = config
         self.anchors = anchors
         self.now = now
+        self.state = state
+        self._histories: dict[str, History] = {}
         self._collector: Collector | None = None
         self._zones: dict[str, ZoneData] = {}
         self._run_data: RunData | None = None
@@ -85,13 +94,25 @@ class Conformance:
 
     def zone(self, domain: DomainSpec) -> ZoneData:
         key = domain.name.to_text()
-        if key not in self._zones:
+        if key not in self._zones and domain.zone_file is not None:
+            self._zones[key] = collect_zone_file(domain, domain.zone_file, domain.ds_file)
+        elif key not in self._zones:
             self._zones[key] = self.collector.collect(domain)
         return self._zones[key]
 
     def evaluation(self, domain: DomainSpec | None = None) -> Evaluation:
         thresholds = domain.thresholds if domain is not None else self.config.thresholds
         return Evaluation(self.now, self.anchors, thresholds, self.config.clock)
+
+    def zone_evaluation(self, domain: DomainSpec) -> Evaluation:
+        """The evaluation of a zone check: with the zone's key history, recorded (and
+        written to the state directory) once per process."""
+        key = domain.name.to_text()
+        # A zone file is not published yet: it is no observation of the zone's keys.
+        if self.state is not None and domain.zone_file is None and key not in self._histories:
+            self._histories[key] = self.state.record_run(self.zone(domain), self.now)
+        evaluation = self.evaluation(domain)
+        return replace(evaluation, history=self._histories.get(key))
 
     def run_data(self) -> RunData:
         """What the run measures outside any zone: the local clock against NTP."""
@@ -123,6 +144,14 @@ def _moment(config: pytest.Config) -> float:
         raise pytest.UsageError(str(exc)) from None
 
 
+def _state_directory(config: pytest.Config) -> StateDirectory:
+    """The key history's directory. A time-travel run (--at) must not rewrite the history
+    that the regular runs rely on: it only reads it, unless --state-dir says where to write."""
+    given = config.getoption("state_dir")
+    writable = given is not None or config.getoption("at") is None
+    return StateDirectory(Path(given or DEFAULT_STATE_DIR), writable=writable)
+
+
 def domains_path(config: pytest.Config) -> str | None:
     path = config.getoption("domains") or config.getini("dnssec_domains")
     return str(path) if path else None
@@ -138,7 +167,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if path:
         try:
             loaded = load_config(path)
-            conformance = Conformance(loaded, load_anchors(loaded.trust_anchors), now)
+            conformance = Conformance(loaded, load_anchors(loaded.trust_anchors), now,
+                                      _state_directory(config))
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
     config.stash[CONFORMANCE] = conformance
@@ -210,7 +240,7 @@ def zone(dnssec_conformance: Conformance, domain: DomainSpec) -> ZoneData:
 
 @pytest.fixture
 def evaluation(dnssec_conformance: Conformance, domain: DomainSpec) -> Evaluation:
-    return dnssec_conformance.evaluation(domain)
+    return dnssec_conformance.zone_evaluation(domain)
 
 
 class CheckRunner:
@@ -290,6 +320,19 @@ class ObservedCheckRunner(CheckRunner):
         return result
 
 
+class SkippedCheckRunner(CheckRunner):
+    """A check that does not apply to its subject: recorded as skipped, with the reason."""
+
+    def __init__(self, item: pytest.Item, check_id: str, subject: str, reason: str):
+        self.item, self.check_id, self.subject, self.reason = item, check_id, subject, reason
+
+    def run(self) -> CheckResult:
+        spec = get(self.check_id)
+        result = CheckResult(self.subject, spec.id, spec.category, skipped_reason=self.reason)
+        self.item.stash[RESULT] = result
+        return result
+
+
 def _marked_check(request: pytest.FixtureRequest) -> str:
     check_id = check_id_of(request.node)
     if check_id is None:
@@ -301,6 +344,9 @@ def _marked_check(request: pytest.FixtureRequest) -> str:
 def resolver_conformance(request: pytest.FixtureRequest, dnssec_conformance: Conformance,
                          domain: DomainSpec) -> CheckRunner:
     """Like `conformance`, for a check of what each resolver answers for the domain."""
+    if domain.zone_file is not None:
+        return SkippedCheckRunner(request.node, _marked_check(request), domain.display,
+                                  "a zone file is checked as a file: no resolver serves it")
     evaluation = dnssec_conformance.evaluation(domain)
     verdict = zone_security(dnssec_conformance.zone(domain), evaluation)
     survey = replace(dnssec_conformance.resolvers.domain_survey(domain), verdict=verdict)

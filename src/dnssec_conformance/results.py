@@ -40,7 +40,7 @@ def record_of(result: CheckResult, title: str = "") -> dict[str, Any]:
         "days_left": round(result.days_left, 3) if result.days_left is not None else None,
         "findings": [
             {"severity": f.severity.label, "message": f.message, "server": f.server,
-             "evidence": f.evidence}
+             "evidence": f.evidence, "event": f.event}
             for f in result.findings
         ],
     }

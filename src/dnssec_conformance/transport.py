@@ -22,6 +22,8 @@ import dns.rdatatype
 import dns.rrset
 
 EDNS_PAYLOAD = 1232
+# The port of a zone file read in place of a server (file mode): its address is the path.
+FILE_PORT = 0
 
 
 @dataclass(frozen=True, order=True)
@@ -32,7 +34,13 @@ class Server:
     port: int = 53
     name: dns.name.Name | None = None
 
+    @property
+    def is_file(self) -> bool:
+        return self.port == FILE_PORT
+
     def __str__(self) -> str:
+        if self.is_file:
+            return f"{self.address} (file)"
         host = f"[{self.address}]" if ":" in self.address else self.address
         addr = host if self.port == 53 else f"{host}:{self.port}"
         return f"{self.name} ({addr})" if self.name is not None else addr
@@ -86,6 +94,10 @@ class Exchange:
         return None
 
     def query_text(self) -> str:
+        if self.server.is_file:
+            qtype = dns.rdatatype.to_text(self.rdtype)
+            return (f"{self.qname} {qtype} answered from the zone file {self.server.address}, "
+                    "as an authoritative server would answer it")
         flags = "+norec +dnssec" if not self.recursive else "+dnssec"
         flags += " +cd" if self.checking_disabled else ""
         flags += " +adflag" if self.authenticated_data else ""

@@ -16,7 +16,7 @@ from ..analysis import (
     parent_ds,
     unusable_servers,
 )
-from ..catalog import register
+from ..catalog import NotApplicable, register
 from ..chain import ZONE_KEY_FLAG, Security
 from ..collect import ZoneData
 from ..context import Evaluation
@@ -34,10 +34,16 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     that is unsigned, or whose parent chain is insecure, is the same failure seen from the
     operator's side. A zone marked `expect: insecure` that is unsigned with no DS passes.
 
+    A zone file checked without a DS file (`ds:`) has no delegation to judge: the check is
+    skipped, unless the file is unsigned while expected secure.
+
     Remediation: publish the DS of the zone's KSK at the parent (through the registrar or the
     parent's operator), or set `expect: insecure` if the zone is deliberately unsigned.
     """
     assert zone.apex is not None
+    if zone.source == "file" and not zone.ds_answers:
+        yield from _zone_file_without_ds(zone)
+        return
     entries = parent_ds(zone, ev)
     answered = [e for e in entries if e.verdict.security is not Security.UNKNOWN]
     if zone.parent is not None and not answered:
@@ -76,6 +82,16 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         yield Finding("DS01", Severity.WARNING,
                       "domains.yaml expects this zone insecure, but it has a DS and is signed")
     yield from unusable_servers(zone, "DS01")
+
+
+def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
+    if zone.domain.expect == "secure" and not is_signed(zone):
+        yield Finding("DS01", Severity.CRITICAL,
+                      "the zone file is unsigned (no DNSKEY RRset at the apex), but "
+                      "domains.yaml expects the zone secure", str(zone.servers[0]))
+        return
+    raise NotApplicable("no DS file given (`ds:` in domains.yaml): the delegation is not "
+                        "checked; name the parent's DS records (a dsset file) to check it")
 
 
 @register(id="DS02", name="ds-for-unsigned-zone", category=Category.MISSING_DS,

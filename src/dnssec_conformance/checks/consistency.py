@@ -1,0 +1,185 @@
+"""Consistency between a zone's authoritative servers: the same keys, the same version of the
+zone, the same NS set, and signatures every server's keys can verify.
+
+Resolvers pick any server and cache what it said: a difference between servers is what one
+resolver sees and another does not. A server that cannot be asked is an `error` for that
+server; the others are still compared.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+import dns.rdatatype
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+
+from ..analysis import merge_servers, served_rrsets, unusable_servers
+from ..catalog import register
+from ..collect import ZoneData, authoritative_problem
+from ..context import Evaluation
+from ..findings import Category, Finding, Severity
+from ..keytiming import rrset_of, served_keys
+from ..signatures import Crypto, key_label
+from ..transport import Exchange
+
+SERIAL_BITS = 32
+
+
+@register(id="CONSIST01", name="dnskey-rrset-consistent", category=Category.CONSISTENCY,
+          title="Every server serves the same DNSKEY RRset", severity=Severity.WARNING,
+          rfc="RFC 7583 §3, RFC 1996", marker="consistency")
+def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A secondary that missed a new DNSKEY (or still serves one the primary removed) hands
+    resolvers a different key set than the others: harmless while nothing relies on the
+    difference, fatal once a DS or a signature does (the rollover checks judge that). Each
+    server lacking a key that another serves is reported.
+
+    Remediation: make the lagging servers transfer the current zone (check NOTIFY, the
+    transfer ACLs and the secondaries' logs) before the next rollover step.
+    """
+    findings = []
+    served = served_keys(zone)
+    union: list[DNSKEY] = []
+    for entry in served:
+        union.extend(k for k in entry.keys if k not in union)
+    for entry in served:
+        missing = [k for k in union if k not in entry.keys]
+        if missing:
+            holders = {str(e.server) for e in served if any(k in e.keys for k in missing)}
+            findings.append(Finding(
+                "CONSIST01", Severity.WARNING,
+                f"its DNSKEY RRset lacks {', '.join(key_label(k) for k in missing)} (served by "
+                f"{', '.join(sorted(holders))})", entry.label, entry.exchange.evidence()))
+    yield from findings
+    yield from unusable_servers(zone, "CONSIST01")
+
+
+def serial_behind(newer: int, older: int) -> int:
+    """How many serial units `older` is behind `newer` (RFC 1982 arithmetic): negative when
+    it is ahead."""
+    space = 2**SERIAL_BITS
+    delta = (newer - older) % space
+    return delta - space if delta >= space // 2 else delta
+
+
+@register(id="CONSIST02", name="soa-serial-consistent", category=Category.CONSISTENCY,
+          title="Every server serves the same SOA serial (or one within the allowed lag)",
+          severity=Severity.WARNING, rfc="RFC 1982, RFC 1996, RFC 1034 §4.3.5",
+          marker="consistency")
+def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """Servers on different serials serve different versions of the zone: during a key
+    rollover one of them misses the new key or still has the old one, and a stale copy's
+    signatures run out while the primary's are fresh. A server whose serial is behind the
+    newest by more than `thresholds.serial_lag` (serial units, default 0) is reported;
+    serials compare in RFC 1982 arithmetic, so a wrapped serial is still newer.
+
+    Remediation: find why the server does not transfer the zone (NOTIFY, ACLs, a broken
+    TSIG key, a hidden primary it cannot reach); raise `serial_lag` for zones that change
+    faster than their secondaries follow.
+    """
+    assert zone.apex is not None
+    serials: dict[str, tuple[int, Exchange]] = {}
+    for answers in zone.usable_answers():
+        exchange = answers.get(zone.apex, dns.rdatatype.SOA)
+        soa = rrset_of(exchange, zone.apex, dns.rdatatype.SOA)
+        if soa is not None and exchange is not None:
+            serials[str(answers.server)] = (soa[0].serial, exchange)
+    findings = []
+    if serials:
+        newest_server, (newest, _) = next(iter(serials.items()))
+        for server, (serial, _) in serials.items():
+            if serial_behind(serial, newest) > 0:
+                newest_server, newest = server, serial
+        lag = ev.thresholds.serial_lag
+        for server, (serial, exchange) in serials.items():
+            behind = serial_behind(newest, serial)
+            if behind > lag:
+                findings.append(Finding(
+                    "CONSIST02", Severity.WARNING,
+                    f"SOA serial {serial} is {behind} behind the newest, {newest} "
+                    f"({newest_server}); allowed lag {lag}", server, exchange.evidence()))
+    yield from findings
+    yield from unusable_servers(zone, "CONSIST02")
+
+
+@register(id="CONSIST03", name="ns-rrset-consistent", category=Category.CONSISTENCY,
+          title="Every server serves the same NS RRset", severity=Severity.WARNING,
+          rfc="RFC 1034 §4.2.2, RFC 2181 §5", marker="consistency")
+def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """The apex NS RRset is the zone's own list of its servers; resolvers replace the
+    parent's delegation with it. Servers that disagree send resolvers to different server
+    sets, which hides a server from some of them and keeps a retired one alive for others.
+
+    Remediation: make every server serve the current zone; when moving servers, change the
+    NS RRset at every server (and the delegation at the parent) in one release.
+    """
+    assert zone.apex is not None
+    sets: dict[str, tuple[set[str], Exchange]] = {}
+    for answers in zone.usable_answers():
+        exchange = answers.get(zone.apex, dns.rdatatype.NS)
+        if exchange is None or authoritative_problem(exchange) is not None:
+            continue
+        rrset = exchange.answer(dns.rdatatype.NS, zone.apex)
+        sets[str(answers.server)] = ({r.target.to_text() for r in rrset or ()}, exchange)
+    union = set().union(*(names for names, _ in sets.values())) if sets else set()
+    findings = []
+    for server, (names, exchange) in sets.items():
+        missing = sorted(union - names)
+        if missing:
+            holders = sorted(s for s, (n, _) in sets.items() if set(missing) & n)
+            findings.append(Finding(
+                "CONSIST03", Severity.WARNING,
+                f"its NS RRset lacks {', '.join(missing)} (listed by {', '.join(holders)})",
+                server, exchange.evidence()))
+    yield from findings
+    yield from unusable_servers(zone, "CONSIST03")
+
+
+@register(id="CONSIST04", name="signing-keys-consistent", category=Category.CONSISTENCY,
+          title="Each server's signatures verify with every server's DNSKEY RRset",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 8901 §2",
+          marker="consistency")
+def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A resolver caches the DNSKEY RRset from one server and may get an RRset from another.
+    When a server's RRset is signed only with keys another server's DNSKEY RRset lacks (a
+    secondary still on the keys before a ZSK rollover, two signers that do not publish each
+    other's keys), a resolver holding that other key set cannot validate it: critical.
+    Servers signing with different keys that every server publishes (the multi-signer model
+    of RFC 8901) are only noted. The DNSKEY RRset itself is left out: it travels with its own
+    signatures.
+
+    Remediation: serve one signed version of the zone everywhere (fix the transfers); in a
+    multi-signer setup publish every signer's ZSK in every server's DNSKEY RRset.
+    """
+    keysets = {str(e.server): e.keys for e in served_keys(zone)}
+    lacking: dict[tuple[str, str, tuple[str, ...]], list[str]] = defaultdict(list)
+    evidence: dict[str, str] = {}
+    signer_sets: dict[str, set[frozenset[str]]] = defaultdict(set)
+    for served in served_rrsets(zone):
+        if served.rrset.rdtype == dns.rdatatype.DNSKEY:
+            continue
+        signers = [c.key for c in served.checks if c.crypto is Crypto.VALID and c.key]
+        if not signers:
+            continue  # SIG01's finding
+        server = str(served.server)
+        signer_sets[served.label].add(frozenset(key_label(k) for k in signers))
+        for other, keys in keysets.items():
+            if other != server and not any(k in keys for k in signers):
+                labels = tuple(sorted({key_label(k) for k in signers}))
+                lacking[(server, other, labels)].append(served.label)
+                evidence.setdefault(server, served.exchange.evidence())
+    findings = []
+    for (server, other, labels), rrsets in lacking.items():
+        findings.append(Finding(
+            "CONSIST04", Severity.CRITICAL,
+            f"{', '.join(rrsets)} signed only with {', '.join(labels)}, which the DNSKEY "
+            f"RRset of {other} lacks: resolvers holding that server's keys cannot validate "
+            "these answers", server, evidence[server]))
+    differing = sorted(label for label, sets in signer_sets.items() if len(sets) > 1)
+    if differing and not findings:
+        findings.append(Finding("CONSIST04", Severity.INFO,
+                                f"servers sign {', '.join(differing)} with different keys, "
+                                "all of which every server publishes (multi-signer)"))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "CONSIST04")

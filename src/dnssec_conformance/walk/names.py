@@ -1,0 +1,149 @@
+"""Which names of a zone exist, as its denial chain must list them, and what a walk reports.
+
+RFC 4035 §2.3: every owner name with authoritative data, and every delegation point, has an
+NSEC record. RFC 5155 §7.1: the same names have an NSEC3 record, and so does every empty
+non-terminal; with opt-out, unsigned delegations (and the empty non-terminals that exist only
+because of them) may be left out. Names below a zone cut (glue, occluded data) belong to the
+child zone and are in neither chain.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import dns.zone
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+
+from ..authoritative import below_cut, names_between, origin_of, rrset_of, zone_cuts
+from ..findings import Severity
+from ..signatures import Crypto, verify_rrset
+
+T = TypeVar("T", bound=Any)
+
+# Types that are not data of the name itself in a denial chain's view.
+CHAIN_TYPES = frozenset({dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One hole or mismatch in a denial chain, with the records involved."""
+
+    severity: Severity  # CRITICAL: validators are misled; ERROR: could not check
+    message: str
+    records: tuple[dns.rrset.RRset, ...] = ()
+
+    @property
+    def evidence(self) -> str:
+        return "\n".join(rrset.to_text() for rrset in self.records)
+
+
+@dataclass(frozen=True)
+class ZoneNames:
+    """The names of a zone that its denial chain must account for."""
+
+    apex: dns.name.Name
+    # Names with authoritative data or a delegation point, in canonical order (RFC 4034 §6.1).
+    authoritative: tuple[dns.name.Name, ...]
+    # The types at each authoritative name, the chain's own types (RRSIG, NSEC, NSEC3) left out.
+    types: dict[dns.name.Name, frozenset[int]]
+    cuts: frozenset[dns.name.Name]
+    insecure_cuts: frozenset[dns.name.Name]  # delegation points without DS
+    empty_non_terminals: frozenset[dns.name.Name]
+    # Empty non-terminals that exist only because of unsigned delegations below them.
+    insecure_only_ents: frozenset[dns.name.Name] = field(default_factory=frozenset)
+
+    def is_signed_at(self, name: dns.name.Name) -> bool:
+        """Whether the name holds an RRset the zone signs (so RRSIG is among its types): at a
+        delegation point only the DS is the zone's own data."""
+        types = self.types.get(name, frozenset())
+        if name in self.cuts:
+            return dns.rdatatype.DS in types
+        return bool(types)
+
+
+def zone_names(zone: dns.zone.Zone) -> ZoneNames:
+    apex = origin_of(zone)
+    cuts = zone_cuts(zone)
+    types: dict[dns.name.Name, frozenset[int]] = {}
+    for name, node in zone.nodes.items():
+        if below_cut(name, cuts):
+            continue
+        data = frozenset(int(r.rdtype) for r in node.rdatasets) - CHAIN_TYPES
+        if data:  # a name holding only chain records is a hashed NSEC3 owner or a leftover
+            types[name] = data
+    insecure = frozenset(c for c in cuts if dns.rdatatype.DS not in types.get(c, ()))
+    empty: set[dns.name.Name] = set()
+    needed: set[dns.name.Name] = set()  # empty non-terminals above a name that is not insecure
+    for name in types:
+        above = [n for n in names_between(name, apex) if n not in types]
+        empty.update(above)
+        if name not in insecure:
+            needed.update(above)
+    return ZoneNames(apex, tuple(sorted(types)), types, frozenset(cuts), insecure,
+                     frozenset(empty), frozenset(empty - needed))
+
+
+def strictly_between(ordered: Sequence[T], start: T, end: T) -> list[T]:
+    """The items of a sorted sequence strictly after `start` and before `end`; when `end`
+    is not after `start` the span goes round, as the last span of a chain does."""
+    low, high = bisect.bisect_right(ordered, start), bisect.bisect_left(ordered, end)
+    if start < end:
+        return list(ordered[low:high])
+    return [*ordered[low:], *ordered[:high]]
+
+
+def rrset_at(zone: dns.zone.Zone, name: dns.name.Name, rdtype: dns.rdatatype.RdataType,
+             covers: dns.rdatatype.RdataType = dns.rdatatype.NONE) -> dns.rrset.RRset | None:
+    rdataset = zone.get_rdataset(name, rdtype, covers)
+    return rrset_of(name, rdataset) if rdataset is not None else None
+
+
+def zone_keys(zone: dns.zone.Zone) -> list[DNSKEY]:
+    return list(zone.get_rdataset(origin_of(zone), dns.rdatatype.DNSKEY) or ())
+
+
+def signature_problems(zone: dns.zone.Zone, rrset: dns.rrset.RRset, keys: Iterable[DNSKEY]
+                       ) -> list[ChainProblem]:
+    """A chain record without an RRSIG that verifies with a key of the zone: validators find
+    any proof made with it bogus. Validity dates are the expiry checks' business."""
+    kind = dns.rdatatype.to_text(rrset.rdtype)
+    rrsigs = rrset_at(zone, rrset.name, dns.rdatatype.RRSIG, rrset.rdtype)
+    evidence = (rrset, rrsigs) if rrsigs is not None else (rrset,)
+    checks = verify_rrset(rrset, rrsigs, keys, origin_of(zone))
+    if not checks:
+        return [ChainProblem(Severity.CRITICAL, f"the {kind} record at {rrset.name} has no "
+                                                "RRSIG by the zone", evidence)]
+    if any(c.crypto is Crypto.VALID for c in checks):
+        return []
+    reasons = ", ".join(sorted({f"{c.rrsig.key_tag}: {c.crypto}" for c in checks}))
+    return [ChainProblem(Severity.CRITICAL, f"no RRSIG over the {kind} record at {rrset.name} "
+                                            f"verifies (key tag {reasons})", evidence)]
+
+
+def types_text(types: Iterable[int]) -> str:
+    names = sorted(dns.rdatatype.to_text(dns.rdatatype.RdataType.make(t)) for t in types)
+    return " ".join(names) if names else "no types"
+
+
+def bitmap_problem(kind: str, owner_text: str, listed: frozenset[int],
+                   expected: frozenset[int], records: tuple[dns.rrset.RRset, ...]
+                   ) -> ChainProblem | None:
+    """A bitmap that does not list exactly the types at its name: a NODATA proof for a type
+    the name has, or a positive answer the bitmap denies."""
+    if listed == expected:
+        return None
+    parts = []
+    if expected - listed:
+        parts.append(f"lacks {types_text(expected - listed)} (a NODATA proof would deny "
+                     "records that exist)")
+    if listed - expected:
+        parts.append(f"lists {types_text(listed - expected)}, which the name does not have")
+    return ChainProblem(Severity.CRITICAL, f"the {kind} type bitmap of {owner_text} "
+                                           f"{' and '.join(parts)}", records)
