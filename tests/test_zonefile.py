@@ -260,6 +260,23 @@ def test_nsec_bitmaps_strays_and_signatures(tmp_path):
            "authoritative name of the zone (the next one is www.child.test.)" in messages
 
 
+@pytest.mark.parametrize("nsec3", [None, NSEC3_PLAIN])
+def test_glue_at_a_delegated_name_is_not_the_parent_s_data(tmp_path, nsec3):
+    """RFC 4035 §2.3: at a delegation point the bitmap lists NS and DS only (BIND and ldns
+    leave the glue A out); the in-memory signer lists it, which misleads no validator."""
+    glue = "sub 3600 IN NS sub.child.test.\nsub 3600 IN A 192.0.2.5\n"
+    _parent, child = signed_child(body=glue, nsec3=nsec3)
+    result = judge(from_file(tmp_path, child))["DENIAL10"]
+
+    assert result.outcome is Outcome.WARNING
+    [finding] = result.findings
+    assert finding.message.endswith("(sub.child.test.) lists A, for which the parent is not "
+                                    "authoritative at a delegation point (RFC 4035 §2.3)"
+                                    if nsec3 else
+                                    "sub.child.test. lists A, for which the parent is not "
+                                    "authoritative at a delegation point (RFC 4035 §2.3)")
+
+
 def test_a_gap_in_the_nsec3_chain_is_caught_only_by_the_walk(tmp_path):
     _parent, child = signed_child(body=DEEP_NAMES, nsec3=NSEC3_PLAIN)
     gone = hashed_owner(name("x3"))

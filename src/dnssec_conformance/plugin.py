@@ -8,6 +8,7 @@ writes reports/results.json at the end of every run, failed or interrupted.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -172,11 +173,6 @@ def pytest_configure(config: pytest.Config) -> None:
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
     config.stash[CONFORMANCE] = conformance
-    if getattr(config.option, "dist", "no") == "load":
-        config.option.dist = "loadgroup"  # keep each domain's tests, and its fetch, together
-    if _is_worker(config) and config.workerinput.get("dnssec_loadgroup"):  # type: ignore[attr-defined]
-        # Workers re-parse the command line, so they learn the switch from the controller.
-        config.option.loadgroup = True
     if not config.pluginmanager.is_registered(report_html):
         config.pluginmanager.register(report_html, "dnssec-report-html")
     if not _is_worker(config):
@@ -191,7 +187,23 @@ def pytest_configure_node(node: Any) -> None:
     """xdist: every worker judges the same instant as the controller."""
     conformance = node.config.stash.get(CONFORMANCE, None)
     node.workerinput["dnssec_now"] = conformance.now if conformance else _moment(node.config)
-    node.workerinput["dnssec_loadgroup"] = node.config.getoption("dist") == "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist: send all the tests of one domain to one worker, so that its data is fetched
+    once. xdist's own `loadgroup` rewrites node IDs in a way pytest 9.2 no longer honours, so
+    the grouping is ours: by the parametrized ID (`test_x[example.com]` -> example.com)."""
+    if config.getoption("dist") != "load" or config.stash.get(CONFORMANCE, None) is None:
+        return None  # the user chose a distribution mode, or this is not a suites run
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DomainScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            found = re.search(r"\[([^\]]+)\]$", nodeid)
+            return found.group(1) if found else nodeid
+
+    return DomainScheduling(config, log)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -206,12 +218,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     conformance = metafunc.config.stash.get(CONFORMANCE, None)
     domains = list(conformance.config.domains) if conformance else []
-    # The xdist_group mark must be there when the item is made: xdist's worker reads it
-    # before other plugins' collection hooks run. It keeps a domain's tests (and its one
-    # fetch) on one worker.
-    metafunc.parametrize("domain", [
-        pytest.param(d, id=d.display, marks=pytest.mark.xdist_group(d.display))
-        for d in domains])
+    metafunc.parametrize("domain", [pytest.param(d, id=d.display) for d in domains])
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -29,6 +29,9 @@ T = TypeVar("T", bound=Any)
 
 # Types that are not data of the name itself in a denial chain's view.
 CHAIN_TYPES = frozenset({dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3})
+# What the parent is authoritative for at a delegation point (RFC 4035 §2.3): anything else
+# there (glue at the delegated name itself) is the child's, and must not be in the bitmap.
+CUT_TYPES = frozenset({dns.rdatatype.NS, dns.rdatatype.DS})
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,8 @@ class ZoneNames:
     apex: dns.name.Name
     # Names with authoritative data or a delegation point, in canonical order (RFC 4034 §6.1).
     authoritative: tuple[dns.name.Name, ...]
-    # The types at each authoritative name, the chain's own types (RRSIG, NSEC, NSEC3) left out.
+    # The types at each authoritative name, the chain's own types (RRSIG, NSEC, NSEC3) left
+    # out; at a delegation point only NS and DS.
     types: dict[dns.name.Name, frozenset[int]]
     cuts: frozenset[dns.name.Name]
     insecure_cuts: frozenset[dns.name.Name]  # delegation points without DS
@@ -76,6 +80,8 @@ def zone_names(zone: dns.zone.Zone) -> ZoneNames:
         if below_cut(name, cuts):
             continue
         data = frozenset(int(r.rdtype) for r in node.rdatasets) - CHAIN_TYPES
+        if name in cuts:
+            data &= CUT_TYPES
         if data:  # a name holding only chain records is a hashed NSEC3 owner or a leftover
             types[name] = data
     insecure = frozenset(c for c in cuts if dns.rdatatype.DS not in types.get(c, ()))
@@ -133,17 +139,25 @@ def types_text(types: Iterable[int]) -> str:
 
 
 def bitmap_problem(kind: str, owner_text: str, listed: frozenset[int],
-                   expected: frozenset[int], records: tuple[dns.rrset.RRset, ...]
-                   ) -> ChainProblem | None:
+                   expected: frozenset[int], records: tuple[dns.rrset.RRset, ...], *,
+                   at_cut: bool = False) -> ChainProblem | None:
     """A bitmap that does not list exactly the types at its name: a NODATA proof for a type
-    the name has, or a positive answer the bitmap denies."""
+    the name has, or a type the bitmap claims, whose NODATA answers validators reject. At a
+    delegation point, child data listed beside NS and DS (glue at the delegated name) misleads
+    no validator, since those queries are referred: a warning."""
     if listed == expected:
         return None
+    missing, extra = expected - listed, listed - expected
     parts = []
-    if expected - listed:
-        parts.append(f"lacks {types_text(expected - listed)} (a NODATA proof would deny "
-                     "records that exist)")
-    if listed - expected:
-        parts.append(f"lists {types_text(listed - expected)}, which the name does not have")
-    return ChainProblem(Severity.CRITICAL, f"the {kind} type bitmap of {owner_text} "
-                                           f"{' and '.join(parts)}", records)
+    if missing:
+        parts.append(f"lacks {types_text(missing)} (a NODATA proof would deny records that "
+                     "exist)")
+    if extra and at_cut:
+        parts.append(f"lists {types_text(extra)}, for which the parent is not authoritative "
+                     "at a delegation point (RFC 4035 §2.3)")
+    elif extra:
+        parts.append(f"lists {types_text(extra)}, which the name does not have (its NODATA "
+                     "answers would fail)")
+    harmless = at_cut and not missing and not extra & CUT_TYPES
+    return ChainProblem(Severity.WARNING if harmless else Severity.CRITICAL,
+                        f"the {kind} type bitmap of {owner_text} {' and '.join(parts)}", records)

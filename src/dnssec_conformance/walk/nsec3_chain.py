@@ -89,7 +89,8 @@ def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params,
                                          "says a name exists that does not", (rrset,)))
         else:
             bitmap = bitmap_problem("NSEC3", f"{rrset.name} ({name})", record.types,
-                                    _expected_types(zone, names, name), (rrset,))
+                                    _expected_types(zone, names, name), (rrset,),
+                                    at_cut=name in names.cuts)
             if bitmap is not None:
                 problems.append(bitmap)
         problems += signature_problems(zone, rrset, keys)

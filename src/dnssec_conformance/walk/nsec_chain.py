@@ -64,7 +64,8 @@ def walk_nsec(zone: dns.zone.Zone, names: ZoneNames) -> list[ChainProblem]:
             skipped.update(holes)
             problems.append(ChainProblem(Severity.CRITICAL, problem, (rrset,)))
         expected_types = names.types[name] | OWN_TYPES
-        bitmap = bitmap_problem("NSEC", str(name), record.types, expected_types, (rrset,))
+        bitmap = bitmap_problem("NSEC", str(name), record.types, expected_types, (rrset,),
+                                at_cut=name in names.cuts)
         if bitmap is not None:
             problems.append(bitmap)
         problems += signature_problems(zone, rrset, keys)
