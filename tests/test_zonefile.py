@@ -226,6 +226,24 @@ def test_file_mode_sees_expiry_like_a_live_check(tmp_path):
     assert "answered from the zone file" in result.findings[0].evidence
 
 
+def test_file_mode_checks_every_rrset_not_only_the_sampled_ones(tmp_path):
+    """A signature that expired on an RRset no live question asks for (x3's AAAA, deep in the
+    zone) is caught in a file: the whole zone is at hand."""
+    parent, child = signed_child(body=DEEP_NAMES)
+    zsk = next(k for k in child.keys if not k.dnskey.flags & 1)
+    owner = name("x3")
+    rrset = rrset_of(owner, child.zone.get_rdataset(owner, dns.rdatatype.AAAA))
+    stale = dns.dnssec.sign(rrset, zsk.private, CHILD, zsk.dnskey,
+                            inception=NOW - 31 * DAY, expiration=NOW - DAY)
+    child.zone.replace_rdataset(owner, dns.rdataset.from_rdata(rrset.ttl, stale))
+    data = from_file(tmp_path, child, parent)
+
+    assert fired(data) == {"EXPIRY01": Outcome.FAILED}
+    (finding,) = [f for f in judge(data)["EXPIRY01"].findings
+                  if f.severity is Severity.CRITICAL]
+    assert finding.message.startswith("x3.child.test. AAAA RRSIG expired 1.0 days ago")
+
+
 # --- DENIAL10: the whole chain -------------------------------------------------------------------
 
 

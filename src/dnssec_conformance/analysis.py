@@ -12,6 +12,7 @@ import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
+from .authoritative import below_cut, respond, zone_cuts
 from .chain import (
     Security,
     Verdict,
@@ -81,6 +82,45 @@ def served_rrsets(zone: ZoneData) -> list[ServedRRset]:
 
 
 def _served_rrsets(zone: ZoneData) -> list[ServedRRset]:
+    assert zone.apex is not None
+    result = _sampled_rrsets(zone)
+    if zone.source == "file" and zone.file_content is not None:
+        result += _whole_file_rrsets(zone, result)
+    return result
+
+
+def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[ServedRRset]:
+    """In a zone file every authoritative RRset is at hand, not only what the live questions
+    sample: each one's signatures get the same checks (expiry, verification, inception)."""
+    content = zone.file_content
+    assert content is not None and zone.apex is not None and zone.servers
+    server = zone.servers[0]
+    keys = list(dnskeys_at(zone.answers[server], zone.apex) or ()) if server in zone.answers \
+        else []
+    seen = {(r.rrset.name, r.rrset.rdtype) for r in sampled}
+    cuts = zone_cuts(content)
+    extra = []
+    for name, node in sorted(content.nodes.items()):
+        if below_cut(name, cuts):
+            continue  # glue and occluded data: not the zone's authoritative data
+        for rdataset in node.rdatasets:
+            rdtype = rdataset.rdtype
+            if rdtype == dns.rdatatype.RRSIG or (name, rdtype) in seen:
+                continue
+            if name in cuts and rdtype not in (dns.rdatatype.DS, dns.rdatatype.NSEC):
+                continue  # a delegation's NS is the child's, unsigned in the parent
+            exchange = Exchange(server, name, rdtype, False, respond(content, name, rdtype),
+                                "file", None, 0.0)
+            rrset = exchange.answer(rdtype, name)
+            if rrset is None:
+                continue
+            rrsigs = exchange.signatures(rdtype, name)
+            checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
+            extra.append(ServedRRset(server, rrset, rrsigs, tuple(checks), exchange))
+    return extra
+
+
+def _sampled_rrsets(zone: ZoneData) -> list[ServedRRset]:
     assert zone.apex is not None
     result = []
     for answers in zone.usable_answers():
