@@ -9,7 +9,7 @@ Corefile forward upstream).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dns.rcode
 
@@ -73,6 +73,15 @@ def _unusable(check: str, observation: Observation) -> Finding | None:
     return None
 
 
+def _each_resolver(check: str, survey: Survey,
+                   judge_one: Callable[[Survey, Observation], Finding]) -> Iterator[Finding]:
+    """One finding per resolver: could-not-check where it gave no verdict, else its verdict."""
+    if not survey.observations:
+        yield Finding(check, Severity.ERROR, "no resolver to ask: could not check")
+    for observation in survey.observations:
+        yield _unusable(check, observation) or judge_one(survey, observation)
+
+
 def _rejected_as_bogus(observation: Observation) -> bool:
     """SERVFAIL without CD, an answer with CD=1: the resolver's validation said no."""
     unchecked = observation.unchecked
@@ -103,14 +112,7 @@ def resolver_validation_status(survey: Survey, ev: Evaluation) -> Iterator[Findi
     domain that fails validation, fix the zone (see its other checks); for a domain that is
     validated though expected insecure, set `expect: secure`.
     """
-    if not survey.observations:
-        yield Finding("RESOLVER01", Severity.ERROR, "no resolver to ask: could not check")
-    for observation in survey.observations:
-        unusable = _unusable("RESOLVER01", observation)
-        if unusable is not None:
-            yield unusable
-            continue
-        yield _validation_finding(survey, observation)
+    yield from _each_resolver("RESOLVER01", survey, _validation_finding)
 
 
 def _validation_finding(survey: Survey, observation: Observation) -> Finding:
@@ -184,14 +186,7 @@ def bogus_canary_rejected(survey: Survey, ev: Evaluation) -> Iterator[Finding]:
     is still bogus (`dig +cd NAME` resolves, `dig NAME` gets SERVFAIL from a validating
     resolver), or list another one.
     """
-    if not survey.observations:
-        yield Finding("RESOLVER02", Severity.ERROR, "no resolver to ask: could not check")
-    for observation in survey.observations:
-        unusable = _unusable("RESOLVER02", observation)
-        if unusable is not None:
-            yield unusable
-            continue
-        yield _canary_finding(survey, observation)
+    yield from _each_resolver("RESOLVER02", survey, _canary_finding)
 
 
 def _canary_finding(survey: Survey, observation: Observation) -> Finding:
