@@ -7,11 +7,23 @@ from __future__ import annotations
 import dns.name
 import pytest
 
+from dnssec_conformance.catalog import run_check
 from dnssec_conformance.checks.consistency import serial_behind
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.transport import Server
 
-from .inmemory import NOW, SERVER, SERVER2, dead, make_key
+from .inmemory import (
+    NOW,
+    SERVER,
+    SERVER2,
+    build_zone,
+    dead,
+    delegate,
+    evaluation,
+    make_key,
+    parent_zone,
+    zone_data,
+)
 from .rollover_stages import child, judge, stage
 
 SERVER3 = Server("192.0.2.3", 53, dns.name.from_text("ns3.test."))
@@ -107,3 +119,15 @@ def test_a_dead_server_is_an_error_and_the_others_are_still_compared(keys):
     behind = [f for f in verdicts["CONSIST02"].findings if f.severity is Severity.WARNING]
     assert [f.server for f in behind] == [str(SERVER2)]
     assert verdicts["CONSIST02"].outcome is Outcome.ERROR
+
+
+def test_addresses_without_a_route_are_listed_as_not_checked():
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    delegate(parent, child)
+    data = zone_data(child, parent)
+    data.unreachable = (Server("2001:db8::53", 53, child.origin),)
+    result = run_check("CONSIST01", data, evaluation(parent))
+    assert result.outcome is Outcome.PASSED
+    assert any(f.message.startswith("not checked: this host has no route")
+               and "2001:db8::53" in (f.server or "") for f in result.findings)

@@ -33,7 +33,8 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
     """A secondary that missed a new DNSKEY (or still serves one the primary removed) hands
     resolvers a different key set than the others: harmless while nothing relies on the
     difference, fatal once a DS or a signature does (the rollover checks judge that). Each
-    server lacking a key that another serves is reported.
+    server lacking a key that another serves is reported. Name-server addresses this host
+    has no route to (IPv6 from a pod without it) are listed as information: not checked.
 
     Remediation: make the lagging servers transfer the current zone (check NOTIFY, the
     transfer ACLs and the secondaries' logs) before the next rollover step.
@@ -53,6 +54,10 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                 f"{', '.join(sorted(holders))})", entry.label, entry.exchange.evidence()))
     yield from findings
     yield from unusable_servers(zone, "CONSIST01")
+    for server in zone.unreachable:
+        # Typically an IPv6 address from a pod without IPv6: say which servers went unchecked.
+        yield Finding("CONSIST01", Severity.INFO,
+                      "not checked: this host has no route to this address", str(server))
 
 
 def serial_behind(newer: int, older: int) -> int:
