@@ -8,27 +8,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from dnssec_conformance.findings import Category  # the results.json categories
+
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
 Verdict = Literal["secure", "insecure", "bogus"]
 Expectation = Literal["secure", "insecure"]
 Signer = Literal["dnssec-signzone", "ldns-signzone"]
-
-
-class Category(enum.StrEnum):
-    """The failure-mode categories a checker reports (the project's results.json names)."""
-
-    EXPIRED_RRSIG = "expired-rrsig"
-    MISSING_DS = "missing-ds"
-    KEY_MISMATCH = "key-mismatch"
-    BAD_SIGNATURE = "bad-signature"
-    ALGORITHM = "algorithm"
-    DENIAL = "denial"
-    CLOCK_SKEW = "clock-skew"
-    RESOLVER_AD = "resolver-ad"
-    CONSISTENCY = "consistency"
-    ROLLOVER = "rollover"
 
 
 class Tamper(enum.StrEnum):

@@ -301,6 +301,9 @@ def test_xdist_sends_exactly_one_heartbeat(project, receiver: Receiver):
     assert len(document["results"]) == 9 and document["heartbeat"]["sent"] is True
     assert (project.path / "reports" / "report.html").is_file()
     assert KEY not in output(result)
+    # Given on the command line this time: no output file may echo it either.
+    for written in ("report.html", "results.json", "junit.xml"):
+        assert KEY not in (project.path / "reports" / written).read_text(), written
 
 
 def test_warnings_exit_0_unless_fail_on_warning(project, receiver: Receiver):
