@@ -39,10 +39,12 @@ from .names import (
     zone_keys,
 )
 
+Chain = list[tuple[Nsec3Record, dns.rrset.RRset]]
 
-def chains(zone: dns.zone.Zone) -> dict[Nsec3Params, list[tuple[Nsec3Record, dns.rrset.RRset]]]:
+
+def chains(zone: dns.zone.Zone) -> dict[Nsec3Params, Chain]:
     """The zone's NSEC3 records grouped by hash parameters: one chain per parameter set."""
-    found: dict[Nsec3Params, list[tuple[Nsec3Record, dns.rrset.RRset]]] = defaultdict(list)
+    found: dict[Nsec3Params, Chain] = defaultdict(list)
     for name, node in zone.nodes.items():
         if node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC3) is None:
             continue
@@ -53,8 +55,8 @@ def chains(zone: dns.zone.Zone) -> dict[Nsec3Params, list[tuple[Nsec3Record, dns
     return dict(found)
 
 
-def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params,
-               chain: list[tuple[Nsec3Record, dns.rrset.RRset]]) -> list[ChainProblem]:
+def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params, chain: Chain
+               ) -> list[ChainProblem]:
     refusal = hash_refusal(params)
     if refusal is not None:
         unknown = params.algorithm not in HASH_LENGTHS
@@ -143,9 +145,10 @@ def _missing_names(names: ZoneNames, hashed: dict[bytes, dns.name.Name],
                    by_hash: dict[bytes, tuple[Nsec3Record, dns.rrset.RRset]],
                    ordered: list[bytes]) -> list[ChainProblem]:
     """Names without their NSEC3 record: a hole, unless an opt-out span leaves out an
-    unsigned delegation (or an empty non-terminal that only such delegations make)."""
+    unsigned delegation, or an empty non-terminal derived only from unsigned delegations the
+    chain leaves out as well (RFC 5155 §7.1)."""
     problems = []
-    optional = names.insecure_cuts | names.insecure_only_ents
+    hash_of = {name: digest for digest, name in hashed.items()}
     for digest, name in sorted(hashed.items(), key=lambda item: item[1]):
         if digest in by_hash:
             continue
@@ -158,10 +161,19 @@ def _missing_names(names: ZoneNames, hashed: dict[bytes, dns.name.Name],
                                          "hash"))
             continue
         record, rrset = cover
-        if name in optional and record.opt_out:
+        if record.opt_out and name in names.insecure_cuts:
             continue
-        why = ("an opt-out span may leave out only unsigned delegations"
-               if record.opt_out else "the span has no opt-out flag")
+        chained = sorted(d for d in names.insecure_only_ents.get(name, ())
+                         if hash_of[d] in by_hash)
+        if record.opt_out and name in names.insecure_only_ents and not chained:
+            continue
+        if not record.opt_out:
+            why = "the span has no opt-out flag"
+        elif chained:
+            why = (f"an opt-out span may leave out an empty non-terminal only when it leaves "
+                   f"out the delegations below it too, and {chained[0]} has its NSEC3 record")
+        else:
+            why = "an opt-out span may leave out only unsigned delegations"
         problems.append(ChainProblem(Severity.CRITICAL,
                                      f"{what}: the span of {rrset.name} covers it "
                                      f"({why}), so validators would accept a denial of a name "
