@@ -158,10 +158,7 @@ class Responder:
         if rdtype != dns.rdatatype.CNAME and self._answer(response, qname, qname,
                                                           dns.rdatatype.CNAME):
             return self._cname_target(qname)
-        if qname in self.tree.cuts:  # the DS of a delegation point that has none
-            self._negative(response, self._no_ds_proof(qname))
-        else:
-            self._negative(response, self._nodata_proof(qname))
+        self._negative(response, self._nodata_proof(qname))
         return None
 
     def _from_wildcard(self, response: dns.message.Message, qname: dns.name.Name,
@@ -224,7 +221,7 @@ class Responder:
         assert ns is not None
         response.authority.append(rrset_of(cut, ns))
         if not self._add_authority(response, cut, dns.rdatatype.DS):
-            self._add_denial(response, self._no_ds_proof(cut))
+            self._add_denial(response, self._nodata_proof(cut))
         for target in sorted({r.target for r in ns}):
             for glue_type in (dns.rdatatype.A, dns.rdatatype.AAAA):
                 glue = self.tree.rdataset(target, glue_type)
@@ -235,7 +232,15 @@ class Responder:
                   proof: list[dns.name.Name | None], *, nxdomain: bool = False) -> None:
         if nxdomain:
             response.set_rcode(dns.rcode.NXDOMAIN)
-        self._add_authority(response, self.origin, dns.rdatatype.SOA)
+        if self._add_authority(response, self.origin, dns.rdatatype.SOA):
+            # RFC 2308 §3: the SOA of a negative answer lives no longer than its MINIMUM.
+            soa = self.tree.rdataset(self.origin, dns.rdatatype.SOA)
+            assert soa is not None
+            limit = min(soa.ttl, next(iter(soa)).minimum)
+            for rrset in response.authority[-2:]:
+                if rrset.name == self.origin and dns.rdatatype.SOA in (rrset.rdtype,
+                                                                         rrset.covers):
+                    rrset.ttl = min(rrset.ttl, limit)
         self._add_denial(response, proof)
 
     # --- proofs: the owners of the NSEC or NSEC3 records that prove a denial --------------
@@ -277,22 +282,19 @@ class Responder:
         index = bisect.bisect_left(self._nsec3_hashes, digest)
         return index < len(self._nsec3_hashes) and self._nsec3_hashes[index] == digest
 
-    def _nodata_proof(self, qname: dns.name.Name) -> list[dns.name.Name | None]:
-        if self.uses_nsec3:
-            return [self._nsec3_match(qname)]
-        return [self._nsec_for(qname)]
-
-    def _no_ds_proof(self, cut: dns.name.Name) -> list[dns.name.Name | None]:
-        """RFC 5155 §7.2.4, §7.2.7: the NSEC3 of the delegation, or (opt-out) the closest
-        provable encloser and the opt-out record covering the next closer name."""
+    def _nodata_proof(self, name: dns.name.Name) -> list[dns.name.Name | None]:
+        """The NSEC (RFC 4035 §3.1.3.1) or NSEC3 (RFC 5155 §7.2.3) of the name; for a name
+        an opt-out chain leaves out (an unsigned delegation, or an empty non-terminal above
+        only such), the closest provable encloser and the opt-out record covering the next
+        closer name (RFC 5155 §7.2.4, §7.2.7), as NSD answers."""
         if not self.uses_nsec3:
-            return [self._nsec_for(cut)]
-        if self._has_nsec3(cut):
-            return [self._nsec3_match(cut)]
-        encloser = next((a for a in names_between(cut, self.origin) if self._has_nsec3(a)),
+            return [self._nsec_for(name)]
+        if self._has_nsec3(name):
+            return [self._nsec3_match(name)]
+        encloser = next((a for a in names_between(name, self.origin) if self._has_nsec3(a)),
                         self.origin)
         return [self._nsec3_match(encloser),
-                self._nsec3_cover(_next_closer(cut, encloser))]
+                self._nsec3_cover(_next_closer(name, encloser))]
 
     def _nxdomain_proof(self, qname: dns.name.Name, encloser: dns.name.Name
                         ) -> list[dns.name.Name | None]:
