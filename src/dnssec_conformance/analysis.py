@@ -107,31 +107,32 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
         else []
     seen = {(r.rrset.name, r.rrset.rdtype) for r in sampled}
     extra = []
-    for name in sorted(tree.nsec3_owners):
-        response = responder.chain_record(name)
-        if response is None or (name, dns.rdatatype.NSEC3) in seen:
+
+    def add(exchange: Exchange, rrset: dns.rrset.RRset | None,
+            rrsigs: dns.rrset.RRset | None) -> None:
+        if rrset is not None:
+            checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
+            extra.append(ServedRRset(server, rrset, rrsigs, tuple(checks), exchange))
+
+    denial = [(n, dns.rdatatype.NSEC3) for n in tree.nsec3_owners]
+    denial += [(n, dns.rdatatype.NSEC) for n in tree.authoritative
+               if tree.rdataset(n, dns.rdatatype.NSEC) is not None]
+    for name, rdtype in sorted(denial):
+        response = responder.denial_record(name, rdtype)
+        if response is None or (name, rdtype) in seen:
             continue  # not served: a stray chain's records never reach a validator
-        exchange = Exchange(server, name, dns.rdatatype.NSEC3, False, response, "file", None,
-                            0.0)
-        rrset = response.authority[0]
-        rrsigs = exchange.signatures(dns.rdatatype.NSEC3, name, section="authority")
-        checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
-        extra.append(ServedRRset(server, rrset, rrsigs, tuple(checks), exchange))
-    for name in sorted(tree.authoritative_names()):
+        exchange = Exchange(server, name, rdtype, False, response, "file", None, 0.0)
+        add(exchange, response.authority[0], exchange.signatures(rdtype, name, "authority"))
+    for name in sorted(tree.authoritative):
         for rdataset in tree.zone.nodes[name].rdatasets:
             rdtype = rdataset.rdtype
-            if rdtype in (dns.rdatatype.RRSIG, dns.rdatatype.NSEC3) or (name, rdtype) in seen:
+            if rdtype in (dns.rdatatype.RRSIG, *DENIAL_TYPES) or (name, rdtype) in seen:
                 continue
-            if name in tree.cuts and rdtype not in (dns.rdatatype.DS, dns.rdatatype.NSEC):
+            if name in tree.cuts and rdtype != dns.rdatatype.DS:
                 continue  # a delegation's NS is the child's, unsigned in the parent
             exchange = Exchange(server, name, rdtype, False, responder.respond(name, rdtype),
                                 "file", None, 0.0)
-            rrset = exchange.answer(rdtype, name)
-            if rrset is None:
-                continue
-            rrsigs = exchange.signatures(rdtype, name)
-            checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
-            extra.append(ServedRRset(server, rrset, rrsigs, tuple(checks), exchange))
+            add(exchange, exchange.answer(rdtype, name), exchange.signatures(rdtype, name))
     return extra
 
 

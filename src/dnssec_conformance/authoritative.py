@@ -64,7 +64,7 @@ def served_nsec3_params(zone: dns.zone.Zone, tree: ZoneTree | None = None
     if announced is not None or not present:
         return announced
     has_nsec = any(tree.rdataset(n, dns.rdatatype.NSEC) is not None
-                   for n in tree.authoritative_names())
+                   for n in tree.authoritative)
     return None if has_nsec else min(present)
 
 
@@ -76,7 +76,7 @@ class Responder:
         self.tree = tree or ZoneTree(zone)
         self.origin = self.tree.origin
         self.nsec_owners = sorted(
-            n for n in self.tree.authoritative_names()
+            n for n in self.tree.authoritative
             if self.tree.rdataset(n, dns.rdatatype.NSEC) is not None)
         self.nsec3_params = served_nsec3_params(zone, self.tree)
         chain: list[tuple[bytes, dns.name.Name]] = []
@@ -112,17 +112,21 @@ class Responder:
             name = self._lookup(response, name, rdtype)
         return response
 
-    def chain_record(self, owner: dns.name.Name) -> dns.message.Message | None:
-        """The NSEC3 record at `owner` and its RRSIGs as negative answers carry them (in the
-        authority section), if it belongs to the served chain: a query for the hashed owner
-        itself is answered as for a name that does not exist (RFC 5155 §7.2.8)."""
-        if owner not in self._in_chain:
-            return None
-        query = dns.message.make_query(owner, dns.rdatatype.NSEC3, want_dnssec=True)
+    def denial_record(self, owner: dns.name.Name, rdtype: dns.rdatatype.RdataType
+                      ) -> dns.message.Message | None:
+        """The NSEC or NSEC3 record at `owner` and its RRSIGs as negative answers and
+        referrals carry them (in the authority section), if the zone serves it: the NSEC of
+        an authoritative name, or an NSEC3 record of the served chain. (Asked for directly,
+        a hashed NSEC3 owner does not exist, RFC 5155 §7.2.8, and a delegation point's NSEC
+        comes with a referral.)"""
+        query = dns.message.make_query(owner, rdtype, want_dnssec=True)
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
-        self._add_nsec3(response, owner)
-        return response
+        if rdtype == dns.rdatatype.NSEC3 and owner in self._in_chain:
+            self._add_nsec3(response, owner)
+        elif rdtype == dns.rdatatype.NSEC and owner in self.tree.authoritative:
+            self._add_authority(response, owner, rdtype)
+        return response if response.authority else None
 
     # --- one step of the lookup: returns the name to go on with (a CNAME target) ----------
 
@@ -289,7 +293,7 @@ class Responder:
         closer name (RFC 5155 §7.2.4, §7.2.7), as NSD answers."""
         if not self.uses_nsec3:
             return [self._nsec_for(name)]
-        if self._has_nsec3(name):
+        if self._has_nsec3(name) or name == self.origin:
             return [self._nsec3_match(name)]
         encloser = next((a for a in names_between(name, self.origin) if self._has_nsec3(a)),
                         self.origin)

@@ -133,7 +133,16 @@ class _NodeWriter:
         if node is None:
             node = self.zone.nodes[name] = self.zone.node_factory()
         rdataset = node.find_rdataset(rdata.rdclass, rdata.rdtype, rdata.covers(), True)
-        rdataset.add(rdata, ttl)
+        if dns.rdatatype.is_singleton(rdata.rdtype) and len(rdataset) \
+                and rdata not in rdataset.items:
+            self.loaded.problems.append(FileProblem(
+                f"{self.where}: a second {dns.rdatatype.to_text(rdata.rdtype)} record at "
+                f"{name}, a type that allows one: name servers refuse to load the zone",
+                fatal=True))
+            return
+        rdataset.update_ttl(ttl)
+        # What Rdataset.add does for a record of the right type, hashing it once, not twice.
+        rdataset.items.setdefault(rdata, None)
 
 
 class _Loader(dns.zonefile.Reader):

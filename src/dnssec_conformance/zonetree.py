@@ -10,7 +10,7 @@ one pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
 
 import dns.name
 import dns.node
@@ -55,8 +55,20 @@ def below_cut(name: dns.name.Name, cuts: set[dns.name.Name] | frozenset[dns.name
 
 def rrset_of(name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset.RRset:
     rrset = dns.rrset.RRset(name, rdataset.rdclass, rdataset.rdtype, rdataset.covers)
-    rrset.update(rdataset)
+    rrset.ttl = rdataset.ttl
+    # The records as they are: adding them one by one would hash each again (to wire form),
+    # which is most of the cost of answering from a large zone.
+    rrset.items = rdataset.items.copy()
     return rrset
+
+
+Key = tuple[bytes, ...]
+
+
+def _key(name: dns.name.Name) -> Key:
+    """A name as a tuple of lower-cased labels: ancestors are its tails, found by slicing
+    (cheaper than building Name objects for every ancestor of every name of a large zone)."""
+    return tuple(label.lower() for label in name.labels)
 
 
 def _is_nsec3_tree(rdataset: dns.rdataset.Rdataset) -> bool:
@@ -76,10 +88,12 @@ class ZoneTree:
     def __init__(self, zone: dns.zone.Zone):
         self.zone = zone
         self.origin = origin_of(zone)
+        self._origin_depth = len(self.origin)
         nodes = zone.nodes
         self.cuts: frozenset[dns.name.Name] = frozenset(
             n for n, node in nodes.items() if n != self.origin
             and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS) is not None)
+        self._cut_keys = frozenset(_key(n) for n in self.cuts)
         self.nsec3_owners: frozenset[dns.name.Name] = frozenset(
             n for n, node in nodes.items()
             if node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC3) is not None)
@@ -87,25 +101,33 @@ class ZoneTree:
         # occluded ones (below a cut: glue, or data the child owns) included.
         self.data_names: frozenset[dns.name.Name] = frozenset(
             n for n, node in nodes.items() if has_data(node))
+        keys = {n: _key(n) for n in self.data_names}
+        data_keys = frozenset(keys.values())
         self.occluded: frozenset[dns.name.Name] = frozenset(
-            n for n in self.data_names if self.cut_above(n) is not None)
-        ents: set[dns.name.Name] = set()
+            n for n, key in keys.items() if self._cut_above(key) is not None)
+        ents: set[Key] = set()
         for name in self.data_names - self.occluded:
-            for ancestor in names_between(name, self.origin):
-                if ancestor in self.data_names or ancestor in ents:
+            key = keys[name]
+            for depth in range(1, len(key) - self._origin_depth):
+                ancestor = key[depth:]
+                if ancestor in data_keys or ancestor in ents:
                     break  # its own ancestors are already accounted for
                 ents.add(ancestor)
-        self.empty_non_terminals: frozenset[dns.name.Name] = frozenset(ents)
+        self.empty_non_terminals: frozenset[dns.name.Name] = frozenset(
+            dns.name.Name(key) for key in ents)
+
+    def _cut_above(self, key: Key) -> Key | None:
+        found = None
+        for depth in range(1, len(key) - self._origin_depth):
+            if key[depth:] in self._cut_keys:
+                found = key[depth:]
+        return found
 
     def cut_above(self, name: dns.name.Name) -> dns.name.Name | None:
         """The delegation point strictly above `name` (the highest, if cuts nest), if any:
         `name` is then glue or data occluded by the cut, the child zone's."""
-        found = None
-        while name != self.origin and len(name) > len(self.origin):
-            name = name.parent()
-            if name in self.cuts:
-                found = name
-        return found
+        found = self._cut_above(_key(name)) if name.is_subdomain(self.origin) else None
+        return dns.name.Name(found) if found is not None else None
 
     def is_occluded(self, name: dns.name.Name) -> bool:
         return self.cut_above(name) is not None
@@ -114,10 +136,11 @@ class ZoneTree:
         """Whether a query for `name` finds it: a name with data or an empty non-terminal."""
         return name in self.data_names or name in self.empty_non_terminals
 
-    def authoritative_names(self) -> Iterator[dns.name.Name]:
+    @functools.cached_property
+    def authoritative(self) -> frozenset[dns.name.Name]:
         """The names with records the zone is authoritative for (delegation points
-        included, occluded names and NSEC3 owners left out)."""
-        return iter(self.data_names - self.occluded)
+        included, occluded names and NSEC3-only owners left out)."""
+        return self.data_names - self.occluded
 
     def closest_encloser(self, qname: dns.name.Name) -> dns.name.Name:
         """The longest existing ancestor of `qname` (itself when it exists)."""

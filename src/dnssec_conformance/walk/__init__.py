@@ -17,7 +17,7 @@ from ..authoritative import announced_nsec3_params
 from ..findings import Severity
 from ..nsec3 import Nsec3Params
 from ..zonetree import ZoneTree, origin_of
-from .names import ChainProblem, zone_names
+from .names import ChainProblem, Verified, zone_names
 from .nsec3_chain import Chain, chains, walk_nsec3
 from .nsec_chain import has_nsec_chain, walk_nsec
 
@@ -32,9 +32,11 @@ class ChainWalk:
     problems: tuple[ChainProblem, ...]  # INFO ones are notes (a stray chain), not problems
 
 
-def walk_denial_chains(zone: dns.zone.Zone, tree: ZoneTree | None = None) -> ChainWalk:
+def walk_denial_chains(zone: dns.zone.Zone, tree: ZoneTree | None = None,
+                       verified: Verified | None = None) -> ChainWalk:
     """Every problem of the zone's NSEC chain and served NSEC3 chain(s); none for sound
-    chains. An unsigned zone has nothing to walk."""
+    chains. An unsigned zone has nothing to walk. `tree` and `verified` (signatures already
+    checked) save computing them again."""
     if zone.get_rdataset(origin_of(zone), dns.rdatatype.DNSKEY) is None:
         return ChainWalk(False, 0, (), ())
     tree = tree or ZoneTree(zone)
@@ -44,13 +46,13 @@ def walk_denial_chains(zone: dns.zone.Zone, tree: ZoneTree | None = None) -> Cha
     nsec = has_nsec_chain(zone)
     if nsec:
         walked.append("NSEC")
-        problems += walk_nsec(zone, names)
+        problems += walk_nsec(zone, names, verified)
     found = chains(zone)
     served, notes = _served_chains(zone, found, nsec)
     problems += notes
     for params in served:
         walked.append(f"NSEC3 {params.text}")
-        problems += walk_nsec3(zone, names, params, found[params])
+        problems += walk_nsec3(zone, names, params, found[params], verified)
     if not walked:
         problems.append(ChainProblem(Severity.CRITICAL, "the zone is signed but has neither "
                                      "NSEC nor NSEC3 records: it cannot deny any name or type"))

@@ -23,7 +23,7 @@ import dns.zone
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
 from ..findings import Severity
-from ..signatures import Crypto, verify_rrset
+from ..signatures import Crypto, SignatureCheck, verify_rrset
 from ..zonetree import ZoneTree, names_between, origin_of, rrset_of
 
 T = TypeVar("T", bound=Any)
@@ -81,7 +81,7 @@ def zone_names(zone: dns.zone.Zone, tree: ZoneTree | None = None) -> ZoneNames:
     tree = tree or ZoneTree(zone)
     apex = tree.origin
     types: dict[dns.name.Name, frozenset[int]] = {}
-    for name in tree.authoritative_names():
+    for name in tree.authoritative:
         data = frozenset(int(r.rdtype) for r in zone.nodes[name].rdatasets) - CHAIN_TYPES
         if name in tree.cuts:
             data &= CUT_TYPES
@@ -120,14 +120,20 @@ def zone_keys(zone: dns.zone.Zone) -> list[DNSKEY]:
     return list(zone.get_rdataset(origin_of(zone), dns.rdatatype.DNSKEY) or ())
 
 
-def signature_problems(zone: dns.zone.Zone, rrset: dns.rrset.RRset, keys: Iterable[DNSKEY]
-                       ) -> list[ChainProblem]:
+# Signatures already verified elsewhere (the whole-file checks), by owner and type.
+Verified = Mapping[tuple[dns.name.Name, int], Sequence[SignatureCheck]]
+
+
+def signature_problems(zone: dns.zone.Zone, rrset: dns.rrset.RRset, keys: Iterable[DNSKEY],
+                       verified: Verified | None = None) -> list[ChainProblem]:
     """A chain record without an RRSIG that verifies with a key of the zone: validators find
     any proof made with it bogus. Validity dates are the expiry checks' business."""
     kind = dns.rdatatype.to_text(rrset.rdtype)
     rrsigs = rrset_at(zone, rrset.name, dns.rdatatype.RRSIG, rrset.rdtype)
     evidence = (rrset, rrsigs) if rrsigs is not None else (rrset,)
-    checks = verify_rrset(rrset, rrsigs, keys, origin_of(zone))
+    known = verified.get((rrset.name, rrset.rdtype)) if verified is not None else None
+    checks = known if known is not None else verify_rrset(rrset, rrsigs, keys,
+                                                          origin_of(zone))
     if not checks:
         return [ChainProblem(Severity.CRITICAL, f"the {kind} record at {rrset.name} has no "
                                                 "RRSIG by the zone", evidence)]

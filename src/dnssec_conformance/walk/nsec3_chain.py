@@ -31,6 +31,7 @@ from ..nsec3 import (
 )
 from .names import (
     ChainProblem,
+    Verified,
     ZoneNames,
     bitmap_problem,
     rrset_at,
@@ -55,8 +56,8 @@ def chains(zone: dns.zone.Zone) -> dict[Nsec3Params, Chain]:
     return dict(found)
 
 
-def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params, chain: Chain
-               ) -> list[ChainProblem]:
+def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params, chain: Chain,
+               verified: Verified | None = None) -> list[ChainProblem]:
     refusal = hash_refusal(params)
     if refusal is not None:
         unknown = params.algorithm not in HASH_LENGTHS
@@ -95,7 +96,7 @@ def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params, chain
                                     at_cut=name in names.cuts)
             if bitmap is not None:
                 problems.append(bitmap)
-        problems += signature_problems(zone, rrset, keys)
+        problems += signature_problems(zone, rrset, keys, verified)
     problems += _missing_names(names, hashed, by_hash, ordered)
     return problems
 

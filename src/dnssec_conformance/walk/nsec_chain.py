@@ -17,6 +17,7 @@ from ..findings import Severity
 from ..nsec import NsecRecord, nsec_records
 from .names import (
     ChainProblem,
+    Verified,
     ZoneNames,
     bitmap_problem,
     rrset_at,
@@ -33,7 +34,8 @@ def has_nsec_chain(zone: dns.zone.Zone) -> bool:
                for node in zone.nodes.values())
 
 
-def walk_nsec(zone: dns.zone.Zone, names: ZoneNames) -> list[ChainProblem]:
+def walk_nsec(zone: dns.zone.Zone, names: ZoneNames, verified: Verified | None = None
+              ) -> list[ChainProblem]:
     owners = names.authoritative
     expected = set(owners)
     problems: list[ChainProblem] = []
@@ -68,7 +70,7 @@ def walk_nsec(zone: dns.zone.Zone, names: ZoneNames) -> list[ChainProblem]:
                                 at_cut=name in names.cuts)
         if bitmap is not None:
             problems.append(bitmap)
-        problems += signature_problems(zone, rrset, keys)
+        problems += signature_problems(zone, rrset, keys, verified)
     for index, name in enumerate(owners):
         if name in records or name in skipped:
             continue
