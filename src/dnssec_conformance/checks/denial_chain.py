@@ -55,7 +55,7 @@ def denial_chain_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         worst = max(p.severity for p in hidden)
         yield Finding("DENIAL10", worst, f"{len(hidden)} more problems in the denial chain "
                       "(the first ones are listed)", server)
-    if not walk.problems:
+    if all(p.severity is Severity.INFO for p in walk.problems):
         yield Finding("DENIAL10", Severity.INFO, f"{', '.join(walk.walked)} chain complete: "
                       f"{walk.names} names walked", server)
 
