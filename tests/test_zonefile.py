@@ -653,3 +653,18 @@ def test_the_probe_name_can_be_fixed_for_runs_that_must_repeat(tmp_path):
     probe = dns.name.from_text("dnssec-conformance-corpus", CHILD)
     data = collect_zone_file(DomainSpec(CHILD), write_zone(tmp_path, child), None, NOW, probe)
     assert data.answers[data.servers[0]].nonexistent.qname == probe
+
+
+def test_an_rrsig_over_an_rrsig_is_a_warning(tmp_path):
+    """Knot's rrsig_signed: RRSIG records are never signed (RFC 4035 §2.2)."""
+    parent, child = signed_child()
+    www = name("www")
+    signature = child.zone.get_rdataset(www, dns.rdatatype.RRSIG, dns.rdatatype.A)[0]
+    child.zone.replace_rdataset(www, dns.rdataset.from_rdata(
+        3600, signature.replace(type_covered=dns.rdatatype.RRSIG)))
+    data = from_file(tmp_path, child, parent)
+
+    assert fired(data) == {"SIG03": Outcome.WARNING}
+    assert judge(data)["SIG03"].findings[0].message == (
+        "an RRSIG at www.child.test. covers type RRSIG: RRSIG records are never signed (RFC "
+        "4035 §2.2), validators ignore it")
