@@ -50,6 +50,9 @@ from .transport import FILE_PORT, Exchange, Server
 DEFAULT_DS_TTL = 86400
 # Reported one by one up to this many; a file that is not a zone file at all stops there.
 MAX_PROBLEMS = 20
+# Types of which a name holds one record at most: NSD and BIND refuse a zone with two (both
+# load two NSEC records at one name: DENIAL10 reports that fork).
+SINGLETONS = frozenset({dns.rdatatype.SOA, dns.rdatatype.CNAME, dns.rdatatype.DNAME})
 # A CNAME may share its name only with these (RFC 2181 §10.1, RFC 4035 §2.5): as dnspython's
 # NodeKind has it, and as NSD, BIND and Knot load zones.
 CNAME_NEIGHBOURS = frozenset({dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.KEY})
@@ -133,7 +136,7 @@ class _NodeWriter:
         if node is None:
             node = self.zone.nodes[name] = self.zone.node_factory()
         rdataset = node.find_rdataset(rdata.rdclass, rdata.rdtype, rdata.covers(), True)
-        if dns.rdatatype.is_singleton(rdata.rdtype) and len(rdataset) \
+        if rdata.rdtype in SINGLETONS and len(rdataset) \
                 and rdata not in rdataset.items:
             self.loaded.problems.append(FileProblem(
                 f"{self.where}: a second {dns.rdatatype.to_text(rdata.rdtype)} record at "
@@ -141,7 +144,8 @@ class _NodeWriter:
                 fatal=True))
             return
         rdataset.update_ttl(ttl)
-        # What Rdataset.add does for a record of the right type, hashing it once, not twice.
+        # What Rdataset.add does for a record of the right type (hashing it once, not twice),
+        # without its replacing of singleton types: a second NSEC is kept, as servers do.
         rdataset.items.setdefault(rdata, None)
 
 

@@ -67,22 +67,30 @@ class ZoneNames:
     # chain leaves out every one of its delegations too (RFC 5155 §7.1).
     insecure_only_ents: Mapping[dns.name.Name, frozenset[dns.name.Name]] = field(
         default_factory=dict)
+    # The types covered by the RRSIG records at each name (NSEC3 aside).
+    signed: Mapping[dns.name.Name, frozenset[int]] = field(default_factory=dict)
 
-    def is_signed_at(self, name: dns.name.Name) -> bool:
-        """Whether the name holds an RRset the zone signs (so RRSIG is among its types): at a
-        delegation point only the DS is the zone's own data."""
-        types = self.types.get(name, frozenset())
+    def has_rrsig(self, name: dns.name.Name, *chain_types: int) -> bool:
+        """Whether an RRSIG record of the zone's own data is at the name, so that its bitmap
+        lists RRSIG: at a delegation point only the DS (and `chain_types`, the NSEC there)
+        is the zone's data. A name whose signatures are missing altogether is SIG01's and the
+        chain walk's signature finding, not a bitmap error."""
+        covered = self.signed.get(name, frozenset())
         if name in self.cuts:
-            return dns.rdatatype.DS in types
-        return bool(types)
+            return bool(covered & {dns.rdatatype.DS, *chain_types})
+        return bool(covered)
 
 
 def zone_names(zone: dns.zone.Zone, tree: ZoneTree | None = None) -> ZoneNames:
     tree = tree or ZoneTree(zone)
     apex = tree.origin
     types: dict[dns.name.Name, frozenset[int]] = {}
+    signed: dict[dns.name.Name, frozenset[int]] = {}
     for name in tree.authoritative:
-        data = frozenset(int(r.rdtype) for r in zone.nodes[name].rdatasets) - CHAIN_TYPES
+        rdatasets = zone.nodes[name].rdatasets
+        signed[name] = frozenset(int(r.covers) for r in rdatasets
+                                 if r.rdtype == dns.rdatatype.RRSIG) - {dns.rdatatype.NSEC3}
+        data = frozenset(int(r.rdtype) for r in rdatasets) - CHAIN_TYPES
         if name in tree.cuts:
             data &= CUT_TYPES
         if data:  # a name holding only chain records is a leftover
@@ -98,7 +106,7 @@ def zone_names(zone: dns.zone.Zone, tree: ZoneTree | None = None) -> ZoneNames:
     insecure_only = {ent: frozenset(found) for ent, found in makers.items()
                      if found <= insecure}
     return ZoneNames(apex, tuple(sorted(types)), types, tree.cuts, insecure,
-                     frozenset(makers), insecure_only)
+                     frozenset(makers), insecure_only, signed)
 
 
 def strictly_between(ordered: Sequence[T], start: T, end: T) -> list[T]:

@@ -119,7 +119,7 @@ def _expected_types(zone: dns.zone.Zone, names: ZoneNames, name: dns.name.Name
     types = set(names.types.get(name, frozenset()))
     if zone.get_rdataset(name, dns.rdatatype.NSEC) is not None:
         types.add(dns.rdatatype.NSEC)  # a zone midway between NSEC and NSEC3
-    if names.is_signed_at(name):
+    if names.has_rrsig(name):
         types.add(dns.rdatatype.RRSIG)
     return frozenset(types)
 

@@ -26,8 +26,6 @@ from .names import (
     zone_keys,
 )
 
-OWN_TYPES = frozenset({dns.rdatatype.NSEC, dns.rdatatype.RRSIG})
-
 
 def has_nsec_chain(zone: dns.zone.Zone) -> bool:
     return any(node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC) is not None
@@ -65,7 +63,9 @@ def walk_nsec(zone: dns.zone.Zone, names: ZoneNames, verified: Verified | None =
             problem, holes = _broken_link(record, following, owners, names.apex)
             skipped.update(holes)
             problems.append(ChainProblem(Severity.CRITICAL, problem, (rrset,)))
-        expected_types = names.types[name] | OWN_TYPES
+        expected_types = names.types[name] | {dns.rdatatype.NSEC}
+        if names.has_rrsig(name, dns.rdatatype.NSEC):
+            expected_types |= {dns.rdatatype.RRSIG}
         bitmap = bitmap_problem("NSEC", str(name), record.types, expected_types, (rrset,),
                                 at_cut=name in names.cuts)
         if bitmap is not None:
