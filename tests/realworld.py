@@ -26,7 +26,7 @@ from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.config import DomainSpec
 from dnssec_conformance.context import Evaluation
 from dnssec_conformance.findings import CheckResult, Outcome
-from dnssec_conformance.zonefile import collect_zone_file, load_zone_file
+from dnssec_conformance.zonefile import ZoneFileError, collect_zone_file, load_zone_file
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = 86400
@@ -88,7 +88,7 @@ def judging_instant(path: Path, origin: dns.name.Name) -> int:
     windows. Whole seconds, UTC."""
     try:
         zone = load_zone_file(path, origin).zone
-    except Exception:  # a file that does not load is judged on the day the corpus was made
+    except ZoneFileError:  # a file that does not load is judged on the day the corpus was made
         return int(datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC).timestamp())
     inceptions, expirations = [], []
     for node in zone.nodes.values():

@@ -187,14 +187,7 @@ class Responder:
 
     def _answer(self, response: dns.message.Message, source: dns.name.Name,
                 owner: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> bool:
-        rdataset = self.tree.rdataset(source, rdtype)
-        if rdataset is None:
-            return False
-        response.answer.append(rrset_of(owner, rdataset))
-        sigs = self.tree.rdataset(source, dns.rdatatype.RRSIG, rdtype)
-        if sigs is not None:
-            response.answer.append(rrset_of(owner, sigs))
-        return True
+        return self._add(response.answer, source, rdtype, owner)
 
     def _cname_target(self, source: dns.name.Name) -> dns.name.Name | None:
         cname = self.tree.rdataset(source, dns.rdatatype.CNAME)
@@ -340,13 +333,18 @@ class Responder:
 
     def _add_authority(self, response: dns.message.Message, name: dns.name.Name,
                        rdtype: dns.rdatatype.RdataType) -> bool:
-        rdataset = self.tree.rdataset(name, rdtype)
+        return self._add(response.authority, name, rdtype, name)
+
+    def _add(self, section: list[dns.rrset.RRset], source: dns.name.Name,
+             rdtype: dns.rdatatype.RdataType, owner: dns.name.Name) -> bool:
+        """The RRset at `source` and its RRSIGs, under `owner` (a wildcard's, synthesized)."""
+        rdataset = self.tree.rdataset(source, rdtype)
         if rdataset is None:
             return False
-        response.authority.append(rrset_of(name, rdataset))
-        sigs = self.tree.rdataset(name, dns.rdatatype.RRSIG, rdtype)
+        section.append(rrset_of(owner, rdataset))
+        sigs = self.tree.rdataset(source, dns.rdatatype.RRSIG, rdtype)
         if sigs is not None:
-            response.authority.append(rrset_of(name, sigs))
+            section.append(rrset_of(owner, sigs))
         return True
 
 
