@@ -28,6 +28,21 @@ def test_ds_key_is_zone_key(conformance):
     conformance.assert_passes()
 
 
+@pytest.mark.dnssec_check("KEY04")
+def test_dnskey_tags_are_distinct(conformance):
+    conformance.assert_passes()
+
+
 @pytest.mark.dnssec_check("SIG01")
 def test_rrsig_verifies(conformance):
+    conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("SIG02")
+def test_zone_file_loads(conformance):
+    conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("SIG03")
+def test_rrsig_fits_rrset(conformance):
     conformance.assert_passes()

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import dns.name
 import dns.rdatatype
+import dns.rdtypes.ANY.DNSKEY
 import pytest
 
 from dnssec_conformance.catalog import all_checks, run_check, zone_checks
 from dnssec_conformance.findings import Outcome
 from dnssec_conformance.plugin import MARKERS
-from dnssec_conformance.signatures import sig_time
+from dnssec_conformance.signatures import key_tag, sig_time
 
 from .inmemory import (
     DAY,
@@ -236,3 +237,43 @@ def test_catalog_entries_are_complete():
         assert spec.marker in MARKERS
 
 
+
+
+def colliding_key(key: dns.rdtypes.ANY.DNSKEY.DNSKEY) -> dns.rdtypes.ANY.DNSKEY.DNSKEY:
+    """Another key with the same tag: the tag is a sum of 16-bit words, so swapping two
+    bytes of the same parity keeps it."""
+    data = bytearray(key.key)
+    first = next(i for i in range(2, len(data)) if data[i] != data[0] and i % 2 == 0)
+    data[0], data[first] = data[first], data[0]
+    return key.replace(key=bytes(data))
+
+
+def test_dnskeys_sharing_a_key_tag_are_a_warning():
+    """Knot's dnskey_keytags.many and .more."""
+    keys = [make_key(13, ksk=True), make_key(13)]
+    twin = colliding_key(keys[1].dnskey)
+    assert key_tag(twin) == key_tag(keys[1].dnskey) and twin != keys[1].dnskey
+    parent, child = scenario(keys=keys, body=f"@ 3600 IN DNSKEY {twin.to_text()}\n")
+    data, ev = zone_data(child, parent), evaluation(parent)
+    assert fired(data, ev) == {"KEY04": Outcome.WARNING}
+    [finding] = run_check("KEY04", data, ev).findings
+    assert finding.message.startswith(f"2 DNSKEYs share key tag {key_tag(twin)} with "
+                                      "algorithm 13")
+
+
+def test_a_ttl_above_the_signed_original_ttl_is_a_warning():
+    parent, child = scenario()
+    child.zone.find_rdataset(child.origin, dns.rdatatype.A).ttl = 7200  # after signing
+    data, ev = zone_data(child, parent), evaluation(parent)
+    assert fired(data, ev) == {"SIG03": Outcome.WARNING}
+    assert run_check("SIG03", data, ev).findings[0].message.startswith(
+        "child.test. A has TTL 7200, above the original TTL 3600 its RRSIG states")
+
+
+def test_a_parent_ds_ttl_above_its_original_ttl_is_a_warning():
+    parent, child = scenario()
+    parent.zone.find_rdataset(child.origin, dns.rdatatype.DS).ttl = 86400
+    data, ev = zone_data(child, parent), evaluation(parent)
+    assert fired(data, ev) == {"SIG03": Outcome.WARNING}
+    assert "child.test. DS has TTL 86400, above the original TTL 3600" in \
+        run_check("SIG03", data, ev).findings[0].message

@@ -231,3 +231,13 @@ def test_cds_not_signed_by_a_key_the_ds_names_is_a_warning(keys):
     verdicts = judge(*stage(keys, zone))
     assert verdicts.fired == {"ROLLOVER05": Outcome.WARNING}
     assert "parents following RFC 7344 §4.1 ignore it" in verdicts["ROLLOVER05"].message
+
+
+@pytest.mark.parametrize("body", ["@ 3600 IN CDS 0 0 0 01\n@ 3600 IN CDNSKEY 0 3 0 AA==\n",
+                                  "@ 3600 IN CDS 0 0 0 00\n@ 3600 IN CDNSKEY 0 3 0 BA==\n"])
+def test_a_malformed_delete_is_no_delete_request(keys, body):
+    """Knot's cdnskey.delete.invalid.cds and .cdnskey: algorithm 0 in another form than RFC
+    8078 §4's is neither a DS nor a delete request, so the parent ignores the set."""
+    verdicts = judge(*stage(keys, child(keys, body=body)))
+    assert verdicts.fired == {"ROLLOVER05": Outcome.WARNING}
+    assert "algorithm 0 but not the delete form" in verdicts["ROLLOVER05"].message

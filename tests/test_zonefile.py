@@ -26,7 +26,7 @@ from dnssec_conformance.collect import Collector
 from dnssec_conformance.config import DomainSpec, load_config, resolver_addresses
 from dnssec_conformance.context import Evaluation
 from dnssec_conformance.findings import CheckResult, Outcome, Severity
-from dnssec_conformance.zonefile import collect_zone_file, read_zone_file
+from dnssec_conformance.zonefile import collect_zone_file, load_zone_file, read_zone_file
 
 from .inmemory import DAY, NOW, SignedZone, build_zone, delegate, evaluation, parent_zone
 
@@ -202,10 +202,12 @@ def test_a_zone_file_that_does_not_parse_is_a_failure_with_its_line(tmp_path):
     data = collect_zone_file(DomainSpec(CHILD), path, None, NOW)
     results = judge(data)
 
-    assert data.discovery_failure == f"{path}:6: Text input is malformed."
-    for check, result in results.items():
-        assert result.outcome is Outcome.FAILED, check
-        assert result.message == f"{path}:6: Text input is malformed."
+    problem = f"{path}:6: Text input is malformed. (name servers refuse to load the zone)"
+    assert data.discovery_failure == problem
+    assert results.pop("SIG02").message == problem
+    for check, result in results.items():  # one broken file is one finding, in one place
+        assert result.outcome is Outcome.SKIPPED, check
+        assert result.message == "the zone file does not load (SIG02 says why): nothing to judge"
 
 
 def test_a_zone_file_of_another_zone_is_reported(tmp_path):
@@ -408,9 +410,9 @@ def parent_ds_file(parent: dns.zone.Zone, zone: dns.name.Name, folder: Path) -> 
 
 def test_the_lab_zone_files_give_the_live_verdicts(lab, tmp_path):
     """Each lab zone collected live (as the lab tests do) and from the file ns1 serves, with
-    the DS records test. holds for it: every check but the file-only DENIAL10 has the same
-    outcome, judged at the same instant. DENIAL10 fires exactly on the zones whose chain
-    is broken."""
+    the DS records test. holds for it: every check but the file-only DENIAL10 and SIG02 has
+    the same outcome, judged at the same instant. DENIAL10 fires exactly on the zones whose
+    chain is broken; every file loads."""
     config = load_config(lab.domains_yaml)
     truth = {e["zone"]: e for e in json.loads(lab.ground_truth.read_text())
              if not e.get("resolver")}
@@ -437,6 +439,9 @@ def test_the_lab_zone_files_give_the_live_verdicts(lab, tmp_path):
                 assert live_result.outcome is Outcome.SKIPPED
                 if file_result.outcome is not Outcome.PASSED:
                     walk_fired[zone] = file_result.outcome
+            elif check == "SIG02":  # the signers' files load
+                assert live_result.outcome is Outcome.SKIPPED
+                assert file_result.outcome is Outcome.PASSED, file_result.message
             elif live_result.outcome is not file_result.outcome:
                 differences[(zone, check)] = (live_result.message, file_result.message)
 
@@ -495,3 +500,174 @@ def test_the_example_zone_file_passes_on_a_fixed_day(pytester):
     assert run.ret == 0
     assert {r["check"] for r in document["results"] if r["outcome"] == "passed"} >= {
         "DS01", "KEY01", "EXPIRY01", "DENIAL03", "DENIAL10"}
+
+
+# --- loading: SIG02, one finding for a file name servers refuse ---------------------------------
+
+
+def with_line(path: Path, after: str, extra: str) -> int:
+    """Insert `extra` after the first line holding `after`; return the line it starts on."""
+    lines = path.read_text().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if after in line) + 1
+    lines.insert(index, extra)
+    path.write_text("".join(lines))
+    return index + 1
+
+
+def test_a_value_name_servers_load_is_left_out_and_the_rest_is_checked(tmp_path):
+    """Knot's invalid_ds: a DS with the reserved digest type 0 (BIND and NSD load it; the
+    DNS library refuses it). Reported with its line; every other check judges the zone."""
+    parent, child = signed_child()
+    path = write_zone(tmp_path, child)
+    line = with_line(path, " NS ", "deleg.child.test. 3600 IN NS ns.elsewhere.example.\n"
+                     "deleg.child.test. 3600 IN DS 60485 13 0 c5\n") + 1
+    data = collect_zone_file(DomainSpec(CHILD, ("A",)), path, write_ds(tmp_path, parent, child),
+                             NOW)
+    results = judge(data)
+
+    assert data.discovery_failure is None
+    [finding] = results["SIG02"].findings
+    assert finding.severity is Severity.WARNING
+    assert finding.message.startswith(f"{path}:{line}: digest type 0 is reserved (left out of "
+                                      "the checks")
+    assert results["KEY01"].outcome is Outcome.PASSED  # the zone itself is judged
+    assert [c for c, r in results.items() if r.outcome is Outcome.SKIPPED] == []
+
+
+def test_cname_and_other_data_refuses_the_zone_once_with_both_lines(tmp_path):
+    _parent, child = signed_child()
+    path = write_zone(tmp_path, child)
+    first = with_line(path, " NS ", "dup.child.test. 3600 IN CNAME www.child.test.\n")
+    second = with_line(path, "dup.child.test.", "dup.child.test. 3600 IN A 192.0.2.99\n")
+    data = collect_zone_file(DomainSpec(CHILD), path, None, NOW)
+    results = judge(data)
+
+    assert results.pop("SIG02").message == (
+        f"{path}:{second}: CNAME and other data at dup.child.test. (the other record is at "
+        f"{path}:{first}): name servers refuse to load the zone (RFC 2181 §10.1)")
+    assert {r.outcome for r in results.values()} == {Outcome.SKIPPED}
+
+
+def test_every_bad_record_is_named_and_a_bad_record_spans_its_parentheses(tmp_path):
+    path = tmp_path / "child.test.signed"
+    path.write_text("$TTL 3600\n@ IN SOA ns1.test. hostmaster.test. 1 7200 3600 1209600 300\n"
+                    "@ IN NS ns1.test.\nbad1 IN A 192.0.2\nbad2 IN A ( 192.0.2\n  ; what follows\n"
+                    "  ) \nok IN A 192.0.2.1\n@ IN SOA ns2.test. h.test. 2 1 1 1 1\n"
+                    "bad3 IN DS 1 13 2 ( AB\n CD )\nlast IN A 192.0.2.2\n")
+    data = collect_zone_file(DomainSpec(CHILD), path, None, NOW)
+    sig02 = judge(data)["SIG02"]
+
+    assert [(f.severity, f.message.split(": ")[0]) for f in sig02.findings] == [
+        (Severity.CRITICAL, f"{path}:4"), (Severity.CRITICAL, f"{path}:5"),
+        (Severity.CRITICAL, f"{path}:9"), (Severity.WARNING, f"{path}:10")]
+    assert "a second SOA record at child.test." in sig02.findings[2].message
+    assert "digest length inconsistent with digest type" in sig02.findings[3].message
+
+    path.write_text("$TTL 3600\n@ IN SOA ns1.test. hostmaster.test. 1 7200 3600 1209600 300\n"
+                    "@ IN NS ns1.test.\nbad IN DS 1 13 2 ( AB\n CD )\nlast IN A 192.0.2.2\n")
+    loaded = load_zone_file(path, CHILD)
+    assert [p.fatal for p in loaded.problems] == [False]
+    assert loaded.zone.get_rdataset(name("last"), dns.rdatatype.A) is not None
+    assert loaded.zone.get_node(name("bad")) is None
+
+
+def test_a_ds_file_that_cannot_be_read_is_the_one_finding(tmp_path):
+    _parent, child = signed_child()
+    missing = tmp_path / "dsset-missing"
+    data = collect_zone_file(DomainSpec(CHILD), write_zone(tmp_path, child), missing, NOW)
+    results = judge(data)
+
+    assert results.pop("SIG02").message.startswith(f"{missing}: cannot be read")
+    assert {r.outcome for r in results.values()} == {Outcome.SKIPPED}
+
+
+# --- DENIAL10: the chain servers answer from ----------------------------------------------------
+
+
+def add_stray_chain(signed: SignedZone, params: str = "1 0 10 AABB") -> None:
+    for owner in ("0" * 32, "g" * 32, "v" * 32):
+        rdata = dns.rdata.from_text("IN", "NSEC3", f"{params} {owner} A")
+        signed.zone.replace_rdataset(name(owner), dns.rdataset.from_rdata(3600, rdata))
+
+
+def test_a_stray_nsec3_chain_is_noted_not_walked(tmp_path):
+    """Knot's ok.2nsec3: a complete chain for the NSEC3PARAM and leftovers of another."""
+    _parent, child = signed_child(nsec3=NSEC3_PLAIN)
+    add_stray_chain(child)
+    data = from_file(tmp_path, child)
+    result = judge(data)["DENIAL10"]
+
+    assert fired(data) == {}
+    assert [f.message for f in result.findings] == [
+        "3 NSEC3 record(s) with parameters 1 10 AABB, which no NSEC3PARAM names: no server "
+        "answers with them (a chain left over from a parameter change?); not walked",
+        "NSEC3 1 0 - chain complete: 2 names walked"]
+
+
+def test_an_nsec3param_naming_no_chain(tmp_path):
+    _parent, child = signed_child(nsec3=NSEC3_PLAIN)
+    set_record(child, CHILD, "NSEC3PARAM", "1 0 5 CAFE")
+    messages = denial10(from_file(tmp_path, child))
+
+    assert ("the NSEC3PARAM names the NSEC3 chain 1 5 CAFE, but the zone has no NSEC3 record "
+            "with these parameters: a server using it has nothing to deny names with"
+            in messages)
+    assert any("no NSEC3PARAM naming their chain" in m for m in messages)
+
+
+def opt_out_of_chain(signed: SignedZone, *names: str) -> None:
+    """Take the names' NSEC3 records out of the chain, flagging the records that now cover
+    them opt-out (re-signed)."""
+    for text in names:
+        before = unlink_nsec3(signed, name(text))
+        fields = signed.zone.get_rdataset(before, dns.rdatatype.NSEC3)[0].to_text().split()
+        fields[1] = "1"
+        set_record(signed, before, "NSEC3", " ".join(fields))
+
+
+DELEGATIONS_UNDER_AN_ENT = ("deleg1.ent 3600 IN NS ns.elsewhere.example.\n"
+                            "deleg2.ent 3600 IN NS ns.elsewhere.example.\n")
+
+
+def test_an_ent_in_an_opt_out_span_needs_its_nsec3_when_a_delegation_below_has_one(tmp_path):
+    """Knot's nsec3_optout_ent.invalid and optout.ent.zone.2: the empty non-terminal `ent`
+    is covered by an opt-out span, but an unsigned delegation below it has its own NSEC3:
+    RFC 5155 §7.1 wants the ENT's record (a NODATA for it has nothing to match)."""
+    _parent, child = signed_child(body=DELEGATIONS_UNDER_AN_ENT, nsec3=NSEC3_PLAIN)
+    opt_out_of_chain(child, "ent", "deleg2.ent")
+
+    [message] = denial10(from_file(tmp_path, child))
+    assert message.startswith("ent.child.test. (hash ")
+    assert ("(an opt-out span may leave out an empty non-terminal only when it leaves out the "
+            "delegations below it too, and deleg1.ent.child.test. has its NSEC3 record)"
+            in message)
+
+
+def test_an_ent_made_only_by_opted_out_delegations_may_be_left_out(tmp_path):
+    """Knot's nsec3_optout_ent.valid and .all."""
+    _parent, child = signed_child(body=DELEGATIONS_UNDER_AN_ENT, nsec3=NSEC3_PLAIN)
+    opt_out_of_chain(child, "ent", "deleg1.ent", "deleg2.ent")
+
+    assert judge(from_file(tmp_path, child))["DENIAL10"].outcome is Outcome.PASSED
+
+
+def test_the_probe_name_can_be_fixed_for_runs_that_must_repeat(tmp_path):
+    _parent, child = signed_child()
+    probe = dns.name.from_text("dnssec-conformance-corpus", CHILD)
+    data = collect_zone_file(DomainSpec(CHILD), write_zone(tmp_path, child), None, NOW, probe)
+    assert data.answers[data.servers[0]].nonexistent.qname == probe
+
+
+def test_an_rrsig_over_an_rrsig_is_a_warning(tmp_path):
+    """Knot's rrsig_signed: RRSIG records are never signed (RFC 4035 §2.2)."""
+    parent, child = signed_child()
+    www = name("www")
+    signature = child.zone.get_rdataset(www, dns.rdatatype.RRSIG, dns.rdatatype.A)[0]
+    child.zone.replace_rdataset(www, dns.rdataset.from_rdata(
+        3600, signature.replace(type_covered=dns.rdatatype.RRSIG)))
+    data = from_file(tmp_path, child, parent)
+
+    assert fired(data) == {"SIG03": Outcome.WARNING}
+    assert judge(data)["SIG03"].findings[0].message == (
+        "an RRSIG at www.child.test. covers type RRSIG: RRSIG records are never signed (RFC "
+        "4035 §2.2), validators ignore it")

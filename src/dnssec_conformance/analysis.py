@@ -12,7 +12,7 @@ import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from .authoritative import below_cut, respond, zone_cuts
+from .authoritative import Responder
 from .chain import (
     Security,
     Verdict,
@@ -89,34 +89,50 @@ def _served_rrsets(zone: ZoneData) -> list[ServedRRset]:
     return result
 
 
+def file_responder(zone: ZoneData) -> Responder:
+    """The responder over a zone file's content, built once per zone (file mode only)."""
+    content = zone.file_content
+    assert content is not None, "file mode only"
+    return memoized(zone, "file_responder", lambda: Responder(content))
+
+
 def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[ServedRRset]:
     """In a zone file every authoritative RRset is at hand, not only what the live questions
     sample: each one's signatures get the same checks (expiry, verification, inception)."""
-    content = zone.file_content
-    assert content is not None and zone.apex is not None and zone.servers
+    assert zone.apex is not None and zone.servers
+    responder = file_responder(zone)
+    tree = responder.tree
     server = zone.servers[0]
     keys = list(dnskeys_at(zone.answers[server], zone.apex) or ()) if server in zone.answers \
         else []
     seen = {(r.rrset.name, r.rrset.rdtype) for r in sampled}
-    cuts = zone_cuts(content)
     extra = []
-    for name, node in sorted(content.nodes.items()):
-        if below_cut(name, cuts):
-            continue  # glue and occluded data: not the zone's authoritative data
-        for rdataset in node.rdatasets:
-            rdtype = rdataset.rdtype
-            if rdtype == dns.rdatatype.RRSIG or (name, rdtype) in seen:
-                continue
-            if name in cuts and rdtype not in (dns.rdatatype.DS, dns.rdatatype.NSEC):
-                continue  # a delegation's NS is the child's, unsigned in the parent
-            exchange = Exchange(server, name, rdtype, False, respond(content, name, rdtype),
-                                "file", None, 0.0)
-            rrset = exchange.answer(rdtype, name)
-            if rrset is None:
-                continue
-            rrsigs = exchange.signatures(rdtype, name)
+
+    def add(exchange: Exchange, rrset: dns.rrset.RRset | None,
+            rrsigs: dns.rrset.RRset | None) -> None:
+        if rrset is not None:
             checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
             extra.append(ServedRRset(server, rrset, rrsigs, tuple(checks), exchange))
+
+    denial = [(n, dns.rdatatype.NSEC3) for n in tree.nsec3_owners]
+    denial += [(n, dns.rdatatype.NSEC) for n in tree.authoritative
+               if tree.rdataset(n, dns.rdatatype.NSEC) is not None]
+    for name, rdtype in sorted(denial):
+        response = responder.denial_record(name, rdtype)
+        if response is None or (name, rdtype) in seen:
+            continue  # not served: a stray chain's records never reach a validator
+        exchange = Exchange(server, name, rdtype, False, response, "file", None, 0.0)
+        add(exchange, response.authority[0], exchange.signatures(rdtype, name, "authority"))
+    for name in sorted(tree.authoritative):
+        for rdataset in tree.zone.nodes[name].rdatasets:
+            rdtype = rdataset.rdtype
+            if rdtype in (dns.rdatatype.RRSIG, *DENIAL_TYPES) or (name, rdtype) in seen:
+                continue
+            if name in tree.cuts and rdtype != dns.rdatatype.DS:
+                continue  # a delegation's NS is the child's, unsigned in the parent
+            exchange = Exchange(server, name, rdtype, False, responder.respond(name, rdtype),
+                                "file", None, 0.0)
+            add(exchange, exchange.answer(rdtype, name), exchange.signatures(rdtype, name))
     return extra
 
 

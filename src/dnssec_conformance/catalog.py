@@ -31,11 +31,14 @@ CHECK_MODULES = (
     "dnssec_conformance.checks.clock",
     "dnssec_conformance.checks.denial",
     "dnssec_conformance.checks.denial_chain",
+    "dnssec_conformance.checks.zone_file",
     "dnssec_conformance.checks.resolver",
     "dnssec_conformance.checks.rollover",
     "dnssec_conformance.checks.consistency",
 )
 RETIRED: dict[str, str] = {}
+# The check that reports a zone file that does not load; the others skip such a file.
+ZONE_FILE_CHECK = "SIG02"
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,13 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
     if spec.scope != "zone":
         raise ValueError(f"{check_id} is a run check: use run_run_check")
     result = CheckResult(zone.domain.display, spec.id, spec.category)
-    if zone.discovery_failure is not None:
-        # A zone file that does not parse is a defect of what would be published: a failure.
-        defect = zone.source == "file" or "does not exist" in zone.discovery_failure
+    if zone.discovery_failure is not None and zone.source == "file":
+        if spec.id != ZONE_FILE_CHECK:  # one broken file is one finding, in one place
+            result.skipped_reason = (f"the zone file does not load ({ZONE_FILE_CHECK} says "
+                                     "why): nothing to judge")
+            return result
+    elif zone.discovery_failure is not None:
+        defect = "does not exist" in zone.discovery_failure
         severity = Severity.CRITICAL if defect else Severity.ERROR
         result.findings.append(Finding(spec.id, severity, zone.discovery_failure,
                                        evidence=zone.discovery_evidence))

@@ -60,6 +60,17 @@ class AncestorZone:
     ds: Exchange | None  # None for the root, or when no parent server answered
 
 
+@dataclass(frozen=True)
+class FileProblem:
+    """A zone or DS file, or one of its records, that could not be loaded (file mode)."""
+
+    text: str  # FILE:LINE: what is wrong
+    fatal: bool  # name servers would not load the zone for it; else the record is left out
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class ZoneData:
     """The collected data of one configured domain. Checks read it; they never query."""
@@ -79,6 +90,9 @@ class ZoneData:
     # and no ancestors; `file_content` then holds the zone for the checks that walk it whole.
     source: Literal["servers", "file"] = "servers"
     file_content: dns.zone.Zone | None = field(default=None, repr=False, compare=False)
+    # What could not be loaded from the file(s): with `discovery_failure` set the zone was
+    # not loaded at all; else these records were left out and the rest is checked (SIG02).
+    file_problems: tuple[FileProblem, ...] = ()
     # Results of pure computations over this data (signature verification), shared by checks.
     memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 

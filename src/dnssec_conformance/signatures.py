@@ -9,12 +9,14 @@ and an operator needs to know which.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dns.dnssec
 import dns.exception
 import dns.name
+import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
 import dns.rrset
@@ -37,7 +39,14 @@ def sig_time(field: int, now: float) -> int:
 
 
 def key_tag(key: DNSKEY) -> int:
-    return dns.dnssec.key_id(key)
+    return _key_tag(key.flags, key.protocol, int(key.algorithm), key.key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_tag(flags: int, protocol: int, algorithm: int, key: bytes) -> int:
+    # Every RRSIG names its key by tag: a zone's few keys are tagged once, not per RRSIG.
+    return dns.dnssec.key_id(DNSKEY(dns.rdataclass.IN, dns.rdatatype.DNSKEY, flags, protocol,
+                                    algorithm, key))
 
 
 def key_label(key: DNSKEY) -> str:

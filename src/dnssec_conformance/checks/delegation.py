@@ -3,9 +3,11 @@ name a key which really signs the zone's DNSKEY RRset."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 import dns.rdatatype
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
 from ..analysis import (
     chain_verdicts,
@@ -21,7 +23,7 @@ from ..chain import ZONE_KEY_FLAG, Security
 from ..collect import ZoneData
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
-from ..signatures import Crypto, digest_matches, key_label, verify_rrset
+from ..signatures import Crypto, digest_matches, key_label, key_tag, verify_rrset
 from ._common import chain_findings
 
 
@@ -230,3 +232,37 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     + ", ".join(f"{key_label(k)} flags {k.flags}"
                                                 for k in flagless), str(answers.server)))
     yield from merge_servers(findings)
+
+
+@register(id="KEY04", name="dnskey-tag-collision", category=Category.KEY_MISMATCH,
+          title="No two DNSKEYs of the zone share a key tag and algorithm",
+          severity=Severity.WARNING, rfc="RFC 4034 §5.1.1, Appendix B; RFC 4035 §5.3.1",
+          marker="chain")
+def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """An RRSIG and a DS name their key by key tag and algorithm; the tag is a checksum, not
+    an identifier (RFC 4034 Appendix B), so two keys can share one. Validators then try
+    each key with that tag (RFC 4035 §5.3.1): it works, but it costs them, and since KeyTrap
+    (CVE-2023-50387) resolvers bound that work. Signers avoid colliding tags when they
+    generate keys; a DNSKEY RRset with a collision is a warning.
+
+    Remediation: replace one of the colliding keys with a newly generated one (a normal key
+    rollover), so that every key of the zone has a tag of its own.
+    """
+    assert zone.apex is not None
+    findings = []
+    for answers in zone.usable_answers():
+        keys = dnskeys_at(answers, zone.apex)
+        groups: dict[tuple[int, int], list[DNSKEY]] = defaultdict(list)
+        for key in keys or ():
+            groups[(key_tag(key), int(key.algorithm))].append(key)
+        exchange = answers.get(zone.apex, dns.rdatatype.DNSKEY)
+        for (tag, algorithm), shared in sorted(groups.items()):
+            if len(shared) > 1:
+                findings.append(Finding(
+                    "KEY04", Severity.WARNING,
+                    f"{len(shared)} DNSKEYs share key tag {tag} with algorithm {algorithm} "
+                    f"({', '.join(key_label(k) for k in shared)}): validators must try each "
+                    "of them for every signature and DS with that tag",
+                    str(answers.server), exchange.evidence() if exchange else ""))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "KEY04")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis import memoized
+from ..analysis import DENIAL_TYPES, file_responder, memoized, served_rrsets
 from ..catalog import NotApplicable, register
 from ..collect import ZoneData
 from ..context import Evaluation
@@ -42,8 +42,7 @@ def denial_chain_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if zone.source != "file" or zone.file_content is None:
         raise NotApplicable("for zone files only (zone_file: in domains.yaml): a live zone's "
                             "chain can only be sampled (DENIAL03-05)")
-    content = zone.file_content
-    walk: ChainWalk = memoized(zone, "denial_chain_walk", lambda: walk_denial_chains(content))
+    walk: ChainWalk = memoized(zone, "denial_chain_walk", lambda: _walk(zone))
     server = str(zone.servers[0]) if zone.servers else None
     if not walk.signed:
         yield Finding("DENIAL10", Severity.INFO, "the zone file is unsigned: no denial chain "
@@ -56,6 +55,15 @@ def denial_chain_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         worst = max(p.severity for p in hidden)
         yield Finding("DENIAL10", worst, f"{len(hidden)} more problems in the denial chain "
                       "(the first ones are listed)", server)
-    if not walk.problems:
+    if all(p.severity is Severity.INFO for p in walk.problems):
         yield Finding("DENIAL10", Severity.INFO, f"{', '.join(walk.walked)} chain complete: "
                       f"{walk.names} names walked", server)
+
+
+def _walk(zone: ZoneData) -> ChainWalk:
+    """The walk, on the responder's view of the zone, reusing the signatures the whole-file
+    checks verified."""
+    assert zone.file_content is not None
+    verified = {(s.rrset.name, int(s.rrset.rdtype)): s.checks for s in served_rrsets(zone)
+                if s.rrset.rdtype in DENIAL_TYPES and s.server.is_file}
+    return walk_denial_chains(zone.file_content, file_responder(zone).tree, verified)

@@ -373,7 +373,8 @@ def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     naming only keys that are not ready yet is a warning (a prompt parent would swap the DS
     too early), as is a CDS RRset not signed by a key the current DS names (RFC 7344 §4.1:
     parents ignore it). A delete request (CDS `0 0 0 00`, CDNSKEY `0 3 0 AA==`, RFC 8078 §4)
-    makes the zone insecure once applied: critical for a zone expected secure.
+    makes the zone insecure once applied: critical for a zone expected secure. Algorithm 0
+    in any other form is no delete request: parents ignore such a set (a warning).
 
     Remediation: publish CDS/CDNSKEY generated from the live KSK (`dnssec-dsfromkey -C`,
     or the signer's own CDS management), identical on every server; remove a delete request
@@ -416,7 +417,25 @@ def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], 
 
 
 def _is_delete(record: DSBase | DNSKEYBase) -> bool:
-    return int(record.algorithm) == 0
+    """The one delete form of each type (RFC 8078 §4): CDS `0 0 0 00`, CDNSKEY `0 3 0 AA==`."""
+    if isinstance(record, DSBase):
+        return (record.key_tag, int(record.algorithm), record.digest_type,
+                record.digest) == (0, 0, 0, b"\x00")
+    return (record.flags, record.protocol, int(record.algorithm), record.key) == (0, 3, 0,
+                                                                                   b"\x00")
+
+
+def _malformed_delete(records: list[DSBase | DNSKEYBase], server: str, evidence: str
+                      ) -> list[Finding]:
+    """Algorithm 0 outside the exact delete form: neither a DS nor a delete request."""
+    bad = [r for r in records if int(r.algorithm) == 0 and not _is_delete(r)]
+    if not bad:
+        return []
+    shown = "; ".join(f"{dns.rdatatype.to_text(r.rdtype)} {r.to_text()}" for r in bad)
+    return [Finding("ROLLOVER05", Severity.WARNING,
+                    f"{shown}: algorithm 0 but not the delete form (CDS 0 0 0 00, CDNSKEY "
+                    "0 3 0 AA==, RFC 8078 §4): a parent takes it for neither a DS nor a delete "
+                    "request, and ignores the set", server, evidence)]
 
 
 def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
@@ -427,6 +446,9 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
     if not cds and not cdnskey:
         return []
     records: list[DSBase | DNSKEYBase] = [*cds, *cdnskey]
+    malformed = _malformed_delete(records, server, evidence)
+    if malformed:
+        return malformed
     deletes = [r for r in records if _is_delete(r)]
     if deletes:
         if len(deletes) < len(cds) + len(cdnskey):

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
 from ..analysis import (
     DENIAL_TYPES,
     chain_verdicts,
@@ -18,6 +23,7 @@ from ..collect import ZoneData
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
 from ..signatures import Crypto
+from ..zonetree import rrset_of
 from ._common import chain_findings
 
 
@@ -65,3 +71,75 @@ def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     findings.extend(chain_findings("SIG01", Category.BAD_SIGNATURE, chain_verdicts(zone, ev)))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "SIG01")
+
+
+@register(id="SIG03", name="rrsig-fits-rrset", category=Category.BAD_SIGNATURE,
+          title="No RRSIG signs an RRSIG, and no RRset's TTL exceeds its RRSIG's original TTL",
+          severity=Severity.WARNING, rfc="RFC 4035 §2.2, RFC 4034 §3.1.4, RFC 4035 §5.3.3",
+          marker="chain")
+def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """An RRSIG states the TTL the RRset had when it was signed (its Original TTL, RFC 4034
+    §3.1.4). An RRset served with a longer TTL, the zone's own or the DS at the parent, was
+    changed after signing: validators cache it no longer than the original TTL (RFC 4035
+    §5.3.3), so the TTL the operator set is not the one in force. And RRSIG records are
+    never signed themselves (RFC 4035 §2.2): an RRSIG covering type RRSIG is a signer bug
+    that validators ignore. Both are warnings; a signature that does not verify is SIG01's.
+
+    Remediation: set TTLs in the unsigned zone and re-sign, rather than editing the signed
+    file (or the parent's DS TTL without re-signing); find the step that signs RRSIG records
+    and remove it.
+    """
+    assert zone.apex is not None
+    findings = []
+    for served in served_rrsets(zone):
+        finding = _ttl_above_original(served.rrset, served.rrsigs, served.label,
+                                      str(served.server), served.exchange.evidence())
+        if finding is not None:
+            findings.append(finding)
+    for entry in parent_ds(zone, ev):
+        rrsigs = entry.exchange.signatures(dns.rdatatype.DS, zone.apex)
+        if entry.rrset is not None:
+            finding = _ttl_above_original(entry.rrset, rrsigs, f"{zone.apex} DS",
+                                          str(entry.server), entry.exchange.evidence())
+            if finding is not None:
+                findings.append(finding)
+    for owner, server, evidence in _signed_rrsigs(zone):
+        findings.append(Finding("SIG03", Severity.WARNING,
+                                f"an RRSIG at {owner} covers type RRSIG: RRSIG records are "
+                                "never signed (RFC 4035 §2.2), validators ignore it", server,
+                                evidence))
+    yield from merge_servers(findings)
+    yield from unusable_servers(zone, "SIG03")
+
+
+def _ttl_above_original(rrset: dns.rrset.RRset, rrsigs: dns.rrset.RRset | None, label: str,
+                        server: str, evidence: str) -> Finding | None:
+    originals = sorted({r.original_ttl for r in rrsigs or () if r.original_ttl < rrset.ttl})
+    if not originals:
+        return None
+    stated = ", ".join(str(t) for t in originals)
+    return Finding("SIG03", Severity.WARNING,
+                   f"{label} has TTL {rrset.ttl}, above the original TTL {stated} its RRSIG "
+                   f"states: validators cache it for {originals[0]} s at most (changed "
+                   "after signing?)", server, evidence)
+
+
+def _signed_rrsigs(zone: ZoneData) -> list[tuple[dns.name.Name, str, str]]:
+    """Where an RRSIG covers type RRSIG: in the answers, and anywhere in a zone file."""
+    found: dict[dns.name.Name, tuple[dns.name.Name, str, str]] = {}
+    for answers in zone.usable_answers():
+        for exchange in (*answers.exchanges.values(), answers.nonexistent, answers.nodata):
+            response = exchange.response if exchange is not None else None
+            for rrset in (*response.answer, *response.authority) if response else ():
+                if rrset.rdtype == dns.rdatatype.RRSIG and rrset.covers == dns.rdatatype.RRSIG:
+                    assert exchange is not None
+                    found.setdefault(rrset.name, (rrset.name, str(answers.server),
+                                                  exchange.evidence()))
+    if zone.file_content is not None and zone.servers:
+        for owner, node in zone.file_content.nodes.items():
+            rdataset = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG,
+                                         dns.rdatatype.RRSIG)
+            if rdataset is not None:
+                found.setdefault(owner, (owner, str(zone.servers[0]),
+                                         f"{rrset_of(owner, rdataset).to_text()}"))
+    return list(found.values())

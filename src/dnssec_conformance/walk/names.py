@@ -2,15 +2,16 @@
 
 RFC 4035 §2.3: every owner name with authoritative data, and every delegation point, has an
 NSEC record. RFC 5155 §7.1: the same names have an NSEC3 record, and so does every empty
-non-terminal; with opt-out, unsigned delegations (and the empty non-terminals that exist only
-because of them) may be left out. Names below a zone cut (glue, occluded data) belong to the
-child zone and are in neither chain.
+non-terminal; with opt-out, unsigned delegations (and the empty non-terminals derived only
+from unsigned delegations the chain leaves out) may be left out. Names below a zone cut
+(glue, occluded data) belong to the child zone and are in neither chain.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,9 +22,9 @@ import dns.rrset
 import dns.zone
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from ..authoritative import below_cut, names_between, origin_of, rrset_of, zone_cuts
 from ..findings import Severity
-from ..signatures import Crypto, verify_rrset
+from ..signatures import Crypto, SignatureCheck, verify_rrset
+from ..zonetree import ZoneTree, names_between, origin_of, rrset_of
 
 T = TypeVar("T", bound=Any)
 
@@ -38,7 +39,8 @@ CUT_TYPES = frozenset({dns.rdatatype.NS, dns.rdatatype.DS})
 class ChainProblem:
     """One hole or mismatch in a denial chain, with the records involved."""
 
-    severity: Severity  # CRITICAL: validators are misled; ERROR: could not check
+    # CRITICAL: validators are misled; ERROR: could not check; INFO: noted, harmless
+    severity: Severity
     message: str
     records: tuple[dns.rrset.RRset, ...] = ()
 
@@ -60,40 +62,51 @@ class ZoneNames:
     cuts: frozenset[dns.name.Name]
     insecure_cuts: frozenset[dns.name.Name]  # delegation points without DS
     empty_non_terminals: frozenset[dns.name.Name]
-    # Empty non-terminals that exist only because of unsigned delegations below them.
-    insecure_only_ents: frozenset[dns.name.Name] = field(default_factory=frozenset)
+    # Empty non-terminals that exist only because of unsigned delegations below them, each
+    # with those delegations: one may be left out of an opt-out NSEC3 chain only when the
+    # chain leaves out every one of its delegations too (RFC 5155 §7.1).
+    insecure_only_ents: Mapping[dns.name.Name, frozenset[dns.name.Name]] = field(
+        default_factory=dict)
+    # The types covered by the RRSIG records at each name (NSEC3 aside).
+    signed: Mapping[dns.name.Name, frozenset[int]] = field(default_factory=dict)
 
-    def is_signed_at(self, name: dns.name.Name) -> bool:
-        """Whether the name holds an RRset the zone signs (so RRSIG is among its types): at a
-        delegation point only the DS is the zone's own data."""
-        types = self.types.get(name, frozenset())
+    def has_rrsig(self, name: dns.name.Name, *chain_types: int) -> bool:
+        """Whether an RRSIG record of the zone's own data is at the name, so that its bitmap
+        lists RRSIG: at a delegation point only the DS (and `chain_types`, the NSEC there)
+        is the zone's data. A name whose signatures are missing altogether is SIG01's and the
+        chain walk's signature finding, not a bitmap error."""
+        covered = self.signed.get(name, frozenset())
         if name in self.cuts:
-            return dns.rdatatype.DS in types
-        return bool(types)
+            return bool(covered & {dns.rdatatype.DS, *chain_types})
+        return bool(covered)
 
 
-def zone_names(zone: dns.zone.Zone) -> ZoneNames:
-    apex = origin_of(zone)
-    cuts = zone_cuts(zone)
+def zone_names(zone: dns.zone.Zone, tree: ZoneTree | None = None) -> ZoneNames:
+    tree = tree or ZoneTree(zone)
+    apex = tree.origin
     types: dict[dns.name.Name, frozenset[int]] = {}
-    for name, node in zone.nodes.items():
-        if below_cut(name, cuts):
-            continue
-        data = frozenset(int(r.rdtype) for r in node.rdatasets) - CHAIN_TYPES
-        if name in cuts:
+    signed: dict[dns.name.Name, frozenset[int]] = {}
+    for name in tree.authoritative:
+        rdatasets = zone.nodes[name].rdatasets
+        signed[name] = frozenset(int(r.covers) for r in rdatasets
+                                 if r.rdtype == dns.rdatatype.RRSIG) - {dns.rdatatype.NSEC3}
+        data = frozenset(int(r.rdtype) for r in rdatasets) - CHAIN_TYPES
+        if name in tree.cuts:
             data &= CUT_TYPES
-        if data:  # a name holding only chain records is a hashed NSEC3 owner or a leftover
+        if data:  # a name holding only chain records is a leftover
             types[name] = data
-    insecure = frozenset(c for c in cuts if dns.rdatatype.DS not in types.get(c, ()))
-    empty: set[dns.name.Name] = set()
-    needed: set[dns.name.Name] = set()  # empty non-terminals above a name that is not insecure
+    insecure = frozenset(c for c in tree.cuts if dns.rdatatype.DS not in types.get(c, ()))
+    # Each empty non-terminal with the nearest names below it that hold data: they make it.
+    makers: dict[dns.name.Name, set[dns.name.Name]] = defaultdict(set)
     for name in types:
-        above = [n for n in names_between(name, apex) if n not in types]
-        empty.update(above)
-        if name not in insecure:
-            needed.update(above)
-    return ZoneNames(apex, tuple(sorted(types)), types, frozenset(cuts), insecure,
-                     frozenset(empty), frozenset(empty - needed))
+        for above in names_between(name, apex):
+            if above in types:
+                break
+            makers[above].add(name)
+    insecure_only = {ent: frozenset(found) for ent, found in makers.items()
+                     if found <= insecure}
+    return ZoneNames(apex, tuple(sorted(types)), types, tree.cuts, insecure,
+                     frozenset(makers), insecure_only, signed)
 
 
 def strictly_between(ordered: Sequence[T], start: T, end: T) -> list[T]:
@@ -115,14 +128,20 @@ def zone_keys(zone: dns.zone.Zone) -> list[DNSKEY]:
     return list(zone.get_rdataset(origin_of(zone), dns.rdatatype.DNSKEY) or ())
 
 
-def signature_problems(zone: dns.zone.Zone, rrset: dns.rrset.RRset, keys: Iterable[DNSKEY]
-                       ) -> list[ChainProblem]:
+# Signatures already verified elsewhere (the whole-file checks), by owner and type.
+Verified = Mapping[tuple[dns.name.Name, int], Sequence[SignatureCheck]]
+
+
+def signature_problems(zone: dns.zone.Zone, rrset: dns.rrset.RRset, keys: Iterable[DNSKEY],
+                       verified: Verified | None = None) -> list[ChainProblem]:
     """A chain record without an RRSIG that verifies with a key of the zone: validators find
     any proof made with it bogus. Validity dates are the expiry checks' business."""
     kind = dns.rdatatype.to_text(rrset.rdtype)
     rrsigs = rrset_at(zone, rrset.name, dns.rdatatype.RRSIG, rrset.rdtype)
     evidence = (rrset, rrsigs) if rrsigs is not None else (rrset,)
-    checks = verify_rrset(rrset, rrsigs, keys, origin_of(zone))
+    known = verified.get((rrset.name, rrset.rdtype)) if verified is not None else None
+    checks = known if known is not None else verify_rrset(rrset, rrsigs, keys,
+                                                          origin_of(zone))
     if not checks:
         return [ChainProblem(Severity.CRITICAL, f"the {kind} record at {rrset.name} has no "
                                                 "RRSIG by the zone", evidence)]

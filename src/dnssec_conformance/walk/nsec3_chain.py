@@ -31,6 +31,7 @@ from ..nsec3 import (
 )
 from .names import (
     ChainProblem,
+    Verified,
     ZoneNames,
     bitmap_problem,
     rrset_at,
@@ -39,10 +40,12 @@ from .names import (
     zone_keys,
 )
 
+Chain = list[tuple[Nsec3Record, dns.rrset.RRset]]
 
-def chains(zone: dns.zone.Zone) -> dict[Nsec3Params, list[tuple[Nsec3Record, dns.rrset.RRset]]]:
+
+def chains(zone: dns.zone.Zone) -> dict[Nsec3Params, Chain]:
     """The zone's NSEC3 records grouped by hash parameters: one chain per parameter set."""
-    found: dict[Nsec3Params, list[tuple[Nsec3Record, dns.rrset.RRset]]] = defaultdict(list)
+    found: dict[Nsec3Params, Chain] = defaultdict(list)
     for name, node in zone.nodes.items():
         if node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC3) is None:
             continue
@@ -53,8 +56,8 @@ def chains(zone: dns.zone.Zone) -> dict[Nsec3Params, list[tuple[Nsec3Record, dns
     return dict(found)
 
 
-def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params,
-               chain: list[tuple[Nsec3Record, dns.rrset.RRset]]) -> list[ChainProblem]:
+def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params, chain: Chain,
+               verified: Verified | None = None) -> list[ChainProblem]:
     refusal = hash_refusal(params)
     if refusal is not None:
         unknown = params.algorithm not in HASH_LENGTHS
@@ -93,7 +96,7 @@ def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params,
                                     at_cut=name in names.cuts)
             if bitmap is not None:
                 problems.append(bitmap)
-        problems += signature_problems(zone, rrset, keys)
+        problems += signature_problems(zone, rrset, keys, verified)
     problems += _missing_names(names, hashed, by_hash, ordered)
     return problems
 
@@ -116,7 +119,7 @@ def _expected_types(zone: dns.zone.Zone, names: ZoneNames, name: dns.name.Name
     types = set(names.types.get(name, frozenset()))
     if zone.get_rdataset(name, dns.rdatatype.NSEC) is not None:
         types.add(dns.rdatatype.NSEC)  # a zone midway between NSEC and NSEC3
-    if names.is_signed_at(name):
+    if names.has_rrsig(name):
         types.add(dns.rdatatype.RRSIG)
     return frozenset(types)
 
@@ -143,9 +146,10 @@ def _missing_names(names: ZoneNames, hashed: dict[bytes, dns.name.Name],
                    by_hash: dict[bytes, tuple[Nsec3Record, dns.rrset.RRset]],
                    ordered: list[bytes]) -> list[ChainProblem]:
     """Names without their NSEC3 record: a hole, unless an opt-out span leaves out an
-    unsigned delegation (or an empty non-terminal that only such delegations make)."""
+    unsigned delegation, or an empty non-terminal derived only from unsigned delegations the
+    chain leaves out as well (RFC 5155 §7.1)."""
     problems = []
-    optional = names.insecure_cuts | names.insecure_only_ents
+    hash_of = {name: digest for digest, name in hashed.items()}
     for digest, name in sorted(hashed.items(), key=lambda item: item[1]):
         if digest in by_hash:
             continue
@@ -158,10 +162,19 @@ def _missing_names(names: ZoneNames, hashed: dict[bytes, dns.name.Name],
                                          "hash"))
             continue
         record, rrset = cover
-        if name in optional and record.opt_out:
+        if record.opt_out and name in names.insecure_cuts:
             continue
-        why = ("an opt-out span may leave out only unsigned delegations"
-               if record.opt_out else "the span has no opt-out flag")
+        chained = sorted(d for d in names.insecure_only_ents.get(name, ())
+                         if hash_of[d] in by_hash)
+        if record.opt_out and name in names.insecure_only_ents and not chained:
+            continue
+        if not record.opt_out:
+            why = "the span has no opt-out flag"
+        elif chained:
+            why = (f"an opt-out span may leave out an empty non-terminal only when it leaves "
+                   f"out the delegations below it too, and {chained[0]} has its NSEC3 record")
+        else:
+            why = "an opt-out span may leave out only unsigned delegations"
         problems.append(ChainProblem(Severity.CRITICAL,
                                      f"{what}: the span of {rrset.name} covers it "
                                      f"({why}), so validators would accept a denial of a name "

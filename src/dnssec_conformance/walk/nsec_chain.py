@@ -17,6 +17,7 @@ from ..findings import Severity
 from ..nsec import NsecRecord, nsec_records
 from .names import (
     ChainProblem,
+    Verified,
     ZoneNames,
     bitmap_problem,
     rrset_at,
@@ -25,15 +26,14 @@ from .names import (
     zone_keys,
 )
 
-OWN_TYPES = frozenset({dns.rdatatype.NSEC, dns.rdatatype.RRSIG})
-
 
 def has_nsec_chain(zone: dns.zone.Zone) -> bool:
     return any(node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC) is not None
                for node in zone.nodes.values())
 
 
-def walk_nsec(zone: dns.zone.Zone, names: ZoneNames) -> list[ChainProblem]:
+def walk_nsec(zone: dns.zone.Zone, names: ZoneNames, verified: Verified | None = None
+              ) -> list[ChainProblem]:
     owners = names.authoritative
     expected = set(owners)
     problems: list[ChainProblem] = []
@@ -63,12 +63,14 @@ def walk_nsec(zone: dns.zone.Zone, names: ZoneNames) -> list[ChainProblem]:
             problem, holes = _broken_link(record, following, owners, names.apex)
             skipped.update(holes)
             problems.append(ChainProblem(Severity.CRITICAL, problem, (rrset,)))
-        expected_types = names.types[name] | OWN_TYPES
+        expected_types = names.types[name] | {dns.rdatatype.NSEC}
+        if names.has_rrsig(name, dns.rdatatype.NSEC):
+            expected_types |= {dns.rdatatype.RRSIG}
         bitmap = bitmap_problem("NSEC", str(name), record.types, expected_types, (rrset,),
                                 at_cut=name in names.cuts)
         if bitmap is not None:
             problems.append(bitmap)
-        problems += signature_problems(zone, rrset, keys)
+        problems += signature_problems(zone, rrset, keys, verified)
     for index, name in enumerate(owners):
         if name in records or name in skipped:
             continue
