@@ -313,6 +313,32 @@ def hash_text(value: int) -> str:
 # --- loading -------------------------------------------------------------------------------
 
 
+def online_zone(zone: dns.zone.Zone, keys: list[SigningKey], published: list[DNSKEY], *,
+                denial: str, window: Window, cached_window: Window | None = None,
+                fault: str | None = None, randomized: bool = True,
+                nsec3param: str = "1 0 0 -") -> OnlineZone:
+    """An OnlineZone from unsigned zone data: the signing keys' DNSKEYs and the `published`
+    ones (another provider's ZSK) make the DNSKEY RRset; NSEC3 white lies add NSEC3PARAM."""
+    origin = zone.origin
+    assert origin is not None
+    rrsets: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = {}
+    for name, node in zone.nodes.items():
+        for rdataset in node.rdatasets:
+            rrsets[(name, rdataset.rdtype)] = dns.rrset.from_rdata(name, rdataset.ttl,
+                                                                   *rdataset)
+    ttl = rrsets[(origin, dns.rdatatype.SOA)].ttl
+    dnskeys = dns.rrset.RRset(origin, IN, dns.rdatatype.DNSKEY)
+    for dnskey in [k.dnskey for k in keys] + published:
+        dnskeys.add(dnskey, ttl)
+    rrsets[(origin, dns.rdatatype.DNSKEY)] = dnskeys
+    param = None
+    if denial == NSEC3_WHITE_LIES:
+        param = dns.rdata.from_text(IN, dns.rdatatype.NSEC3PARAM, nsec3param)
+        rrsets[(origin, dns.rdatatype.NSEC3PARAM)] = dns.rrset.from_rdata(origin, ttl, param)
+    return OnlineZone(origin, rrsets, keys, denial, window, nsec3param=param,
+                      cached_window=cached_window, fault=fault, randomized=randomized)
+
+
 def _window(spec: dict[str, Any]) -> Window:
     return Window(kind=spec["kind"], inception_offset=spec.get("inception_offset", -3600),
                   lifetime=spec.get("lifetime", 50 * 3600), inception=spec.get("inception", 0),
@@ -323,30 +349,13 @@ def load_zone(spec: dict[str, Any]) -> OnlineZone:
     """An OnlineZone from its spec (paths absolute)."""
     origin = dns.name.from_text(spec["zone"])
     zone = dns.zone.from_file(spec["zone_file"], origin=origin, relativize=False)
-    rrsets: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = {}
-    for name, node in zone.nodes.items():
-        for rdataset in node.rdatasets:
-            rrsets[(name, rdataset.rdtype)] = dns.rrset.from_rdata(name, rdataset.ttl,
-                                                                   *rdataset)
     keys = [SigningKey(load_private_key(Path(k["private"])), parse_dnskey(k["dnskey"]),
                        bool(k["ksk"])) for k in spec["keys"]]
-    ttl = rrsets[(origin, dns.rdatatype.SOA)].ttl
-    dnskeys = dns.rrset.RRset(origin, IN, dns.rdatatype.DNSKEY)
-    for dnskey in [k.dnskey for k in keys] + [parse_dnskey(line) for line in
-                                               spec.get("published", ())]:
-        dnskeys.add(dnskey, ttl)
-    rrsets[(origin, dns.rdatatype.DNSKEY)] = dnskeys
-    nsec3param = None
-    if spec["denial"] == NSEC3_WHITE_LIES:
-        nsec3param = dns.rdata.from_text(IN, dns.rdatatype.NSEC3PARAM,
-                                         spec.get("nsec3param", "1 0 0 -"))
-        rrsets[(origin, dns.rdatatype.NSEC3PARAM)] = dns.rrset.from_rdata(origin, ttl,
-                                                                          nsec3param)
     cached = spec.get("cached_window")
-    return OnlineZone(origin, rrsets, keys, spec["denial"], _window(spec["window"]),
-                      nsec3param=nsec3param,
-                      cached_window=_window(cached) if cached else None,
-                      fault=spec.get("fault"), randomized=spec.get("randomized", True))
+    return online_zone(zone, keys, [parse_dnskey(line) for line in spec.get("published", ())],
+                       denial=spec["denial"], window=_window(spec["window"]),
+                       cached_window=_window(cached) if cached else None,
+                       fault=spec.get("fault"), randomized=spec.get("randomized", True))
 
 
 def load_zones(config_path: Path) -> list[OnlineZone]:
