@@ -45,6 +45,7 @@ NOT_SERVED = frozenset({dns.rdatatype.ANY, dns.rdatatype.AXFR, dns.rdatatype.IXF
 COMPACT, NSEC_WHITE_LIES, NSEC3_WHITE_LIES = "compact", "nsec-white-lies", "nsec3-white-lies"
 SLIDING, FROZEN = "sliding", "frozen"
 FAULT_BITMAP_LISTS_QTYPE = "bitmap-lists-qtype"
+FAULT_NEXT_BELOW = "next-below"  # white lies ending at \000.<name>, RFC 4470 §4's successor
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,8 @@ class OnlineZone:
         after = min((n for n in existing if n > name and not n.is_subdomain(name)),
                     default=None)
         owner = max(predecessor(name), before)
-        following = successor_beside(name)
+        following = successor_below(name) if self.fault == FAULT_NEXT_BELOW \
+            else successor_beside(name)
         if after is not None:
             following = min(following, after)
         types = [dns.rdatatype.NSEC, dns.rdatatype.RRSIG]

@@ -114,6 +114,8 @@ class OnlineZoneBuilder:
         }
         if self.online.fault is OnlineFault.BITMAP_LISTS_QTYPE:
             spec["fault"] = "bitmap-lists-qtype"
+        elif self.online.fault is OnlineFault.NEXT_NAME_BELOW:
+            spec["fault"] = "next-below"
         path = self.zone_dir / f"{role}.json"
         (self.run_dir / path).write_text(json.dumps(spec, indent=2) + "\n")
         return path

@@ -121,6 +121,9 @@ class OnlineFault(enum.StrEnum):
     STALE_CACHE = "stale-cache"
     # The compact denial's bitmap lists the queried type.
     BITMAP_LISTS_QTYPE = "bitmap-lists-qtype"
+    # White lies whose next name is \000.<name> (RFC 4470 §4's successor function): the
+    # NSEC then says the denied name has a child, so it exists as an empty non-terminal.
+    NEXT_NAME_BELOW = "next-name-below"
     # Multi-signer: the second provider's DNSKEY RRset lacks the first provider's ZSK.
     PROVIDER_LACKS_ZSK = "provider-lacks-zsk"
 
@@ -640,6 +643,19 @@ SCENARIOS: tuple[Scenario, ...] = (
         "the synthesized NSEC.",
         signing=None,
         online=OnlineSigning(denial=Denial.COMPACT, fault=OnlineFault.BITMAP_LISTS_QTYPE),
+    ),
+    Scenario(
+        zone="online-white-lies-below.test.",
+        categories=(C.DENIAL,),
+        unbound="bogus",
+        description="NSEC white lies whose next name is \\000.<name>, the successor RFC 4470 "
+        "section 4 suggests: the NSEC covering the denied name says a name below it exists, "
+        "so the name is an empty non-terminal and the NXDOMAIN contradicts it. Unbound "
+        "(nameerror proof failed) and delv reject it. Bogus for a name that does not exist; "
+        "the apex A is secure.",
+        how="lab/onlinesigner.py, NSEC white lies ending at \\000.<next closer name>.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.NSEC_WHITE_LIES, fault=OnlineFault.NEXT_NAME_BELOW),
     ),
     Scenario(
         zone="online-multi-signer-missing-zsk.test.",

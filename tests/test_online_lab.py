@@ -160,6 +160,13 @@ def test_a_stale_signature_cache_is_caught_on_the_rrsets_it_serves(lab_run):
     assert lab_run.judge("online-stale-cache.test")["EXPIRY05"].outcome is Outcome.PASSED
 
 
+def test_white_lies_ending_below_the_name_are_caught_as_validators_reject_them(lab_run):
+    [finding] = lab_run.judge("online-white-lies-below.test")["DENIAL03"].findings
+    assert finding.severity is Severity.CRITICAL
+    assert "exists, below" in finding.message and "is then an empty non-terminal" \
+        in finding.message
+
+
 def test_the_compact_denial_that_lists_the_queried_type(lab_run):
     result = lab_run.judge("online-compact-bad-bitmap.test")["DENIAL04"]
     [finding] = result.findings

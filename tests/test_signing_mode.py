@@ -211,13 +211,10 @@ def test_a_compact_denial_whose_bitmap_lists_the_queried_type(parent, restored):
     assert f"has A: it says {PROBE} has A records" in finding.message
 
 
-def test_white_lies_whose_next_name_is_below_the_name_are_bogus(parent, monkeypatch):
+def test_white_lies_whose_next_name_is_below_the_name_are_bogus(parent):
     """RFC 4470 §4's successor, \\000.<name>, makes the name an empty non-terminal: Unbound
     1.17 ("nameerror proof failed") and BIND 9.18's delv reject the NXDOMAIN (lab/README)."""
-    import lab.online_responder as responder
-
-    monkeypatch.setattr(responder, "successor_beside", responder.successor_below)
-    data = single(signer(denial=NSEC_WHITE_LIES), parent)
+    data = single(signer(denial=NSEC_WHITE_LIES, fault="next-below"), parent)
     ev = evaluation(parent)
     assert fired(data, ev) == {"DENIAL03": Outcome.FAILED}
     assert "is then an empty non-terminal" in run_check("DENIAL03", data, ev).message
