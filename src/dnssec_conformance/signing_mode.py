@@ -85,6 +85,12 @@ class ServerSigning:
     slid_s: int | None  # how far the SOA signature's expiration moved between the looks
     second_look: str  # what the second look at the SOA showed, for the record
     served_at: float  # when the zone was collected: the moment these answers describe
+    shown_by: tuple[Exchange, ...] = ()  # the answers the verdict rests on
+
+    @property
+    def dig(self) -> str:
+        """The answers that showed the mode, as `dig` prints them."""
+        return "\n\n".join(e.evidence() for e in self.shown_by)
 
     @property
     def how(self) -> str:
@@ -137,8 +143,10 @@ def _server_signing(zone: ZoneData, answers: ServerAnswers) -> ServerSigning:
         fresh += resigned
     declared = zone.domain.signing if zone.source == "servers" else None
     online = declared == "online" or (declared is None and bool(evidence))
+    shown_by = [answers.nonexistent] if made else []
+    shown_by += [answers.get(zone.apex, dns.rdatatype.SOA), answers.second_look]
     return ServerSigning(answers.server, online, declared, tuple(evidence), tuple(fresh),
-                         slid, seen, at)
+                         slid, seen, at, tuple(e for e in shown_by if e is not None))
 
 
 def _signatures_over(exchange: Exchange, rrset: dns.rrset.RRset, section: str

@@ -135,7 +135,7 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         findings.append(Finding("EXPIRY01", Severity.INFO,
                                 f"{signer.how}: its signatures are renewed as answers are "
                                 "sent, so days left are not counted down (EXPIRY05 judges "
-                                "the signer)", server))
+                                "the signer)", server, signer.dig))
     for entry in parent_ds(zone, ev):
         if entry.verdict.category is Category.EXPIRED_RRSIG:
             findings.append(Finding("EXPIRY01", Severity.CRITICAL, entry.verdict.message,
@@ -247,7 +247,7 @@ def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         label = str(server)
         if not mode.online:
             if mode.declared is not None or mode.evidence:
-                findings.append(Finding("EXPIRY05", Severity.INFO, mode.how, label))
+                findings.append(Finding("EXPIRY05", Severity.INFO, mode.how, label, mode.dig))
             continue
         findings += _fresh_window_findings(zone, ev, mode, label)
     yield from merge_servers(findings)
@@ -260,7 +260,8 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
     windows = list(mode.fresh) or _served_soa_windows(zone, mode)
     if not windows:
         return [Finding("EXPIRY05", Severity.INFO,
-                        f"{mode.how}; no signature seen to judge its window by", label)]
+                        f"{mode.how}; no signature seen to judge its window by", label,
+                        mode.dig)]
     fresh = max(windows, key=lambda w: w.expiration)
     ttl = _largest_ttl(zone, label)
     what = "signatures made for this query" if mode.fresh else "its current signatures"
@@ -269,11 +270,11 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
         return [Finding("EXPIRY05", Severity.CRITICAL,
                         f"the online signer's {described}: sooner than the largest TTL "
                         f"({ttl} s), so resolvers keep answers longer than their signatures "
-                        "live", label, days_left=days(fresh.remaining(at)))]
+                        "live", label, mode.dig, days_left=days(fresh.remaining(at)))]
     if mode.slides or fresh.in_first_half(at):
         return [Finding("EXPIRY05", Severity.INFO,
                         f"{mode.how}; {described}: fresh signatures outlive the TTL "
-                        f"({ttl} s)", label)]
+                        f"({ttl} s)", label, mode.dig)]
     left = days(fresh.expiration - ev.now)
     stopped = (f"the online signer's window is not moving with the clock: {described}, "
                f"past the middle of its window and not seen sliding ({mode.how})")
@@ -286,7 +287,7 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
     else:
         severity, why = Severity.INFO, "(weekly windows?)"
     return [Finding("EXPIRY05", severity, f"{stopped}; {left:.1f} days left, {why}", label,
-                    days_left=left)]
+                    mode.dig, days_left=left)]
 
 
 def _served_soa_windows(zone: ZoneData, mode: ServerSigning) -> list[Window]:
