@@ -32,6 +32,7 @@ import dns.rrset
 import dns.zone
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
+from dnssec_conformance.authoritative import names_between
 from lab.tamper import PrivateKey, load_private_key, parse_dnskey
 
 IN = dns.rdataclass.IN
@@ -112,19 +113,21 @@ class OnlineZone:
              ) -> dns.rrset.RRset:
         key_of = (rrset.name, rrset.rdtype)
         if cached and self.cached_window is not None:
-            if key_of not in self._cache:
-                self._cache[key_of] = self._signed(rrset, self.cached_window.at(now))
+            if key_of not in self._cache:  # deterministic: two threads make the same bytes
+                self._cache[key_of] = self._signed(rrset, self.cached_window.at(now),
+                                                   deterministic=True)
             return self._cache[key_of]
-        return self._signed(rrset, self.window.at(now))
+        return self._signed(rrset, self.window.at(now), deterministic=not self.randomized)
 
-    def _signed(self, rrset: dns.rrset.RRset, window: tuple[int, int]) -> dns.rrset.RRset:
+    def _signed(self, rrset: dns.rrset.RRset, window: tuple[int, int], *,
+                deterministic: bool) -> dns.rrset.RRset:
         ksk = rrset.rdtype == dns.rdatatype.DNSKEY
         signers = [k for k in self.keys if k.ksk == ksk] or self.keys
         sigs = dns.rrset.RRset(rrset.name, IN, dns.rdatatype.RRSIG, rrset.rdtype)
         for key in signers:
             sigs.add(dns.dnssec.sign(rrset, key.private, self.origin, key.dnskey,
                                      inception=window[0], expiration=window[1],
-                                     deterministic=not self.randomized), rrset.ttl)
+                                     deterministic=deterministic), rrset.ttl)
         return sigs
 
     # --- answering -------------------------------------------------------------------------
@@ -204,15 +207,14 @@ class OnlineZone:
 
     def _nsec(self, owner: dns.name.Name, following: dns.name.Name, types: list[int]
               ) -> dns.rrset.RRset:
-        text = " ".join(dns.rdatatype.to_text(dns.rdatatype.RdataType.make(t))
-                        for t in sorted(set(types)))
-        rdata = dns.rdata.from_text(IN, dns.rdatatype.NSEC, f"{following} {text}")
+        rdata = dns.rdata.from_text(IN, dns.rdatatype.NSEC, f"{following} {_bitmap(types)}")
         return dns.rrset.from_rdata(owner, self.minimum_ttl, rdata)
 
     def _nsec_covering(self, name: dns.name.Name) -> dns.rrset.RRset:
         """RFC 4470 §3: an NSEC from just before `name` to just after it and its subtree,
         never covering a name that exists."""
-        existing = sorted(self.names | {e for n in self.names for e in enclosers(n, self.origin)})
+        existing = sorted(self.names | {e for n in self.names
+                                         for e in names_between(n, self.origin)})
         before = max((n for n in existing if n < name), default=self.origin)
         after = min((n for n in existing if n > name and not n.is_subdomain(name)),
                     default=None)
@@ -236,11 +238,10 @@ class OnlineZone:
     def _nsec3(self, owner_hash: int, next_hash: int, types: list[int]) -> dns.rrset.RRset:
         param = self.nsec3param
         salt = param.salt.hex() or "-"
-        text = " ".join(dns.rdatatype.to_text(dns.rdatatype.RdataType.make(t))
-                        for t in sorted(set(types)))
         rdata = dns.rdata.from_text(
             IN, dns.rdatatype.NSEC3,
-            f"{param.algorithm} 0 {param.iterations} {salt} {hash_text(next_hash)} {text}")
+            f"{param.algorithm} 0 {param.iterations} {salt} {hash_text(next_hash)} "
+            f"{_bitmap(types)}")
         owner = dns.name.Name((hash_text(owner_hash).encode(),)).concatenate(self.origin)
         return dns.rrset.from_rdata(owner, self.minimum_ttl, rdata)
 
@@ -256,16 +257,12 @@ class OnlineZone:
         return self._nsec3((target - 1) % HASH_SPACE, (target + 1) % HASH_SPACE, [])
 
 
+def _bitmap(types: list[int]) -> str:
+    return " ".join(dns.rdatatype.to_text(dns.rdatatype.RdataType.make(t))
+                    for t in sorted(set(types)))
+
+
 # --- names next to names (RFC 4470 §4, RFC 4471) -------------------------------------------
-
-
-def enclosers(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
-    """The names strictly between `name` and the apex (empty non-terminals if no data)."""
-    found = []
-    while name != origin and name.parent() != origin:
-        name = name.parent()
-        found.append(name)
-    return found
 
 
 def predecessor(name: dns.name.Name) -> dns.name.Name:
