@@ -128,15 +128,21 @@ def test_declared_online_without_evidence_is_judged_on_its_signatures(parent):
                                    "second look at the SOA); its current signatures: ")
 
 
-def test_weekly_windows_past_their_middle_count_down_quietly(parent):
-    """PowerDNS live-signing: inception the Thursday a week back, expiration two weeks after
-    this week's: past the middle of the window, more than the 7-day warning ahead."""
-    window = Window(FROZEN, inception=NOW - 10 * DAY, expiration=NOW + 8 * DAY)
+@pytest.mark.parametrize("into_the_week", [3.0, 6.9])
+def test_weekly_windows_past_their_middle_count_down_quietly(parent, into_the_week):
+    """PowerDNS live-signing (pdns/dnssecsigner.cc): inception a week before the start of
+    the week, expiration two weeks after it: 7 to 14 days ahead, past the middle of the
+    window half the week, never within the 7-day warning threshold."""
+    start_of_week = NOW - into_the_week * DAY
+    window = Window(FROZEN, inception=int(start_of_week - 7 * DAY),
+                    expiration=int(start_of_week + 14 * DAY))
     data = single(signer(denial=NSEC3_WHITE_LIES, window=window), parent)
     ev = evaluation(parent)
     assert fired(data, ev) == {}
     [note] = run_check("EXPIRY05", data, ev).findings
-    assert note.severity is Severity.INFO and "(weekly windows?)" in note.message
+    assert note.severity is Severity.INFO
+    if into_the_week > 3.5:
+        assert "(weekly windows?)" in note.message
 
 
 def test_a_signer_whose_window_stopped_sliding(parent):
