@@ -234,3 +234,12 @@ def test_an_ordinary_nsec_chain_is_no_evidence(parent):
     data = zone_data(child, parent)
     assert data.answers[SERVER].nonexistent.qname.labels[0] == b"nonexistent-probe"
     assert not signing_modes(data)[SERVER].online
+
+
+def test_an_online_signer_whose_clock_runs_ahead(parent):
+    """Its fresh signatures start two hours from now: CLOCK01's, as for any signature."""
+    ahead = Window(SLIDING, inception_offset=2 * HOUR, lifetime=50 * HOUR)
+    data = single(signer(window=ahead), parent)
+    ev = evaluation(parent)
+    assert fired(data, ev) == {"CLOCK01": Outcome.FAILED}
+    assert "has its inception 120 min in the future" in run_check("CLOCK01", data, ev).message

@@ -223,7 +223,7 @@ def _largest_ttl(zone: ZoneData, server: str) -> int:
 
 @register(id="EXPIRY05", name="online-signer-renews", category=Category.EXPIRED_RRSIG,
           title="An online signer keeps making signatures that outlive what resolvers cache",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, §5.3.3; RFC 4470 §5",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, §5.3.3; RFC 6781 §4.4.2",
           marker="expiry")
 def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A server that signs each answer when it sends it (told per server from its answers: a
