@@ -33,9 +33,8 @@ def _describe(server: Server, trust_anchor: str) -> str:
         anchor = " ".join(trust_anchor.split()[4:7])
         return f"recursive, validates from the lab root (DS {anchor})"
     zones = [z.zone for z in server.zones]
-    if len(zones) <= 2:
-        return ", ".join(zones)
-    return f"{len(zones)} zones"
+    served = ", ".join(zones) if len(zones) <= 2 else f"{len(zones)} zones"
+    return f"{served}, signing each answer" if server.kind == "onlinesigner" else served
 
 
 def _print_up(report: UpReport) -> None:

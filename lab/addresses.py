@@ -53,6 +53,14 @@ class AddressPlan:
         return self._at("1.2")
 
     @property
+    def online1(self) -> str:
+        return self._at("2.1")
+
+    @property
+    def online2(self) -> str:
+        return self._at("2.2")
+
+    @property
     def validating(self) -> str:
         return self._at("0.53")
 
@@ -71,6 +79,8 @@ class AddressPlan:
             "tld": self.tld,
             "ns1": self.ns1,
             "ns2": self.ns2,
+            "online1": self.online1,
+            "online2": self.online2,
             "validating": self.validating,
             "nonvalidating": self.nonvalidating,
             "forwarder": self.forwarder,

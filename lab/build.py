@@ -30,7 +30,9 @@ INFRA_ALGORITHM = "ECDSAP256SHA256"
 @dataclass(frozen=True)
 class BuiltZone:
     zone: str
-    files: dict[str, Path]  # server role -> the zone file it serves (relative to run dir)
+    # server role -> the zone file it serves (relative to run dir); for the online signer,
+    # the zone spec it signs and answers from
+    files: dict[str, Path]
     serials: dict[str, int]  # server role -> the SOA serial of that file
     nameservers: tuple[str, ...]
     ds_lines: tuple[str, ...]  # what the parent publishes; empty for no DS
@@ -262,6 +264,10 @@ def _build_leaf(scenario: Scenario, host_number: int, run_dir: Path, now: dateti
         from lab.keychanges import KeyChangeBuilder  # it builds on this module
 
         return KeyChangeBuilder(scenario, host_number, run_dir, now).build()
+    if scenario.online is not None:
+        from lab.online_zones import OnlineZoneBuilder  # it builds on this module
+
+        return OnlineZoneBuilder(scenario, host_number, run_dir, now).build()
     return _LeafBuilder(scenario, host_number, run_dir, now).build()
 
 

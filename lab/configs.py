@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from lab.addresses import PORT
 
-Kind = Literal["nsd", "unbound", "dnsmasq"]
+Kind = Literal["nsd", "unbound", "dnsmasq", "onlinesigner"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Server:
     kind: Kind
     address: str
     run_dir: Path
-    zones: tuple[ServedZone, ...] = ()  # NSD only
+    zones: tuple[ServedZone, ...] = ()  # NSD and the online signer
     validating: bool = False  # Unbound only
     trust_anchor_file: Path | None = None
     root_hints_file: Path | None = None
@@ -139,8 +140,21 @@ def dnsmasq_conf(server: Server) -> str:
     return "\n".join(lines) + "\n"
 
 
+def onlinesigner_conf(server: Server) -> str:
+    """lab/onlinesigner.py's config: where to listen and log, and each zone's spec."""
+    config = {
+        "address": server.address,
+        "port": PORT,
+        "pidfile": str(server.pid_file),
+        "logfile": str(server.log_file),
+        "zones": [json.loads(served.file.read_text()) for served in server.zones],
+    }
+    return json.dumps(config, indent=2) + "\n"
+
+
 def write_config(server: Server) -> None:
     server.state_dir.mkdir(parents=True, exist_ok=True)
-    writers = {"nsd": nsd_conf, "unbound": unbound_conf, "dnsmasq": dnsmasq_conf}
+    writers = {"nsd": nsd_conf, "unbound": unbound_conf, "dnsmasq": dnsmasq_conf,
+               "onlinesigner": onlinesigner_conf}
     text = writers[server.kind](server)
     server.conf.write_text(text)

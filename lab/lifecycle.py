@@ -17,7 +17,7 @@ from pathlib import Path
 from lab import outputs, processes, tools
 from lab.addresses import AddressPlan, prefix_from_env
 from lab.build import BuiltLab, build_all
-from lab.configs import ServedZone, Server, write_config
+from lab.configs import Kind, ServedZone, Server, write_config
 from lab.errors import LabError
 from lab.probes import Measurement, measure
 from lab.scenarios import CANARIES, RESOLVER_SCENARIOS, SCENARIOS
@@ -85,7 +85,7 @@ def _wipe(run_dir: Path) -> None:
 def _server_list(plan: AddressPlan, built: BuiltLab, run_dir: Path) -> list[Server]:
     served = built.zones_by_role()
     result = []
-    for role in ("root", "tld", "ns1", "ns2"):
+    for role in ("root", "tld", "ns1", "ns2", "online1", "online2"):
         if role not in served:
             continue
         zones = tuple(
@@ -93,7 +93,8 @@ def _server_list(plan: AddressPlan, built: BuiltLab, run_dir: Path) -> list[Serv
             for zone, path, serial in served[role]
         )
         address = plan.by_role()[role]
-        result.append(Server(f"nsd-{role}", role, "nsd", address, run_dir, zones=zones))
+        kind: Kind = "onlinesigner" if role.startswith("online") else "nsd"
+        result.append(Server(f"{kind}-{role}", role, kind, address, run_dir, zones=zones))
     for role, validating in (("validating", True), ("nonvalidating", False)):
         result.append(
             Server(

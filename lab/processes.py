@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -32,6 +33,9 @@ from lab.tools import find
 NEEDS_ROOT = (
     "needs root for port 53: run with sudo, or inside `unshare -rn` after `ip link set lo up`"
 )
+SERVER_PROGRAMS = ("nsd", "unbound", "dnsmasq")
+ONLINE_SIGNER_MODULE = "lab.onlinesigner"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 REAP_TIMEOUT_S = 3.0
@@ -87,14 +91,26 @@ def log_tail(server: Server) -> str:
     return " | ".join(tail) if tail else "(log is empty)"
 
 
+def _command(server: Server) -> tuple[list[str], dict[str, str] | None]:
+    """The command line that starts a server, and its environment (None: inherited)."""
+    if server.kind == "onlinesigner":
+        # this interpreter (it has dnspython), with the project root on the module path
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+        return [sys.executable, "-m", ONLINE_SIGNER_MODULE, "-c", str(server.conf)], env
+    program = find(server.kind)
+    return [program, "-C" if server.kind == "dnsmasq" else "-c", str(server.conf)], None
+
+
 def start(server: Server) -> None:
     """Launch one server; it forks into the background once its sockets are bound."""
-    program = find(server.kind)
-    argv = [program, "-C" if server.kind == "dnsmasq" else "-c", str(server.conf)]
+    argv, env = _command(server)
     with server.log_file.open("ab") as log:
         try:
             done = subprocess.run(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, timeout=15, check=False
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, timeout=15, check=False,
+                env=env,
             )
         except subprocess.TimeoutExpired as exc:
             raise LabError(f"{server.name} did not start within 15 s: {log_tail(server)}") from exc
@@ -176,11 +192,16 @@ def _cmdline(pid: int) -> list[str]:
     return [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
 
 
+def _is_server_program(argv: list[str]) -> bool:
+    return bool(argv) and (Path(argv[0]).name in SERVER_PROGRAMS
+                           or argv[1:3] == ["-m", ONLINE_SIGNER_MODULE])
+
+
 def _lab_conf(pid: int, run_dir: Path) -> str | None:
-    """The config path when the process is a lab server (nsd, unbound or dnsmasq started
-    with a config in run_dir), else None."""
+    """The config path when the process is a lab server (nsd, unbound, dnsmasq or the online
+    signer started with a config in run_dir), else None."""
     argv = _cmdline(pid)
-    if not argv or Path(argv[0]).name not in ("nsd", "unbound", "dnsmasq"):
+    if not _is_server_program(argv):
         return None
     prefix = f"{run_dir}{os.sep}"
     return next((a for a in argv[1:] if a.startswith(prefix) and a.endswith(".conf")), None)

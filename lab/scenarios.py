@@ -103,6 +103,45 @@ class KeyChange(enum.StrEnum):
 ON_TWO_SERVERS = (KeyChange.NEW_KSK_NOT_ON_NS2, KeyChange.NS2_OTHER_ZSK)
 
 
+class Denial(enum.StrEnum):
+    """How the online signer denies a name (lab/online_responder.py)."""
+
+    COMPACT = "compact"  # RFC 9824: NOERROR, an NSEC at the name with NXNAME
+    NSEC_WHITE_LIES = "nsec-white-lies"  # RFC 4470: minimally covering NSEC records
+    NSEC3_WHITE_LIES = "nsec3-white-lies"  # NSEC3 spanning hash - 1 .. hash + 1
+
+
+class OnlineFault(enum.StrEnum):
+    NONE = "none"
+    # Every signature, the ones made for this very query included, carries one window fixed
+    # 40 hours ago: the signer signs on but its window stopped moving with the clock.
+    STOPPED_SLIDING = "stopped-sliding"
+    # The positive RRsets come from a signature cache made 41 hours ago and never refreshed;
+    # the denial is still synthesized and signed fresh.
+    STALE_CACHE = "stale-cache"
+    # The compact denial's bitmap lists the queried type.
+    BITMAP_LISTS_QTYPE = "bitmap-lists-qtype"
+    # White lies whose next name is \000.<name> (RFC 4470 §4's successor function): the
+    # NSEC then says the denied name has a child, so it exists as an empty non-terminal.
+    NEXT_NAME_BELOW = "next-name-below"
+    # Multi-signer: the second provider's DNSKEY RRset lacks the first provider's ZSK.
+    PROVIDER_LACKS_ZSK = "provider-lacks-zsk"
+
+
+@dataclass(frozen=True)
+class OnlineSigning:
+    """A zone held unsigned by lab/onlinesigner.py and signed when each answer is sent, with
+    a window sliding with the clock (inception now-1h, expiration now+49h) unless the fault
+    says otherwise. With `second_provider` the zone is multi-signer (RFC 8901 model 2): a
+    second signer process, its own KSK and ZSK, each DNSKEY RRset carrying both ZSKs, a DS
+    for each KSK."""
+
+    denial: Denial
+    algorithm: str = "ECDSAP256SHA256"
+    second_provider: Denial | None = None  # the second provider's denial style
+    fault: OnlineFault = OnlineFault.NONE
+
+
 @dataclass(frozen=True)
 class Scenario:
     zone: str  # absolute, with the final dot
@@ -120,6 +159,8 @@ class Scenario:
     key_change: KeyChange | None = None
     # Records added to the unsigned zone besides the usual ones (presentation format).
     extra_records: tuple[str, ...] = ()
+    # Signed when answered, by lab/onlinesigner.py (`signing` does not apply).
+    online: OnlineSigning | None = None
 
     @property
     def display(self) -> str:
@@ -128,6 +169,8 @@ class Scenario:
     @property
     def nameservers(self) -> tuple[str, ...]:
         """The lab server roles that serve the zone (and its NS names, ns1.test. ...)."""
+        if self.online is not None:
+            return ("online1", "online2") if self.online.second_provider else ("online1",)
         two = self.stale_copy or self.key_change in ON_TWO_SERVERS
         return ("ns1", "ns2") if two else ("ns1",)
 
@@ -505,6 +548,127 @@ SCENARIOS: tuple[Scenario, ...] = (
         "dnssec-signzone -x signs ns1's copy with the KSK and the ZSK, ns2's (serial-86400) "
         "with the KSK and the second ZSK.",
         key_change=KeyChange.NS2_OTHER_ZSK,
+    ),
+    Scenario(
+        zone="online-compact.test.",
+        categories=(),
+        unbound="secure",
+        description="Control: an online signer (as Cloudflare signs) answers every query with "
+        "fresh signatures, inception an hour back and expiration 49 hours ahead, sliding with "
+        "the clock, and denies names with compact denial (RFC 9824): NOERROR and an NSEC at "
+        "the name itself, next name \\000.<name>, bitmap NSEC RRSIG NXNAME. The signatures "
+        "expire in about 2 days, within the 3-day critical threshold, and that is healthy.",
+        how="dnssec-keygen (ECDSAP256SHA256 KSK and ZSK); lab/onlinesigner.py at the online1 "
+        "address signs each answer with dnspython (randomized ECDSA) when it sends it.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.COMPACT),
+    ),
+    Scenario(
+        zone="online-white-lies.test.",
+        categories=(),
+        unbound="secure",
+        description="Control: an online signer with minimally covering NSEC records (RFC 4470 "
+        "white lies): NXDOMAIN with an NSEC from just before the name to just after it "
+        "(its first label with a zero octet appended) and one around the wildcard, both "
+        "signed for the query; sliding 50-hour windows.",
+        how="dnssec-keygen (ECDSAP256SHA256); lab/onlinesigner.py synthesizes and signs the "
+        "NSEC records per query.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.NSEC_WHITE_LIES),
+    ),
+    Scenario(
+        zone="online-nsec3-white-lies.test.",
+        categories=(),
+        unbound="secure",
+        description="Control: an online signer with NSEC3 white lies (as PowerDNS's narrow "
+        "mode answers): the closest encloser's NSEC3 reaches one hash past its own, the next "
+        "closer name and the wildcard are covered by records spanning their hash - 1 .. "
+        "hash + 1; NSEC3PARAM 1 0 0 -, ED25519 keys (deterministic signatures), sliding "
+        "50-hour windows.",
+        how="dnssec-keygen -a ED25519; lab/onlinesigner.py hashes the names (0 iterations, no "
+        "salt) and synthesizes and signs the NSEC3 records per query.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.NSEC3_WHITE_LIES, algorithm="ED25519"),
+    ),
+    Scenario(
+        zone="online-multi-signer.test.",
+        categories=(),
+        unbound="secure",
+        description="Control: multi-signer (RFC 8901 model 2) with two online providers: "
+        "online1 signs with its KSK and ZSK (compact denial), online2 with its own KSK and "
+        "ZSK (NSEC white lies); each DNSKEY RRset holds its own KSK and both ZSKs, signed "
+        "by its own KSK; test. holds a DS for each KSK. Different keys and signatures per "
+        "server are the design.",
+        how="dnssec-keygen twice (KSK+ZSK per provider); dnssec-dsfromkey on both KSKs; two "
+        "lab/onlinesigner.py processes, each publishing the other's ZSK.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.COMPACT, second_provider=Denial.NSEC_WHITE_LIES),
+    ),
+    Scenario(
+        zone="online-stopped.test.",
+        categories=(C.EXPIRED_RRSIG,),
+        unbound="secure",
+        severity="critical",
+        description="An online signer whose window stopped sliding: it still signs every "
+        "answer (fresh ECDSA signatures, denial synthesized per query), but every signature "
+        "carries the window it had 39 hours ago, inception now-40h, expiration now+10h. "
+        "Validators accept it for 10 more hours; then the zone goes bogus.",
+        how="lab/onlinesigner.py with a frozen window (inception build-40h, expiration "
+        "build+10h); compact denial.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.COMPACT, fault=OnlineFault.STOPPED_SLIDING),
+    ),
+    Scenario(
+        zone="online-stale-cache.test.",
+        categories=(C.EXPIRED_RRSIG,),
+        unbound="secure",
+        severity="critical",
+        description="An online signer that serves stale signatures: its positive RRsets "
+        "(SOA, NS, DNSKEY, A, AAAA) come from a signature cache made 41 hours ago and never "
+        "refreshed (inception now-41h, expiration now+9h, the same bytes every time), while "
+        "the NSEC white lies it synthesizes are signed fresh. Valid for 9 more hours.",
+        how="lab/onlinesigner.py with a cached window (build-41h..build+9h) for positive "
+        "RRsets; NSEC white lies signed per query.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.NSEC_WHITE_LIES, fault=OnlineFault.STALE_CACHE),
+    ),
+    Scenario(
+        zone="online-compact-bad-bitmap.test.",
+        categories=(C.DENIAL,),
+        unbound="bogus",
+        description="Compact denial whose NSEC bitmap lists the queried type: the NOERROR "
+        "answer for a name that does not exist says the name has the type it denies. Bogus "
+        "for a name that does not exist; the apex A is secure.",
+        how="lab/onlinesigner.py, compact denial with the query type added to the bitmap of "
+        "the synthesized NSEC.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.COMPACT, fault=OnlineFault.BITMAP_LISTS_QTYPE),
+    ),
+    Scenario(
+        zone="online-white-lies-below.test.",
+        categories=(C.DENIAL,),
+        unbound="bogus",
+        description="NSEC white lies whose next name is \\000.<name>, the successor RFC 4470 "
+        "section 4 suggests: the NSEC covering the denied name says a name below it exists, "
+        "so the name is an empty non-terminal and the NXDOMAIN contradicts it. Unbound "
+        "(nameerror proof failed) and delv reject it. Bogus for a name that does not exist; "
+        "the apex A is secure.",
+        how="lab/onlinesigner.py, NSEC white lies ending at \\000.<next closer name>.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.NSEC_WHITE_LIES, fault=OnlineFault.NEXT_NAME_BELOW),
+    ),
+    Scenario(
+        zone="online-multi-signer-missing-zsk.test.",
+        categories=(C.CONSISTENCY, C.ROLLOVER),
+        unbound="secure",
+        description="Multi-signer as online-multi-signer.test, but online2's DNSKEY RRset "
+        "lacks online1's ZSK: a resolver holding online2's keys cannot validate online1's "
+        "answers (Unbound retries the other server, so it may still validate). online1's "
+        "ZSK, not served everywhere, is not ready for use: a rollover finding too.",
+        how="as online-multi-signer.test; online2 publishes only its own KSK and ZSK.",
+        signing=None,
+        online=OnlineSigning(denial=Denial.COMPACT, second_provider=Denial.NSEC_WHITE_LIES,
+                             fault=OnlineFault.PROVIDER_LACKS_ZSK),
     ),
     Scenario(
         zone="rollover.test.",

@@ -16,3 +16,8 @@ def test_rrsig_outlives_ttl(conformance):
 @pytest.mark.dnssec_check("EXPIRY03")
 def test_rrsig_outlives_soa_expire(conformance):
     conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("EXPIRY05")
+def test_online_signer_renews(conformance):
+    conformance.assert_passes()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import dns.dnssec
 import dns.name
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 import dns.zone
@@ -178,7 +179,7 @@ def delegate(parent: SignedZone, child: SignedZone, *, ds_keys: list[Key] | None
             rdatas = [dns.dnssec.make_ds(child.origin, k.dnskey, digest,
                                          policy=dns.dnssec.allow_all_policy) for k in keys]
         if rdatas:
-            txn.add(child.origin, 3600, *rdatas)
+            txn.add(child.origin, dns.rdataset.from_rdata_list(3600, rdatas))
     if sign:
         resign(parent)
 

@@ -142,6 +142,44 @@ def test_bare_names_and_mappings_mix(tmp_path: Path) -> None:
     assert {domain.expect for domain in domains} == {"secure"}
 
 
+def test_signing_mode_is_read_per_domain(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        """\
+        domains:
+          - told.example
+          - name: live.example
+            signing: online
+          - name: ahead.example
+            signing: presigned
+        """,
+    )
+
+    assert [d.signing for d in load_config(path).domains] == [None, "online", "presigned"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    pytest.param("domains:\n  - name: example.com\n    signing: onlien\n",
+                 "3: domains[0].signing: must be one of 'online', 'presigned', found a string "
+                 "('onlien') (did you mean 'online'?)", id="typo"),
+    pytest.param("domains:\n  - name: example.com\n    signing: [online]\n",
+                 "3: domains[0].signing: expected a string, found a list",
+                 id="not-text"),
+    pytest.param("domains:\n  - name: example.com\n    zone_file: zone\n    signing: online\n",
+                 "4: domains[0].signing: 'signing' is for live servers: a zone file is signed "
+                 "before it is published (remove 'signing')", id="with-zone-file"),
+    pytest.param("domains:\n  - name: example.com\n    sigining: online\n",
+                 "3: domains[0].sigining: unknown key (did you mean 'signing'?)",
+                 id="key-typo"),
+])
+def test_signing_problems_name_file_line_and_key(tmp_path: Path, text: str,
+                                                 expected: str) -> None:
+    (tmp_path / "zone").write_text("")
+    path = write_config(tmp_path, text)
+
+    assert str(load_error(path)) == f"{path}:{expected}"
+
+
 def test_domain_thresholds_merge_over_the_global_ones(tmp_path: Path) -> None:
     path = write_config(
         tmp_path,

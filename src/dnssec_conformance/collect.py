@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import dns.flags
@@ -38,6 +39,10 @@ class ServerAnswers:
     exchanges: dict[tuple[dns.name.Name, dns.rdatatype.RdataType], Exchange]
     nonexistent: Exchange | None = None  # the answer for a name that cannot exist (NXDOMAIN)
     nodata: Exchange | None = None  # the answer for a type the apex does not have (NODATA)
+    # The apex SOA asked again after every other question: an online signer's signature
+    # changes between the two looks (signing_mode.py); and about how long after the first.
+    second_look: Exchange | None = None
+    second_look_after_s: float | None = None
 
     def get(self, owner: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> Exchange | None:
         return self.exchanges.get((owner, rdtype))
@@ -133,6 +138,23 @@ def authoritative_problem(exchange: Exchange) -> str | None:
     return None
 
 
+def with_second_look(answers: ServerAnswers, apex: dns.name.Name,
+                     ask: Callable[[Server, dns.name.Name, dns.rdatatype.RdataType], Exchange]
+                     ) -> ServerAnswers:
+    """The same answers plus the apex SOA asked once more, last: a pre-signed zone returns
+    the same RRSIG, an online signer a new one (and, when its window slides, a later
+    expiration). The questions asked in between (queries are sequential here) give the time
+    between the two looks; no extra wait is added."""
+    first = answers.get(apex, dns.rdatatype.SOA)
+    if first is None or authoritative_problem(first) is not None:
+        return answers
+    asked_since = [e for e in answers.exchanges.values() if e is not first]
+    asked_since += [e for e in (answers.nonexistent, answers.nodata) if e is not None]
+    second = ask(answers.server, apex, dns.rdatatype.SOA)
+    gap = first.elapsed / 2 + sum(e.elapsed for e in asked_since) + second.elapsed / 2
+    return replace(answers, second_look=second, second_look_after_s=round(gap, 3))
+
+
 class Collector:
     """Collects zones through one set of resolvers, sharing ancestor data between zones."""
 
@@ -181,7 +203,8 @@ class Collector:
         if all(e.ok for e in exchanges.values()):
             nonexistent = self.ask(server, probe, dns.rdatatype.A)
             nodata = self.ask(server, apex, ABSENT_TYPE)
-        return ServerAnswers(server, exchanges, nonexistent, nodata)
+        return with_second_look(ServerAnswers(server, exchanges, nonexistent, nodata), apex,
+                                self.ask)
 
     def _delegation_or_none(self, apex: dns.name.Name) -> Delegation | None:
         try:

@@ -31,6 +31,7 @@ from .errors import ConfigError
 from .ntp import split_ntp_server
 
 Expectation = Literal["secure", "insecure"]
+SigningMode = Literal["online", "presigned"]
 
 IANA_ROOT = "iana-root"
 SYSTEM_RESOLVER = "system"
@@ -96,6 +97,9 @@ class DomainSpec:
     # of `ds_file` standing for the parent's (both absolute paths; None: live, no DS given).
     zone_file: Path | None = None
     ds_file: Path | None = None
+    # How the zone's servers sign, when the operator says so; None: told from the answers
+    # (signing_mode.py). "online": signed when answered, judged on fresh signatures.
+    signing: SigningMode | None = None
 
     @property
     def display(self) -> str:
@@ -819,6 +823,10 @@ def _zone_file_problems(document: _Document, path: KeyPath, entry: dict[str, Any
         yield document.at_key((*path, "ds"), "a DS file goes with a zone file: add "
                               "'zone_file' (a live zone's DS is asked of its parent)",
                               _RANK_SEMANTIC)
+    if "signing" in entry and "zone_file" in entry:
+        yield document.at_key((*path, "signing"), "'signing' is for live servers: a zone "
+                              "file is signed before it is published (remove 'signing')",
+                              _RANK_SEMANTIC)
 
 
 def _record_problems(document: _Document, path: KeyPath, records: Any) -> Iterator[_Problem]:
@@ -884,6 +892,7 @@ def _domain_spec(entry: str | dict[str, Any], thresholds: Thresholds, base_dir: 
         thresholds=_thresholds(entry.get("thresholds"), thresholds),
         zone_file=Path(_anchor_path(zone_file, base_dir)) if zone_file is not None else None,
         ds_file=Path(_anchor_path(ds_file, base_dir)) if ds_file is not None else None,
+        signing=cast(SigningMode | None, entry.get("signing")),
     )
 
 

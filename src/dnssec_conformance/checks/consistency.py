@@ -14,12 +14,13 @@ from collections.abc import Iterator
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from ..analysis import merge_servers, served_rrsets, unusable_servers
+from ..analysis import ds_rrset, merge_servers, served_rrsets, unusable_servers
 from ..catalog import register
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
 from ..keytiming import rrset_of, served_keys
+from ..multi_signer import is_other_providers_ksk
 from ..signatures import Crypto, key_label
 from ..transport import Exchange
 
@@ -33,25 +34,39 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
     """A secondary that missed a new DNSKEY (or still serves one the primary removed) hands
     resolvers a different key set than the others: harmless while nothing relies on the
     difference, fatal once a DS or a signature does (the rollover checks judge that). Each
-    server lacking a key that another serves is reported. Name-server addresses this host
-    has no route to (IPv6 from a pod without it) are listed as information: not checked.
+    server lacking a key that another serves is reported. In a multi-signer zone (RFC 8901
+    model 2) each provider signs its DNSKEY RRset with its own KSK, each with a DS at the
+    parent: another provider's KSK missing there is listed as information (a missing ZSK is
+    not excused: CONSIST04 judges what it breaks). Name-server addresses this host has no
+    route to (IPv6 from a pod without it) are listed as information: not checked.
 
     Remediation: make the lagging servers transfer the current zone (check NOTIFY, the
     transfer ACLs and the secondaries' logs) before the next rollover step.
     """
+    assert zone.apex is not None
     findings = []
     served = served_keys(zone)
+    ds_set = list(ds_rrset(zone, ev) or ())
     union: list[DNSKEY] = []
     for entry in served:
         union.extend(k for k in entry.keys if k not in union)
     for entry in served:
         missing = [k for k in union if k not in entry.keys]
+        providers = [k for k in missing
+                     if is_other_providers_ksk(zone.apex, k, entry, served, ds_set)]
+        missing = [k for k in missing if k not in providers]
         if missing:
             holders = {str(e.server) for e in served if any(k in e.keys for k in missing)}
             findings.append(Finding(
                 "CONSIST01", Severity.WARNING,
                 f"its DNSKEY RRset lacks {', '.join(key_label(k) for k in missing)} (served by "
                 f"{', '.join(sorted(holders))})", entry.label, entry.exchange.evidence()))
+        if providers:
+            findings.append(Finding(
+                "CONSIST01", Severity.INFO,
+                f"its DNSKEY RRset lacks {', '.join(key_label(k) for k in providers)}, another "
+                "signer's own KSK with a DS at the parent, and is signed by its own: "
+                "multi-signer (RFC 8901 model 2)", entry.label))
     yield from findings
     yield from unusable_servers(zone, "CONSIST01")
     for server in zone.unreachable:

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
+from dns.rdtypes.ANY.DS import DS
 
 from ..analysis import (
+    all_zone_keys,
     chain_verdicts,
     dnskeys_at,
     ds_rrset,
@@ -154,19 +156,32 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         unmatched = [d for d in ds if not any(digest_matches(d, zone.apex, k) for k in keys)]
         evidence = f";; DS at the parent:\n{ds.to_text()}\n\n" + \
             answers.get(zone.apex, dns.rdatatype.DNSKEY).evidence()  # type: ignore[union-attr]
-        tags = ", ".join(f"{d.key_tag}/alg {d.algorithm}/digest {d.digest_type}"
-                         for d in unmatched)
+        tags = ", ".join(_ds_tag(d) for d in unmatched)
         if len(unmatched) == len(ds):
             findings.append(Finding("KEY01", Severity.CRITICAL,
                                     f"no DNSKEY matches any DS at the parent (DS {tags})",
                                     str(answers.server), evidence))
-        elif unmatched:
+            continue
+        elsewhere = [d for d in unmatched if any(digest_matches(d, zone.apex, k)
+                                                 for k in all_zone_keys(zone))]
+        if elsewhere:
             findings.append(Finding("KEY01", Severity.INFO,
-                                    f"DS {tags} matches no DNSKEY (pre-published for a "
-                                    "rollover, or stale?)", str(answers.server), evidence))
+                                    f"DS {', '.join(_ds_tag(d) for d in elsewhere)} names a key "
+                                    "another server serves, not this one (multi-signer: each "
+                                    "provider its own KSK?)", str(answers.server), evidence))
+        unmatched = [d for d in unmatched if d not in elsewhere]
+        if unmatched:
+            findings.append(Finding("KEY01", Severity.INFO,
+                                    f"DS {', '.join(_ds_tag(d) for d in unmatched)} matches no "
+                                    "DNSKEY (pre-published for a rollover, or stale?)",
+                                    str(answers.server), evidence))
     yield from merge_servers(findings)
     yield from chain_findings("KEY01", Category.KEY_MISMATCH, chain_verdicts(zone, ev))
     yield from unusable_servers(zone, "KEY01")
+
+
+def _ds_tag(ds: DS) -> str:
+    return f"{ds.key_tag}/alg {ds.algorithm}/digest {ds.digest_type}"
 
 
 @register(id="KEY02", name="ds-key-signs-dnskey", category=Category.KEY_MISMATCH,

@@ -173,10 +173,12 @@ def _verdicts(zone: ZoneData) -> list[Verdict]:
 
 def _empty_answer(probe: Probe, apex: dns.name.Name) -> Verdict:
     """A NOERROR without records for a name that cannot exist: a wildcard without the type, a
-    name denied by a NODATA at itself (RFC 9824 compact denial), or a wrong rcode."""
+    name denied by a NODATA at itself (RFC 9824 compact denial: an NSEC at the name says it
+    exists; whether its bitmap proves the type absent is DENIAL04's), or a wrong rcode."""
     qname, qtype, rrsets = probe.exchange.qname, probe.exchange.rdtype, probe.denial
     at_name = combined(rrsets, nsec.prove_nodata, nsec3.prove_nodata, qname, qtype, apex)
-    if at_name is not None and at_name.proven:
+    at_itself = any(r.owner == qname for r in nsec.nsec_records(rrsets))
+    if at_name is not None and (at_name.proven or at_itself):
         return Verdict(probe, "name-nodata", at_name)
     wildcard = combined(rrsets, nsec.prove_wildcard_nodata, nsec3.prove_wildcard_nodata,
                         qname, qtype, apex)
@@ -378,8 +380,10 @@ def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     §5.4, RFC 5155 §8.5). When a wildcard answers the random name without the asked type, the
     wildcard NODATA proof applies (RFC 4035 §3.1.3.4, RFC 5155 §8.7): the name itself is
     covered (NSEC) or a closest-encloser proof is given (NSEC3), and the wildcard's record has
-    neither the type nor CNAME. A bitmap that lists the type, or an answer without the
-    matching record, is bogus to validators.
+    neither the type nor CNAME. A random name denied by a NODATA at itself (RFC 9824 compact
+    denial, as online signers answer) is held to the same rule: the NSEC at the name must
+    not list the queried type or CNAME. A bitmap that lists the type, or an answer without
+    the matching record, is bogus to validators.
 
     Remediation: re-sign the zone so that each NSEC/NSEC3 bitmap lists exactly the types at
     its name, and make sure the server returns the record matching the name in NODATA
@@ -394,6 +398,9 @@ def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings += proof_findings("DENIAL04", verdict, "the NODATA")
         elif verdict.claim == "wildcard-nodata":
             findings += proof_findings("DENIAL04", verdict, "the wildcard NODATA")
+        elif verdict.claim == "name-nodata":
+            findings += proof_findings("DENIAL04", verdict,
+                                       "the NODATA at the name itself (compact denial)")
     for probe in probes(zone) if signed else ():
         if probe.usable and probe.due == "NODATA" and probe.answer is not None:
             findings.append(Finding("DENIAL04", Severity.ERROR,
@@ -634,7 +641,8 @@ def _rcode_findings(probe: Probe, verdict: Verdict | None) -> Iterable[Finding]:
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: NOERROR with no records where NXDOMAIN was due{why}",
                       server, probe.evidence(verdict.proof))
-    elif verdict is not None and verdict.claim == "name-nodata":
+    elif verdict is not None and verdict.claim == "name-nodata" and verdict.proof is not None \
+            and verdict.proof.proven:
         how = ("compact denial of existence (RFC 9824), which validators accept"
                if _is_compact(probe) else "the denial validates as NODATA")
         yield Finding("DENIAL08", Severity.INFO,
@@ -647,8 +655,9 @@ def _is_compact(probe: Probe, *, restored: bool = False) -> bool:
     but NSEC, RRSIG and NXNAME; `restored`: with NXNAME, which marks the rcode NXDOMAIN."""
     for record in nsec.nsec_records(probe.denial):
         if record.owner == probe.exchange.qname:
-            return record.types <= COMPACT_DENIAL_TYPES and (
-                not restored or NXNAME in record.types)
+            if restored:  # whatever else the bitmap says is DENIAL04's to judge
+                return NXNAME in record.types
+            return record.types <= COMPACT_DENIAL_TYPES
     return False
 
 

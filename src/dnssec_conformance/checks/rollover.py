@@ -31,6 +31,7 @@ from ..keytiming import (
     rrset_of,
     served_keys,
 )
+from ..multi_signer import each_server_anchored
 from ..signatures import Crypto, key_label
 
 NO_HISTORY = ("no key history: give the run a state directory (--state-dir) to time "
@@ -203,7 +204,9 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     one that still names a ready key is a rollover in progress and only noted; a DS naming a
     key that no server serves, beside a good one, is a warning: pre-published for a double-DS
     rollover, or left over, it must not be the only DS before its key is published. A DS set
-    that names no served key at all is KEY01's finding.
+    that names no served key at all is KEY01's finding. In a multi-signer zone (RFC 8901
+    model 2) each provider's KSK is served by that provider only: the DS set carries the
+    zone when every server's DNSKEY RRset is signed by a key of its own that a DS names.
 
     Remediation: keep (or put back) the DS of the previous KSK at the parent until the new
     KSK has been served by every server for the DNSKEY TTL; then swap the DS.
@@ -226,6 +229,12 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         naming = [(ds, ks) for ds, ks in named.values() if ks]
         if not naming:
             continue  # no DS names a served key: KEY01 (or ALG01) says so
+        if not carrying and each_server_anchored(zone.apex, served, entry.rrset):
+            carrying = [ds for ds, _ in naming]
+            findings.append(Finding(
+                "ROLLOVER03", Severity.INFO,
+                "each server's DNSKEY RRset is signed by a KSK of its own that a DS names: "
+                "multi-signer (RFC 8901 model 2)", str(entry.server)))
         if not carrying:
             for ds, ks in naming:
                 why = "; ".join(readiness[fingerprint(k)][1].why for k in ks)

@@ -1,0 +1,86 @@
+"""Benchmark: what telling online signers apart costs, on the lab.
+
+    python benchmarks/bench_second_look.py     # starts the lab if needed (root), prints figures
+
+Collects every lab zone with and without the second look at the SOA (alternating, in the
+same run, so the noisy shared machine weighs on both alike) and prints the median collection
+time per zone and the ratio; then the time of the signing-mode analysis and of EXPIRY05
+against the time of all zone checks over the same data.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import lab  # noqa: E402
+from dnssec_conformance import collect  # noqa: E402
+from dnssec_conformance.anchors import load_anchors  # noqa: E402
+from dnssec_conformance.catalog import run_check, zone_checks  # noqa: E402
+from dnssec_conformance.config import load_config, resolver_addresses  # noqa: E402
+from dnssec_conformance.context import Evaluation  # noqa: E402
+from dnssec_conformance.signing_mode import signing_modes  # noqa: E402
+
+ROUNDS = 6
+
+
+def collect_all(config, second_look: bool) -> tuple[list[float], list]:
+    original = collect.with_second_look
+    if not second_look:
+        collect.with_second_look = lambda answers, apex, ask: answers  # type: ignore[assignment]
+    try:
+        collector = collect.Collector(resolver_addresses(config), config.query)
+        times, zones = [], []
+        for domain in config.domains:
+            started = time.perf_counter()
+            zones.append(collector.collect(domain))
+            times.append(time.perf_counter() - started)
+        return times, zones
+    finally:
+        collect.with_second_look = original  # type: ignore[assignment]
+
+
+def main() -> None:
+    info = lab.up()
+    config = load_config(info.domains_yaml)
+    anchors = load_anchors(config.trust_anchors)
+    with_look, without = [], []
+    zones: list = []
+    collect_all(config, second_look=True)  # warm up: the ancestors, the resolvers' caches
+    for round_ in range(ROUNDS):
+        for second_look in (round_ % 2 == 0, round_ % 2 == 1):  # alternate which goes first
+            times, collected = collect_all(config, second_look=second_look)
+            (with_look if second_look else without).extend(times)
+            zones = collected if second_look else zones
+    base, looked = statistics.median(without), statistics.median(with_look)
+    print(f"collection per zone, median of {len(with_look)}: without the second look "
+          f"{base * 1000:.1f} ms, with it {looked * 1000:.1f} ms (ratio {looked / base:.2f})")
+    modes_s = checks_s = expiry05_s = 0.0
+    for zone in zones:
+        ev = Evaluation(time.time(), anchors, zone.domain.thresholds, config.clock)
+        started = time.perf_counter()
+        signing_modes(zone)
+        modes_s += time.perf_counter() - started
+        started = time.perf_counter()
+        for check in zone_checks():
+            run_check(check, zone, ev)
+        checks_s += time.perf_counter() - started
+        zone.memo.clear()
+        started = time.perf_counter()
+        run_check("EXPIRY05", zone, ev)
+        expiry05_s += time.perf_counter() - started
+    print(f"over {len(zones)} zones: signing-mode analysis {modes_s * 1000:.1f} ms, EXPIRY05 "
+          f"from scratch {expiry05_s * 1000:.1f} ms, all zone checks {checks_s * 1000:.1f} ms "
+          f"(analysis / all checks: {modes_s / checks_s:.3f})")
+    online = sum(any(m.online for m in signing_modes(z).values()) for z in zones)
+    print(f"zones with an online-signing server: {online} of {len(zones)}")
+    lab.down()
+
+
+if __name__ == "__main__":
+    main()
