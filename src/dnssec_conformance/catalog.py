@@ -20,6 +20,9 @@ from .ntp import ClockReading
 # A zone check reads a ZoneData; a run check (scope "run") reads a RunData: what the run
 # measured once, outside any zone (the local clock).
 CheckFunction = Callable[[Any, Evaluation], Iterable[Finding]]
+# What a zone check's record shows besides its findings (the provider checks: the provider's
+# view next to the DNS's), as fields added to the record: {"provider": {...}}.
+DetailsFunction = Callable[[ZoneData, Evaluation], dict[str, Any]]
 # resolver, canary, coredns: checks.resolver's own data (per domain, per canary, per run)
 Scope = Literal["zone", "run", "resolver", "canary", "coredns"]
 
@@ -34,6 +37,7 @@ CHECK_MODULES = (
     "dnssec_conformance.checks.resolver",
     "dnssec_conformance.checks.rollover",
     "dnssec_conformance.checks.consistency",
+    "dnssec_conformance.checks.provider",
 )
 RETIRED: dict[str, str] = {}
 
@@ -50,6 +54,7 @@ class CheckSpec:
     function: CheckFunction
     scope: Scope = "zone"
     subject: str = ""  # for run checks: what results.json names in the record's `domain`
+    details: DetailsFunction | None = None
 
     @property
     def description(self) -> str:
@@ -67,7 +72,8 @@ _REGISTRY: dict[str, CheckSpec] = {}
 
 
 def register(*, id: str, name: str, title: str, category: Category, severity: Severity,
-             rfc: str, marker: str, scope: Scope = "zone", subject: str = ""
+             rfc: str, marker: str, scope: Scope = "zone", subject: str = "",
+             details: DetailsFunction | None = None
              ) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
         known = _REGISTRY.get(id)
@@ -78,7 +84,7 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
         if "Remediation:" not in (function.__doc__ or ""):
             raise ValueError(f"check {id} has no 'Remediation:' in its docstring")
         _REGISTRY[id] = CheckSpec(id, name, title, category, severity, rfc, marker, function,
-                                  scope, subject)
+                                  scope, subject, details)
         return function
 
     return decorate
@@ -103,6 +109,8 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
     if spec.scope != "zone":
         raise ValueError(f"{check_id} is a run check: use run_run_check")
     result = CheckResult(zone.domain.display, spec.id, spec.category)
+    if spec.details is not None:
+        result.details = spec.details(zone, evaluation)
     if zone.discovery_failure is not None:
         # A zone file that does not parse is a defect of what would be published: a failure.
         defect = zone.source == "file" or "does not exist" in zone.discovery_failure
