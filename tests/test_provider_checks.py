@@ -16,8 +16,8 @@ from dnssec_conformance.config import CloudDnsZone, CloudflareZone, Route53Zone
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.providers import (
     ProviderView,
-    cloudflare,
     clouddns,
+    cloudflare,
     route53,
     view_from_dict,
 )
@@ -191,7 +191,7 @@ def test_deleting_while_the_parent_keeps_the_ds_is_critical():
 
 
 def test_provider_ksk_not_served_while_the_parent_points_to_it_is_bogus():
-    parent, child, data = secure_setup()
+    parent, child, _data = secure_setup()
     other = build_zone("child.test.")  # the servers are signed by someone else's keys
     data_other = zone_data(other, parent)
     data_other.provider = route53_view(child)
