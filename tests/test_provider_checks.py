@@ -318,3 +318,45 @@ def test_the_record_shows_the_providers_view_next_to_the_dns():
     assert shown["keys"][0]["ds"] == list(data.provider.ksks()[0].ds)
     assert json.loads(json.dumps(record)) == record
     assert view_from_dict(json.loads(json.dumps(data.provider.as_dict()))) == data.provider
+
+
+def provider_document(provider: dict[str, Any]) -> dict[str, Any]:
+    record = {"domain": "child.test", "check": "PROVIDER01", "title": "t",
+              "category": "provider", "outcome": "error", "severity": "error",
+              "message": "could not read the provider", "days_left": None, "findings": [],
+              "provider": provider}
+    from dnssec_conformance.results import build_document
+
+    return build_document([record], evaluated_at=NOW, started_at=NOW, finished_at=NOW,
+                          domains_file="d.yaml", exit_status=1, interrupted=False)
+
+
+def test_the_heartbeat_shows_the_provider_and_never_the_word_error():
+    from dnssec_conformance.heartbeat import build_body, encode
+
+    parent, child, data = secure_setup(ds_text=[])
+    data.provider = cloudflare_view(child, "error")
+    details = record_of(run_check("PROVIDER03", data, evaluation(parent)))["provider"]
+    body = build_body(provider_document(details), warning_days=7, critical_days=3)
+    entry = body["results"][0]["provider"]
+    assert (entry["name"], entry["status"], entry["ds_at_parent"], entry["parent_ds"]) == (
+        "Cloudflare", "err", False, [])
+    assert entry["ksk_ds"][0].endswith("…") and len(entry["ksk_ds"][0].split()[3]) == 17
+    failed = failed_view("cloudflare", "0" * 32, "GET /zones/x failed (1000: Internal error)",
+                         NOW)
+    data.provider, data.memo = failed, {}
+    details = record_of(run_check("PROVIDER01", data, evaluation(parent)))["provider"]
+    body = build_body(provider_document(details), warning_days=7, critical_days=3)
+    assert body["results"][0]["provider"]["status"] == "unchecked"
+    assert "error" not in encode(body).decode().lower()
+
+
+def test_the_report_table_shows_both_views():
+    from dnssec_conformance.report_html import providers_html
+
+    parent, child, data = secure_setup(ds_text=[])
+    data.provider = route53_view(child)
+    details = record_of(run_check("PROVIDER03", data, evaluation(parent)))["provider"]
+    html = providers_html([{"domain": "child.test", "provider": details}])
+    assert "<td>child.test</td><td>Route 53 Z0123456789ABCDEFGHIJ</td><td>SIGNING</td>" in html
+    assert details["keys"][0]["ds"][0] in html and "<td>no DS</td><td><strong>no</strong>" in html
