@@ -12,8 +12,10 @@ RUN useradd --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sb
 WORKDIR /app
 COPY constraints.txt pyproject.toml README.md /app/
 COPY src /app/src
-# Every dependency at the version CI tested (constraints.txt), nothing newer.
-RUN pip install --constraint /app/constraints.txt /app \
+# Every dependency at the version CI tested (constraints.txt), nothing newer. The cloud DNS
+# providers' SDKs only on request: --build-arg EXTRAS=aws (or gcp, or aws,gcp).
+ARG EXTRAS=""
+RUN pip install --constraint /app/constraints.txt "/app${EXTRAS:+[$EXTRAS]}" \
     && rm -rf /app/src /app/build
 COPY suites /app/suites
 COPY domains.yaml /etc/dnssec-conformance/domains.yaml

@@ -15,11 +15,14 @@ from dnssec_conformance.config import (
     SYSTEM_RESOLVER,
     Canaries,
     ClockPolicy,
+    CloudDnsZone,
+    CloudflareZone,
     Config,
     CoreDnsSettings,
     DomainSpec,
     QueryPolicy,
     ResolverAddress,
+    Route53Zone,
     Thresholds,
     domains_schema,
     load_config,
@@ -954,3 +957,79 @@ def test_zone_file_problems_name_file_line_and_key(tmp_path: Path, text: str,
     path = write_config(tmp_path, text)
 
     assert str(load_error(path)) == f"{path}:{expected}"
+
+
+# --- cloud DNS providers -----------------------------------------------------------------------
+
+
+def test_providers_build_their_specs(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        """\
+        domains:
+          - name: a.example
+            provider: {route53: {hosted_zone_id: /hostedzone/Z0123456789ABCDEFGHIJ}}
+          - name: b.example
+            provider:
+              clouddns: {project: my-project-123, managed_zone: b-example}
+          - name: c.example
+            provider: {cloudflare: {zone_id: 023e105f4ecef8ad9ca31a8372d0c353}}
+          - name: d.example
+            provider:
+              cloudflare: {zone_id: 023e105f4ecef8ad9ca31a8372d0c353, api_token_env: CF_TEAM_D}
+          - e.example
+        """,
+    )
+
+    providers = [d.provider for d in load_config(path).domains]
+
+    assert providers == [
+        Route53Zone("Z0123456789ABCDEFGHIJ"),
+        CloudDnsZone("my-project-123", "b-example"),
+        CloudflareZone("023e105f4ecef8ad9ca31a8372d0c353", "CLOUDFLARE_API_TOKEN"),
+        CloudflareZone("023e105f4ecef8ad9ca31a8372d0c353", "CF_TEAM_D"),
+        None,
+    ]
+
+
+@pytest.mark.parametrize(("provider", "expected"), [
+    ("{route53: {hosted_zone_id: z-1}}",
+     "domains[0].provider.route53.hosted_zone_id: 'z-1' is not a Route 53 hosted zone ID: "
+     "capital letters and digits, like Z0123456789ABCDEFGHIJ"),
+    ("{}", "domains[0].provider: name exactly one provider (route53, clouddns or cloudflare), "
+           "found none"),
+    ("{route53: {hosted_zone_id: Z1}, cloudflare: {zone_id: 023e105f4ecef8ad9ca31a8372d0c353}}",
+     "domains[0].provider: name exactly one provider (route53, clouddns or cloudflare), found "
+     "2: route53, cloudflare"),
+    ("{cloudflar: {zone_id: x}}",
+     "domains[0].provider.cloudflar: unknown key (did you mean 'cloudflare'?)"),
+    ("{cloudflare: {zone_id: 023E}}",
+     "domains[0].provider.cloudflare.zone_id: '023E' is not a Cloudflare zone ID: 32 "
+     "hexadecimal digits"),
+    ("{cloudflare: {zone_id: 023e105f4ecef8ad9ca31a8372d0c353, api_token: s3cr3t}}",
+     "domains[0].provider.cloudflare.api_token: unknown key (did you mean 'api_token_env'?)"),
+    ("{cloudflare: {zone_id: 023e105f4ecef8ad9ca31a8372d0c353, api_token_env: 'MY-TOKEN'}}",
+     "domains[0].provider.cloudflare.api_token_env: 'MY-TOKEN' is not the name of an "
+     "environment variable (the token itself never goes into domains.yaml)"),
+    ("{clouddns: {project: my-project}}",
+     "domains[0].provider.clouddns: missing the required key 'managed_zone'"),
+    ("{clouddns: {project: My_Project, managed_zone: z}}",
+     "domains[0].provider.clouddns.project: 'My_Project' is not a Google Cloud project ID"),
+    ("route53", "domains[0].provider: expected a mapping, found a string ('route53')"),
+])
+def test_provider_errors_name_line_and_key(tmp_path: Path, provider: str, expected: str) -> None:
+    path = write_config(tmp_path, f"domains:\n  - name: a.example\n    provider: {provider}\n")
+
+    message = str(load_error(path))
+
+    assert message.startswith(f"{path}:3: {expected}")
+
+
+def test_a_zone_file_is_not_checked_with_a_provider(tmp_path: Path) -> None:
+    (tmp_path / "zone.signed").write_text("")
+    path = write_config(tmp_path, "domains:\n  - name: a.example\n    zone_file: zone.signed\n"
+                                  "    provider: {route53: {hosted_zone_id: Z1}}\n")
+
+    assert str(load_error(path)) == (
+        f"{path}:4: domains[0].provider: a zone file is checked offline, without asking the "
+        "provider: remove 'provider' or 'zone_file'")

@@ -92,7 +92,7 @@ def test_results_json_contract(pytester, lab):
     assert document["status"] == "critical"
     assert document["categories"] == [
         "expired-rrsig", "missing-ds", "key-mismatch", "bad-signature", "algorithm", "denial",
-        "clock-skew", "resolver-ad", "consistency", "rollover"]
+        "clock-skew", "resolver-ad", "consistency", "rollover", "provider"]
     for record in document["results"]:
         assert set(record) >= {"domain", "check", "category", "outcome", "severity",
                                "message", "days_left"}

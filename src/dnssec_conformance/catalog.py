@@ -20,6 +20,9 @@ from .ntp import ClockReading
 # A zone check reads a ZoneData; a run check (scope "run") reads a RunData: what the run
 # measured once, outside any zone (the local clock).
 CheckFunction = Callable[[Any, Evaluation], Iterable[Finding]]
+# What a zone check's record shows besides its findings (the provider checks: the provider's
+# view next to the DNS's), as fields added to the record: {"provider": {...}}.
+DetailsFunction = Callable[[ZoneData, Evaluation], dict[str, Any]]
 # resolver, canary, coredns: checks.resolver's own data (per domain, per canary, per run)
 Scope = Literal["zone", "run", "resolver", "canary", "coredns"]
 
@@ -35,6 +38,7 @@ CHECK_MODULES = (
     "dnssec_conformance.checks.resolver",
     "dnssec_conformance.checks.rollover",
     "dnssec_conformance.checks.consistency",
+    "dnssec_conformance.checks.provider",
 )
 RETIRED: dict[str, str] = {}
 # The check that reports a zone file that does not load; the others skip such a file.
@@ -53,6 +57,7 @@ class CheckSpec:
     function: CheckFunction
     scope: Scope = "zone"
     subject: str = ""  # for run checks: what results.json names in the record's `domain`
+    details: DetailsFunction | None = None
 
     @property
     def description(self) -> str:
@@ -70,7 +75,8 @@ _REGISTRY: dict[str, CheckSpec] = {}
 
 
 def register(*, id: str, name: str, title: str, category: Category, severity: Severity,
-             rfc: str, marker: str, scope: Scope = "zone", subject: str = ""
+             rfc: str, marker: str, scope: Scope = "zone", subject: str = "",
+             details: DetailsFunction | None = None
              ) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
         known = _REGISTRY.get(id)
@@ -81,7 +87,7 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
         if "Remediation:" not in (function.__doc__ or ""):
             raise ValueError(f"check {id} has no 'Remediation:' in its docstring")
         _REGISTRY[id] = CheckSpec(id, name, title, category, severity, rfc, marker, function,
-                                  scope, subject)
+                                  scope, subject, details)
         return function
 
     return decorate
@@ -106,6 +112,8 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
     if spec.scope != "zone":
         raise ValueError(f"{check_id} is a run check: use run_run_check")
     result = CheckResult(zone.domain.display, spec.id, spec.category)
+    if spec.details is not None:
+        result.details = spec.details(zone, evaluation)
     if zone.discovery_failure is not None and zone.source == "file":
         if spec.id != ZONE_FILE_CHECK:  # one broken file is one finding, in one place
             result.skipped_reason = (f"the zone file does not load ({ZONE_FILE_CHECK} says "

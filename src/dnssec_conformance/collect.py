@@ -21,6 +21,7 @@ import dns.zone
 
 from .config import DomainSpec, QueryPolicy, ResolverAddress
 from .discovery import Delegation, Directory, DiscoveryError
+from .providers import ProviderView, fetch_view
 from .transport import Exchange, Server, ask
 
 APEX_TYPES = (dns.rdatatype.SOA, dns.rdatatype.DNSKEY, dns.rdatatype.NS)
@@ -98,6 +99,9 @@ class ZoneData:
     # What could not be loaded from the file(s): with `discovery_failure` set the zone was
     # not loaded at all; else these records were left out and the rest is checked (SIG02).
     file_problems: tuple[FileProblem, ...] = ()
+    # The cloud DNS provider's own view of the zone (`provider:` in domains.yaml), fetched
+    # once like the DNS answers; None when the domain names no provider.
+    provider: ProviderView | None = None
     # Results of pure computations over this data (signature verification), shared by checks.
     memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
@@ -170,6 +174,7 @@ class Collector:
 
     def collect(self, domain: DomainSpec, now: float | None = None) -> ZoneData:
         data = ZoneData(domain, collected_at=time.time() if now is None else now)
+        data.provider = fetch_view(domain)  # never raises: a failure is part of the view
         try:
             self.directory.require_existing(domain.name)
             apex = self.directory.zone_of(domain.name)

@@ -13,6 +13,7 @@ import importlib.resources
 import ipaddress
 import json
 import os
+import re
 import string
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -86,6 +87,34 @@ class Canaries:
 
 
 @dataclass(frozen=True)
+class Route53Zone:
+    """`provider: {route53: ...}`: a Route 53 hosted zone (read with boto3, the `[aws]` extra)."""
+
+    hosted_zone_id: str  # without the "/hostedzone/" prefix
+
+
+@dataclass(frozen=True)
+class CloudDnsZone:
+    """`provider: {clouddns: ...}`: a Google Cloud DNS managed zone (the `[gcp]` extra)."""
+
+    project: str
+    managed_zone: str
+
+
+@dataclass(frozen=True)
+class CloudflareZone:
+    """`provider: {cloudflare: ...}`: a Cloudflare zone, read with an API token taken from
+    the environment variable `api_token_env` (never from domains.yaml)."""
+
+    zone_id: str
+    api_token_env: str = "CLOUDFLARE_API_TOKEN"
+
+
+ProviderSpec = Route53Zone | CloudDnsZone | CloudflareZone
+PROVIDER_KEYS = ("route53", "clouddns", "cloudflare")
+
+
+@dataclass(frozen=True)
 class DomainSpec:
     """One entry of `domains:`."""
 
@@ -100,6 +129,8 @@ class DomainSpec:
     # How the zone's servers sign, when the operator says so; None: told from the answers
     # (signing_mode.py). "online": signed when answered, judged on fresh signatures.
     signing: SigningMode | None = None
+    # The cloud DNS provider that signs the zone, whose own view the provider checks read.
+    provider: ProviderSpec | None = None
 
     @property
     def display(self) -> str:
@@ -786,6 +817,7 @@ def _domain_problems(document: _Document, domains: Any, base_dir: Path) -> Itera
         if isinstance(entry, dict):
             yield from _record_problems(document, (*path, "records"), entry.get("records"))
             yield from _zone_file_problems(document, path, entry, base_dir)
+            yield from _provider_problems(document, path, entry)
             path, text = (*path, "name"), entry.get("name")
         else:
             text = entry
@@ -827,6 +859,52 @@ def _zone_file_problems(document: _Document, path: KeyPath, entry: dict[str, Any
         yield document.at_key((*path, "signing"), "'signing' is for live servers: a zone "
                               "file is signed before it is published (remove 'signing')",
                               _RANK_SEMANTIC)
+
+
+_ID_RULES = {
+    # (provider, key): (pattern, what a valid value looks like)
+    ("route53", "hosted_zone_id"): (re.compile(r"(/hostedzone/)?[A-Z0-9]{1,32}"),
+                                    "a Route 53 hosted zone ID: capital letters and digits, "
+                                    "like Z0123456789ABCDEFGHIJ"),
+    ("clouddns", "project"): (re.compile(r"[a-z][a-z0-9.:-]{0,98}[a-z0-9]"),
+                              "a Google Cloud project ID: lower-case letters, digits and "
+                              "hyphens, like my-project-123"),
+    ("clouddns", "managed_zone"): (re.compile(r"[a-z0-9][a-z0-9-]{0,62}"),
+                                   "a Cloud DNS managed zone's name or numeric ID: lower-case "
+                                   "letters, digits and hyphens"),
+    ("cloudflare", "zone_id"): (re.compile(r"[0-9a-f]{32}"),
+                                "a Cloudflare zone ID: 32 hexadecimal digits"),
+    ("cloudflare", "api_token_env"): (re.compile(r"[A-Za-z_][A-Za-z0-9_]*"),
+                                      "the name of an environment variable (the token itself "
+                                      "never goes into domains.yaml)"),
+}
+
+
+def _provider_problems(document: _Document, path: KeyPath, entry: dict[str, Any]
+                       ) -> Iterator[_Problem]:
+    """`provider:` names exactly one provider, with IDs of the provider's own form, and goes
+    with a live zone (a zone file is checked offline)."""
+    provider = entry.get("provider")
+    if not isinstance(provider, dict):
+        return
+    where: KeyPath = (*path, "provider")
+    if "zone_file" in entry:
+        yield document.at_key(where, "a zone file is checked offline, without asking the "
+                              "provider: remove 'provider' or 'zone_file'", _RANK_SEMANTIC)
+    named = [key for key in provider if key in PROVIDER_KEYS]
+    if len(named) != 1 and set(provider) <= set(PROVIDER_KEYS):
+        found = f"found {len(named)}: {', '.join(named)}" if named else "found none"
+        yield document.at_value(where, "name exactly one provider (route53, clouddns or "
+                                f"cloudflare), {found}")
+    for key in named:
+        settings = provider[key]
+        if not isinstance(settings, dict):
+            continue
+        for (rule_provider, field_name), (pattern, form) in _ID_RULES.items():
+            value = settings.get(field_name)
+            if rule_provider == key and isinstance(value, str) and not pattern.fullmatch(value):
+                yield document.at_value((*where, key, field_name),
+                                        f"{_quote(value)} is not {form}")
 
 
 def _record_problems(document: _Document, path: KeyPath, records: Any) -> Iterator[_Problem]:
@@ -893,7 +971,22 @@ def _domain_spec(entry: str | dict[str, Any], thresholds: Thresholds, base_dir: 
         zone_file=Path(_anchor_path(zone_file, base_dir)) if zone_file is not None else None,
         ds_file=Path(_anchor_path(ds_file, base_dir)) if ds_file is not None else None,
         signing=cast(SigningMode | None, entry.get("signing")),
+        provider=_provider_spec(entry.get("provider")),
     )
+
+
+def _provider_spec(provider: dict[str, Any] | None) -> ProviderSpec | None:
+    if not provider:
+        return None
+    if "route53" in provider:
+        zone_id = provider["route53"]["hosted_zone_id"].removeprefix("/hostedzone/")
+        return Route53Zone(zone_id)
+    if "clouddns" in provider:
+        settings = provider["clouddns"]
+        return CloudDnsZone(settings["project"], settings["managed_zone"])
+    settings = provider["cloudflare"]
+    return CloudflareZone(settings["zone_id"],
+                          settings.get("api_token_env", CloudflareZone.api_token_env))
 
 
 def _trust_anchors(value: str, base_dir: Path) -> str:

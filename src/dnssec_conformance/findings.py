@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Category(enum.StrEnum):
@@ -20,6 +21,8 @@ class Category(enum.StrEnum):
     RESOLVER_AD = "resolver-ad"
     CONSISTENCY = "consistency"
     ROLLOVER = "rollover"
+    # A cloud DNS provider's own state (its signing status, its keys) that no DNS answer shows
+    PROVIDER = "provider"
 
 
 class Severity(enum.IntEnum):
@@ -70,6 +73,9 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     days_left: float | None = None  # the expiry checks fill it in: the earliest across servers
     skipped_reason: str | None = None
+    # Fields added to the record besides the findings: {"provider": {...}} (the provider
+    # checks show the provider's view next to the DNS's).
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def outcome(self) -> Outcome:

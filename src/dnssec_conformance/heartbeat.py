@@ -236,6 +236,36 @@ def _domain_entry(summary: Mapping[str, Any], records: list[Mapping[str, Any]]
     omitted = len(failed) + len(warnings) - len(listed_failed) - len(listed_warnings)
     if omitted:
         entry["checks_omitted"] = omitted
+    if summary.get("provider"):
+        entry["provider"] = provider_entry(summary["provider"])
+    return entry
+
+
+def _short_ds(text: str) -> str:
+    """A DS as "tag algorithm digest-type" and the digest's first 16 hex digits."""
+    fields = text.split()
+    if len(fields) == 4 and len(fields[3]) > 16:
+        return f"{' '.join(fields[:3])} {fields[3][:16]}…"
+    return text
+
+
+def provider_entry(provider: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider's view next to the DNS's (results.json's domain `provider`), compact: the
+    provider's status and active KSK DS, the DS the parent serves, and whether they meet."""
+    entry: dict[str, Any] = {"name": provider.get("label"), "zone": provider.get("zone")}
+    if provider.get("failure"):
+        entry["status"] = UNCHECKED
+        entry["reason"] = _short(provider["failure"])
+        return entry
+    entry["status"] = _short(provider.get("status") or "")
+    if provider.get("status_message"):
+        entry["status_message"] = _short(provider["status_message"])
+    entry["ksk_ds"] = [_short_ds(ds) for key in provider.get("keys", [])
+                       if key.get("role") == "KSK" and key.get("state") in ("active", "failing")
+                       for ds in key.get("ds", [])][:4]
+    dns_view = provider.get("dns") or {}
+    entry["parent_ds"] = [_short_ds(ds) for ds in dns_view.get("parent_ds", [])][:4]
+    entry["ds_at_parent"] = provider.get("ds_at_parent")
     return entry
 
 

@@ -234,6 +234,37 @@ def status_grid_html(document: Mapping[str, Any]) -> str:
     return f'<div class="dnssec-grid">{"".join(cells)}</div>'
 
 
+def providers_html(domains: Iterable[Mapping[str, Any]]) -> str:
+    """Per domain with a provider: what the provider says next to what the DNS serves."""
+    rows = []
+    for summary in domains:
+        provider = summary.get("provider")
+        if not provider:
+            continue
+        if provider.get("failure"):
+            says = f'<span class="dnssec-severity-error">could not read: ' \
+                   f'{_e(provider["failure"])}</span>'
+            ksk_ds = parent = match = "—"
+        else:
+            message = provider.get("status_message")
+            says = _e(provider.get("status") or "—") + (f": {_e(message)}" if message else "")
+            ksk_ds = "<br>".join(
+                f'{_e(k.get("role"))} {_e(k.get("key_tag"))} {_e(k.get("status"))}: '
+                + ("<br>".join(f"<code>{_e(d)}</code>" for d in k.get("ds", [])) or "no DS")
+                for k in provider.get("keys", []) if k.get("role") == "KSK") or "no KSK"
+            dns_view = provider.get("dns") or {}
+            parent = "<br>".join(f"<code>{_e(d)}</code>"
+                                 for d in dns_view.get("parent_ds", [])) or "no DS"
+            at_parent = provider.get("ds_at_parent")
+            match = {True: "yes", False: "<strong>no</strong>", None: "—"}[at_parent]
+        rows.append(f'<tr data-domain="{_e(summary["domain"])}"><td>{_e(summary["domain"])}'
+                    f'</td><td>{_e(provider.get("label"))} {_e(provider.get("zone"))}</td>'
+                    f"<td>{says}</td><td>{ksk_ds}</td><td>{parent}</td><td>{match}</td></tr>")
+    return ('<table class="dnssec-providers"><thead><tr><th>domain</th><th>provider</th>'
+            "<th>the provider says</th><th>its KSK and DS</th><th>the parent serves</th>"
+            f'<th>parent points to it</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
 def rotation_events_html(events: Sequence[Mapping[str, Any]]) -> str:
     if not events:
         return '<p class="dnssec-muted">No key rotation event reported.</p>'
@@ -267,6 +298,9 @@ DASHBOARD_CSS = """
 .dnssec-warning .dnssec-cell-status{color:#b26a00}
 .dnssec-critical .dnssec-cell-status{color:#c62828}
 .dnssec-muted{color:#666}
+.dnssec-providers{border-collapse:collapse;font-size:13px}
+.dnssec-providers td,.dnssec-providers th{border:1px solid #e3e3e3;padding:3px 6px;
+  vertical-align:top;text-align:left}.dnssec-providers code{word-break:break-all}
 td.dnssec-severity-critical{color:#c62828;font-weight:bold}
 td.dnssec-severity-error{color:#c62828}td.dnssec-severity-warning{color:#b26a00}
 """
@@ -296,6 +330,9 @@ def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
         + expiry_timeline_svg(domains, thresholds=thresholds,
                               domain_thresholds=domain_thresholds) + "</div>",
     ]
+    if any(d.get("provider") for d in domains):
+        panels.append('<div class="dnssec-panel" id="dnssec-providers"><h3>DNS providers: '
+                      f'their view and the DNS\'s</h3>{providers_html(domains)}</div>')
     if rollover_ran:
         panels.append('<div class="dnssec-panel" id="dnssec-rotation"><h3>Key rotation '
                       f'events</h3>{rotation_events_html(events)}</div>')

@@ -29,7 +29,7 @@ def iso(timestamp: float) -> str:
 def record_of(result: CheckResult, title: str = "") -> dict[str, Any]:
     """A CheckResult as results.json records it."""
     severity = result.severity
-    return {
+    record: dict[str, Any] = {
         "domain": result.domain,
         "check": result.check,
         "title": title,
@@ -44,6 +44,9 @@ def record_of(result: CheckResult, title: str = "") -> dict[str, Any]:
             for f in result.findings
         ],
     }
+    for key, value in result.details.items():
+        record.setdefault(key, value)
+    return record
 
 
 def record_status(record: dict[str, Any]) -> str:
@@ -70,12 +73,17 @@ def domain_summaries(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     summaries = []
     for domain, group in sorted(by_domain.items()):
         days = [r["days_left"] for r in group if r.get("days_left") is not None]
-        summaries.append({
+        summary = {
             "domain": domain,
             "status": overall_status(group),
             "days_left": min(days) if days else None,
             "outcomes": dict(Counter(r["outcome"] for r in group)),
-        })
+        }
+        # The provider's view next to the DNS's, as the provider checks recorded it.
+        provider = next((r["provider"] for r in group if r.get("provider")), None)
+        if provider is not None:
+            summary["provider"] = provider
+        summaries.append(summary)
     return summaries
 
 
