@@ -25,7 +25,7 @@ from .checks.resolver import judge
 from .collect import Collector, ZoneData
 from .config import Config, DomainSpec, Thresholds, load_config, resolver_addresses
 from .context import Evaluation, parse_moment
-from .errors import ConformanceError
+from .errors import ConformanceError, one_line
 from .findings import Category, CheckResult, Outcome, Severity
 from .keystate import DEFAULT_STATE_DIR, History, StateDirectory
 from .ntp import read_clock
@@ -172,6 +172,10 @@ def pytest_configure(config: pytest.Config) -> None:
                                       _state_directory(config))
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
+        except Exception as exc:  # a bug of ours: still one line, never a traceback
+            raise pytest.UsageError(one_line(
+                f"{path}: could not be read ({exc.__class__.__name__}: {exc}); this is a bug "
+                "of dnssec-conformance, please report it with the file")) from None
     config.stash[CONFORMANCE] = conformance
     if not config.pluginmanager.is_registered(report_html):
         config.pluginmanager.register(report_html, "dnssec-report-html")
