@@ -176,8 +176,8 @@ def delegate(parent: SignedZone, child: SignedZone, *, ds_keys: list[Key] | None
                                                         if k.dnskey.flags & 1]
             rdatas = [dns.dnssec.make_ds(child.origin, k.dnskey, digest,
                                          policy=dns.dnssec.allow_all_policy) for k in keys]
-        if rdatas:
-            txn.add(child.origin, 3600, *rdatas)
+        for rdata in rdatas:
+            txn.add(child.origin, 3600, rdata)
     if sign:
         resign(parent)
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import dns.name
 import dns.rdatatype
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+from dns.rdtypes.ANY.DS import DS
 
 from ..analysis import (
     chain_verdicts,
@@ -21,7 +24,7 @@ from ..chain import ZONE_KEY_FLAG, Security
 from ..collect import ZoneData
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
-from ..signatures import Crypto, digest_matches, key_label, verify_rrset
+from ..signatures import Crypto, digest_matches, ds_matches, key_label, verify_rrset
 from ._common import chain_findings
 
 
@@ -82,6 +85,10 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         yield Finding("DS01", Severity.WARNING,
                       "domains.yaml expects this zone insecure, but it has a DS and is signed")
     yield from unusable_servers(zone, "DS01")
+
+
+def _algorithm_swapped(ds: DS, apex: dns.name.Name, key: DNSKEY) -> bool:
+    return ds.algorithm != key.algorithm and digest_matches(ds, apex, key)
 
 
 def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
@@ -149,19 +156,27 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         keys = dnskeys_at(answers, zone.apex)
         if keys is None:
             continue
-        unmatched = [d for d in ds if not any(digest_matches(d, zone.apex, k) for k in keys)]
+        # A DS whose digest is a key's under another algorithm number is ALG01's finding.
+        unmatched = [d for d in ds if not any(ds_matches(d, zone.apex, k)
+                                              or _algorithm_swapped(d, zone.apex, k)
+                                              for k in keys)]
         evidence = f";; DS at the parent:\n{ds.to_text()}\n\n" + \
             answers.get(zone.apex, dns.rdatatype.DNSKEY).evidence()  # type: ignore[union-attr]
         tags = ", ".join(f"{d.key_tag}/alg {d.algorithm}/digest {d.digest_type}"
                          for d in unmatched)
+        wrong_tags = "".join(f"; DS {d.key_tag} carries the digest of {key_label(k)}, under "
+                             "another key tag" for d in unmatched for k in keys
+                             if digest_matches(d, zone.apex, k))
         if len(unmatched) == len(ds):
             findings.append(Finding("KEY01", Severity.CRITICAL,
-                                    f"no DNSKEY matches any DS at the parent (DS {tags})",
+                                    "no DNSKEY matches any DS at the parent by key tag, "
+                                    f"algorithm and digest (DS {tags}){wrong_tags}",
                                     str(answers.server), evidence))
         elif unmatched:
             findings.append(Finding("KEY01", Severity.INFO,
                                     f"DS {tags} matches no DNSKEY (pre-published for a "
-                                    "rollover, or stale?)", str(answers.server), evidence))
+                                    f"rollover, or stale?){wrong_tags}", str(answers.server),
+                                    evidence))
     yield from merge_servers(findings)
     yield from chain_findings("KEY01", Category.KEY_MISMATCH, chain_verdicts(zone, ev))
     yield from unusable_servers(zone, "KEY01")
@@ -187,9 +202,9 @@ def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         keys = dnskeys_at(answers, zone.apex)
         if keys is None:
             continue
-        named = [k for k in keys if any(digest_matches(d, zone.apex, k) for d in ds)]
+        named = [k for k in keys if any(ds_matches(d, zone.apex, k) for d in ds)]
         if not named:
-            continue  # KEY01 reports it
+            continue  # KEY01 (or ALG01) reports it
         exchange = answers.get(zone.apex, dns.rdatatype.DNSKEY)
         assert exchange is not None
         checks = verify_rrset(keys, exchange.signatures(dns.rdatatype.DNSKEY, zone.apex),
@@ -221,7 +236,7 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         keys = dnskeys_at(answers, zone.apex)
         if keys is None:
             continue
-        named = [k for k in keys if any(digest_matches(d, zone.apex, k) for d in ds)]
+        named = [k for k in keys if any(ds_matches(d, zone.apex, k) for d in ds)]
         flagless = [k for k in named if not k.flags & ZONE_KEY_FLAG]
         if flagless:
             severity = Severity.CRITICAL if len(flagless) == len(named) else Severity.WARNING
