@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from ..analysis import merge_servers, served_rrsets, unusable_servers
+from ..analysis import EVERY_QUESTION, merge_servers, served_rrsets, unusable_servers
 from ..catalog import register
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
@@ -53,7 +53,7 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                 f"its DNSKEY RRset lacks {', '.join(key_label(k) for k in missing)} (served by "
                 f"{', '.join(sorted(holders))})", entry.label, entry.exchange.evidence()))
     yield from findings
-    yield from unusable_servers(zone, "CONSIST01")
+    yield from unusable_servers(zone, "CONSIST01", (dns.rdatatype.DNSKEY,))
     for server in zone.unreachable:
         # Typically an IPv6 address from a pod without IPv6: say which servers went unchecked.
         yield Finding("CONSIST01", Severity.INFO,
@@ -105,7 +105,7 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     f"SOA serial {serial} is {behind} behind the newest, {newest} "
                     f"({newest_server}); allowed lag {lag}", server, exchange.evidence()))
     yield from findings
-    yield from unusable_servers(zone, "CONSIST02")
+    yield from unusable_servers(zone, "CONSIST02", (dns.rdatatype.SOA,))
 
 
 @register(id="CONSIST03", name="ns-rrset-consistent", category=Category.CONSISTENCY,
@@ -138,7 +138,7 @@ def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 f"its NS RRset lacks {', '.join(missing)} (listed by {', '.join(holders)})",
                 server, exchange.evidence()))
     yield from findings
-    yield from unusable_servers(zone, "CONSIST03")
+    yield from unusable_servers(zone, "CONSIST03", (dns.rdatatype.NS,))
 
 
 @register(id="CONSIST04", name="signing-keys-consistent", category=Category.CONSISTENCY,
@@ -187,4 +187,4 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                                 f"servers sign {', '.join(differing)} with different keys, "
                                 "all of which every server publishes (multi-signer)"))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "CONSIST04")
+    yield from unusable_servers(zone, "CONSIST04", EVERY_QUESTION)

@@ -21,10 +21,11 @@ from ..analysis import (
 )
 from ..catalog import NotApplicable, register
 from ..chain import ZONE_KEY_FLAG, Security
-from ..collect import ZoneData
+from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
 from ..signatures import Crypto, digest_matches, ds_matches, key_label, verify_rrset
+from ..transport import Exchange
 from ._common import chain_findings
 
 
@@ -87,6 +88,10 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     yield from unusable_servers(zone, "DS01")
 
 
+def _answered(exchange: Exchange | None) -> bool:
+    return exchange is not None and authoritative_problem(exchange) is None
+
+
 def _algorithm_swapped(ds: DS, apex: dns.name.Name, key: DNSKEY) -> bool:
     return ds.algorithm != key.algorithm and digest_matches(ds, apex, key)
 
@@ -117,8 +122,11 @@ def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         return
     findings = []
     for answers in zone.usable_answers():
-        keys = dnskeys_at(answers, zone.apex)
+        dnskey = answers.get(zone.apex, dns.rdatatype.DNSKEY)
         soa = answers.get(zone.apex, dns.rdatatype.SOA)
+        if not (_answered(dnskey) and _answered(soa)):
+            continue  # a question that failed is unknown at this server, not absent
+        keys = dnskeys_at(answers, zone.apex)
         signed_soa = soa is not None and soa.signatures(dns.rdatatype.SOA, zone.apex)
         if keys is None:
             findings.append(Finding("DS02", Severity.CRITICAL,
@@ -132,7 +140,7 @@ def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     "zone serves no signatures (bogus)", str(answers.server),
                                     soa.evidence() if soa else ""))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DS02")
+    yield from unusable_servers(zone, "DS02", (dns.rdatatype.DNSKEY, dns.rdatatype.SOA))
 
 
 @register(id="KEY01", name="ds-matches-dnskey", category=Category.KEY_MISMATCH,
@@ -179,7 +187,7 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     evidence))
     yield from merge_servers(findings)
     yield from chain_findings("KEY01", Category.KEY_MISMATCH, chain_verdicts(zone, ev))
-    yield from unusable_servers(zone, "KEY01")
+    yield from unusable_servers(zone, "KEY01", (dns.rdatatype.DNSKEY,))
 
 
 @register(id="KEY02", name="ds-key-signs-dnskey", category=Category.KEY_MISMATCH,
@@ -215,7 +223,7 @@ def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     f"the key the DS names ({labels}) does not sign the DNSKEY "
                                     "RRset", str(answers.server), exchange.evidence()))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "KEY02")
+    yield from unusable_servers(zone, "KEY02", (dns.rdatatype.DNSKEY,))
 
 
 @register(id="KEY03", name="ds-key-zone-flag", category=Category.KEY_MISMATCH,
@@ -245,3 +253,4 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     + ", ".join(f"{key_label(k)} flags {k.flags}"
                                                 for k in flagless), str(answers.server)))
     yield from merge_servers(findings)
+    yield from unusable_servers(zone, "KEY03", (dns.rdatatype.DNSKEY,))
