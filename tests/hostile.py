@@ -13,9 +13,14 @@ from contextlib import contextmanager
 import dns.flags
 import dns.message
 import dns.rcode
+import dns.rdatatype
+import dns.rrset
 
 BEHAVIOURS = ("silent", "refused", "servfail", "formerr", "lame", "garbage", "short",
               "truncated-everywhere", "wrong-id")
+# A resolver that answers every A question with an address and the AD flag: it claims to
+# have validated whatever it is asked, bogus names included.
+LYING_RESOLVER = "ad-always"
 
 
 def reply(behaviour: str, wire: bytes, tcp: bool) -> bytes | None:
@@ -40,6 +45,12 @@ def reply(behaviour: str, wire: bytes, tcp: bool) -> bytes | None:
         response.flags |= dns.flags.TC
     elif behaviour == "wrong-id":
         response.id = (query.id + 1) % 65536
+    elif behaviour == LYING_RESOLVER:
+        response.flags |= dns.flags.AD | dns.flags.RA
+        question = query.question[0]
+        if question.rdtype == dns.rdatatype.A:
+            response.answer.append(dns.rrset.from_text(question.name, 300, "IN", "A",
+                                                       "192.0.2.66"))
     return response.to_wire()
 
 
