@@ -24,7 +24,7 @@ from ..corefile import (
     signing_blocks,
 )
 from ..errors import CorefileError
-from ..findings import Category, CheckResult, Finding, Severity
+from ..findings import Category, CheckResult, Finding, Severity, bounded
 from ..resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
 from ..transport import Exchange
 
@@ -45,6 +45,7 @@ def judge(check_id: str, subject: str, data: SubjectData, evaluation: Evaluation
     except NotApplicable as exc:
         result.findings.clear()
         result.skipped_reason = str(exc)
+    result.findings = bounded(result.findings)
     return result
 
 
