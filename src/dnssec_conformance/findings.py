@@ -120,8 +120,8 @@ MAX_RESULT_EVIDENCE_CHARS = 32768
 
 def bounded(findings: list[Finding]) -> list[Finding]:
     """`findings` within the bounds above: at most MAX_FINDINGS (the most severe, in their
-    order, and one more saying how many were left out), each message and evidence cut to its
-    share with a note of what was cut."""
+    order, and one more saying how many were left out), each message one line and cut to its
+    share, as each evidence, with a note of what was cut."""
     if len(findings) > MAX_FINDINGS:
         ranked = sorted(range(len(findings)), key=lambda i: findings[i].severity, reverse=True)
         keep = set(ranked[:MAX_FINDINGS])
@@ -136,7 +136,10 @@ def bounded(findings: list[Finding]) -> list[Finding]:
         share = min(MAX_EVIDENCE_CHARS, budget)
         evidence = cut(finding.evidence, share, "evidence")
         budget = max(0, budget - len(evidence))
-        message = cut(finding.message, MAX_MESSAGE_CHARS, "message", one_line=True)
+        message = finding.message
+        if len(message.splitlines()) > 1:  # quoting a library's or a server's text
+            message = " ".join(message.split())
+        message = cut(message, MAX_MESSAGE_CHARS, "message", one_line=True)
         if (evidence, message) != (finding.evidence, finding.message):
             finding = replace(finding, evidence=evidence, message=message)
         result.append(finding)

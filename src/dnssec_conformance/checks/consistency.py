@@ -188,3 +188,40 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                                 "all of which every server publishes (multi-signer)"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "CONSIST04", EVERY_QUESTION)
+
+
+@register(id="CONSIST05", name="every-answer-usable", category=Category.CONSISTENCY,
+          title="Every server answers every question usably", severity=Severity.ERROR,
+          rfc="RFC 1035 §4.1, RFC 3597 §3, RFC 4035 §3.1", marker="consistency")
+def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """Each authoritative server of the zone is asked SOA, DNSKEY, NS, NSEC3PARAM, CDS,
+    CDNSKEY, the configured records and two names that cannot exist, and each server of the
+    parent the zone's DS. Every answer must be usable: a DNS message that parses, answers
+    the question asked, is authoritative (AA) and has the rcode NOERROR or NXDOMAIN. A
+    timeout, a refusal, SERVFAIL, FORMERR or NOTIMP for a type the server does not know
+    (RFC 3597 requires serving unknown types), a message that does not parse or answers
+    another question: resolvers that reach this server get nothing for that question, and
+    the checks that need it could not check it there. Each one is reported with the server,
+    the question and the reason, as could not check (error): never a silent pass.
+
+    Remediation: ask the server the same question (`dig @SERVER +norec +dnssec NAME TYPE`)
+    and fix what it answers: a firewall or middlebox that drops or rewrites DNS (large
+    answers, TCP, unknown types), a server software too old for DNSSEC types, or a server
+    not configured for the zone.
+    """
+    yield from unusable_servers(zone, "CONSIST05", EVERY_QUESTION)
+    for answers in zone.usable_answers():
+        for probe, what in ((answers.nonexistent, "a name that does not exist"),
+                            (answers.nodata, "a type the apex does not have")):
+            problem = authoritative_problem(probe) if probe is not None else None
+            if probe is not None and problem is not None:
+                qtype = dns.rdatatype.to_text(probe.rdtype)
+                yield Finding("CONSIST05", Severity.ERROR,
+                              f"could not check {probe.qname} {qtype} ({what}) at this server: "
+                              f"{problem}", str(answers.server), probe.evidence())
+    for server, exchange in zone.ds_answers.items():
+        problem = authoritative_problem(exchange)
+        if problem is not None and not server.is_file:
+            yield Finding("CONSIST05", Severity.ERROR,
+                          f"could not check {exchange.qname} DS at this server of the parent "
+                          f"{zone.parent}: {problem}", str(server), exchange.evidence())
