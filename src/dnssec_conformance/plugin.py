@@ -9,6 +9,8 @@ writes reports/results.json at the end of every run, failed or interrupted.
 from __future__ import annotations
 
 import re
+import signal
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -177,6 +179,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"{path}: could not be read ({exc.__class__.__name__}: {exc}); this is a bug "
                 "of dnssec-conformance, please report it with the file")) from None
     config.stash[CONFORMANCE] = conformance
+    if path:
+        interrupt_on_sigterm(config)
     if not config.pluginmanager.is_registered(report_html):
         config.pluginmanager.register(report_html, "dnssec-report-html")
     if not _is_worker(config):
@@ -184,6 +188,22 @@ def pytest_configure(config: pytest.Config) -> None:
             report_html.use_default_outputs(config)
         results = Path(config.getoption("results") or DEFAULT_RESULTS)
         config.pluginmanager.register(ResultsReporter(results, now, path), "dnssec-results")
+
+
+def interrupt_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM (what Kubernetes sends at activeDeadlineSeconds and on eviction) ends the run
+    the way Ctrl-C does: pytest stops, and the session's end writes results.json, the report
+    and JUnit with what was done, marked interrupted. A second signal while they are being
+    written is ignored (the pod's SIGKILL comes anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 @pytest.hookimpl(optionalhook=True)
