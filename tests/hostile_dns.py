@@ -440,6 +440,7 @@ class HostileServer:
         self._tcp_pending: dict[tuple[str, str, int], str] = {}
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -450,12 +451,18 @@ class HostileServer:
             tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             tcp.bind((address, self.port))
             tcp.listen(64)
+            udp.settimeout(0.1)
+            tcp.settimeout(0.1)
             self._sockets += [udp, tcp]
-            threading.Thread(target=self._serve_udp, args=(role, udp), daemon=True).start()
-            threading.Thread(target=self._serve_tcp, args=(role, tcp), daemon=True).start()
+            for target, sock in ((self._serve_udp, udp), (self._serve_tcp, tcp)):
+                thread = threading.Thread(target=target, args=(role, sock), daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)  # each notices within its socket timeout
         for sock in self._sockets:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -494,6 +501,8 @@ class HostileServer:
         while not self._stop.is_set():
             try:
                 wire, client = sock.recvfrom(65535)
+            except TimeoutError:
+                continue
             except OSError:
                 return
             try:
@@ -516,6 +525,8 @@ class HostileServer:
         while not self._stop.is_set():
             try:
                 connection, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             threading.Thread(target=self._tcp_client, args=(role, connection),
