@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, given, settings
 
-from dnssec_conformance.anchors import load_anchors  # noqa: E402
-from dnssec_conformance.config import load_config  # noqa: E402
-from dnssec_conformance.errors import ConformanceError  # noqa: E402
-from tests.fuzz_e2e import run_case  # noqa: E402
-from tests.fuzz_inputs import config_files  # noqa: E402
+from dnssec_conformance.anchors import load_anchors
+from dnssec_conformance.config import load_config
+from dnssec_conformance.errors import ConformanceError
+from tests.fuzz_e2e import run_case
+from tests.fuzz_inputs import config_files
 
 
 def dns_campaign(seed: int, responses: int, zones: int, rate: float, lead_faults: bool,
