@@ -102,7 +102,7 @@ def main() -> None:
     arguments = parser.parse_args()
     os.environ.setdefault("LAB_PREFIX", "127.85")
     print(f"campaign seed {arguments.seed}", flush=True)
-    files, file_problems = file_campaign(arguments.files)
+    files, file_problems = file_campaign(arguments.files) if arguments.files else ({}, [])
     print(f"domains.yaml: {json.dumps(files)}", flush=True)
     dns_figures, dns_problems = dns_campaign(arguments.seed, arguments.responses,
                                              arguments.zones, arguments.rate,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import random
 import socket
 import struct
@@ -174,9 +175,11 @@ class Universe:
 def build_universe(prefix: str, count: int, seed: int, now: float,
                    stats: Stats | None = None) -> Universe:
     rng = random.Random(f"{seed}:zones")
-    addresses = {"root": f"{prefix}.250.1", "tld": f"{prefix}.250.2",
-                 "ns1": f"{prefix}.250.11", "ns2": f"{prefix}.250.12",
-                 "resolver": f"{prefix}.250.53"}
+    # The universe's /24 under the lab prefix; FUZZ_BLOCK moves it, so that two campaigns
+    # of one engineer can run side by side.
+    block = f"{prefix}.{os.environ.get('FUZZ_BLOCK', '250')}"
+    addresses = {"root": f"{block}.1", "tld": f"{block}.2", "ns1": f"{block}.11",
+                 "ns2": f"{block}.12", "resolver": f"{block}.53"}
     zones: dict[dns.name.Name, dns.zone.Zone] = {}
     tld_keys, root_keys = _keys(), _keys()
     tld_body = ("@ 300 IN SOA b.nic hostmaster 1 7200 3600 1209600 300\n@ 300 IN NS b.nic\n"
