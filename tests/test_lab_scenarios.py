@@ -24,7 +24,7 @@ MUST_FIRE: dict[str, dict[str, Outcome]] = {
     "EXPIRY03": {},
     "DS01": {"no-ds.test": Outcome.FAILED},
     "DS02": {"ds-unsigned.test": Outcome.FAILED},
-    "KEY01": {"ds-mismatch.test": Outcome.FAILED},
+    "KEY01": {"ds-mismatch.test": Outcome.FAILED, "ds-wrong-tag.test": Outcome.FAILED},
     "KEY02": {"ds-zsk.test": Outcome.FAILED},
     "KEY03": {},
     "SIG01": {"bad-sig-a.test": Outcome.FAILED},

@@ -8,6 +8,7 @@ writes reports/results.json at the end of every run, failed or interrupted.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import threading
@@ -200,10 +201,26 @@ def interrupt_on_sigterm(config: pytest.Config) -> None:
 
     def stop(signum: int, frame: object) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if not _is_worker(config):
+            _signal_children(signum)  # xdist workers: they stop their queries too
         raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
 
     previous = signal.signal(signal.SIGTERM, stop)
     config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+def _signal_children(signum: int) -> None:
+    """Pass a signal on to this process's children (Linux /proc): Kubernetes signals only
+    the container's first process, and a worker waiting out a query timeout would hold
+    the end of the run (and its reports) for that long."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            if fields[1] == me:
+                os.kill(int(stat.parent.name), signum)
+        except (OSError, IndexError, ValueError):
+            continue
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -195,8 +195,9 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
           rfc="RFC 1035 §4.1, RFC 3597 §3, RFC 4035 §3.1", marker="consistency")
 def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Each authoritative server of the zone is asked SOA, DNSKEY, NS, NSEC3PARAM, CDS,
-    CDNSKEY, the configured records and two names that cannot exist, and each server of the
-    parent the zone's DS. Every answer must be usable: a DNS message that parses, answers
+    CDNSKEY and the configured records, and each server of the parent the zone's DS (the
+    two negative-answer probes are the denial checks', DENIAL03/04/08, which report their
+    failures). Every answer must be usable: a DNS message that parses, answers
     the question asked, is authoritative (AA) and has the rcode NOERROR or NXDOMAIN. A
     timeout, a refusal, SERVFAIL, FORMERR or NOTIMP for a type the server does not know
     (RFC 3597 requires serving unknown types), a message that does not parse or answers
@@ -210,15 +211,6 @@ def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     not configured for the zone.
     """
     yield from unusable_servers(zone, "CONSIST05", EVERY_QUESTION)
-    for answers in zone.usable_answers():
-        for probe, what in ((answers.nonexistent, "a name that does not exist"),
-                            (answers.nodata, "a type the apex does not have")):
-            problem = authoritative_problem(probe) if probe is not None else None
-            if probe is not None and problem is not None:
-                qtype = dns.rdatatype.to_text(probe.rdtype)
-                yield Finding("CONSIST05", Severity.ERROR,
-                              f"could not check {probe.qname} {qtype} ({what}) at this server: "
-                              f"{problem}", str(answers.server), probe.evidence())
     for server, exchange in zone.ds_answers.items():
         problem = authoritative_problem(exchange)
         if problem is not None and not server.is_file:
