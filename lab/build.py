@@ -228,6 +228,9 @@ class _LeafBuilder:
         elif self.s.tamper is Tamper.DS_ALGORITHM_8:
             line = tamper.ds_with_algorithm(line, 8)
             self.log.note("dnspython: set the DS algorithm field to 8")
+        elif self.s.tamper is Tamper.DS_WRONG_KEY_TAG:
+            line = tamper.ds_with_key_tag(line, 1)
+            self.log.note("dnspython: add 1 to the DS key tag")
         return (line,)
 
 

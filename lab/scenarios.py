@@ -27,6 +27,7 @@ class Tamper(enum.StrEnum):
     DROP_NSEC = "drop-nsec"
     DS_WRONG_DIGEST = "ds-wrong-digest"
     DS_ALGORITHM_8 = "ds-algorithm-8"
+    DS_WRONG_KEY_TAG = "ds-wrong-key-tag"
     NSEC_GAP = "nsec-gap"  # the NSEC of the apex NSEC's next name deleted: a gap after it
     NSEC3_NO_COVER = "nsec3-no-cover"  # every NSEC3's next hash = its own + 1, re-signed
     FLIP_NSEC_SIGNATURES = "flip-nsec-signatures"  # every RRSIG(NSEC) corrupted
@@ -324,6 +325,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "bytes are flipped). This is the lab's bogus canary.",
         how="dnssec-dsfromkey -a SHA-256, then dnspython XORs the last 4 digest bytes with 0xFF.",
         tamper=Tamper.DS_WRONG_DIGEST,
+    ),
+    Scenario(
+        zone="ds-wrong-tag.test.",
+        categories=(C.KEY_MISMATCH,),
+        unbound="bogus",
+        description="The DS carries the right digest and algorithm of the KSK, under another "
+        "key tag: validators look the key up by tag and algorithm, so no DNSKEY matches.",
+        how="dnssec-dsfromkey -a SHA-256, then dnspython adds 1 to the DS key tag.",
+        tamper=Tamper.DS_WRONG_KEY_TAG,
     ),
     Scenario(
         zone="ds-zsk.test.",

@@ -94,6 +94,12 @@ def ds_wrong_digest(line: str) -> str:
     return _ds_text(rrset, wrong)
 
 
+def ds_with_key_tag(line: str, delta: int) -> str:
+    """The same DS with its key tag moved by `delta`: the digest and algorithm stay right."""
+    rrset, ds = _parse_ds(line)
+    return _ds_text(rrset, ds.replace(key_tag=(ds.key_tag + delta) % 65536))
+
+
 def ds_with_algorithm(line: str, algorithm: int) -> str:
     """The same DS with another algorithm number; the key tag and the digest are kept."""
     rrset, ds = _parse_ds(line)

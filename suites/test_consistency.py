@@ -21,3 +21,8 @@ def test_servers_serve_the_same_ns_rrset(conformance):
 @pytest.mark.dnssec_check("CONSIST04")
 def test_signatures_verify_with_every_servers_keys(conformance):
     conformance.assert_passes()
+
+
+@pytest.mark.dnssec_check("CONSIST05")
+def test_every_server_answers_every_question_usably(conformance):
+    conformance.assert_passes()

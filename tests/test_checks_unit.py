@@ -277,3 +277,47 @@ def test_a_parent_ds_ttl_above_its_original_ttl_is_a_warning():
     assert fired(data, ev) == {"SIG03": Outcome.WARNING}
     assert "child.test. DS has TTL 86400, above the original TTL 3600" in \
         run_check("SIG03", data, ev).findings[0].message
+def _ds_text(child, *, tag_delta: int = 0, algorithm: int | None = None) -> str:
+    import dns.dnssec
+
+    ksk = next(k for k in child.keys if k.dnskey.flags & 1)
+    ds = dns.dnssec.make_ds(child.origin, ksk.dnskey, 2)
+    tag = (ds.key_tag + tag_delta) % 65536
+    return f"{tag} {algorithm or ds.algorithm} 2 {ds.digest.hex()}"
+
+
+def test_a_ds_with_the_right_digest_under_a_wrong_key_tag_matches_no_key():
+    """A validator follows a DS to the DNSKEY with its key tag AND algorithm, then compares
+    the digest: the right digest under another tag matches nothing (a false healthy when
+    only the digest was compared)."""
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    delegate(parent, child, ds_text=[_ds_text(child, tag_delta=1)])
+    data, ev = zone_data(child, parent), evaluation(parent)
+
+    assert fired(data, ev) == {"KEY01": Outcome.FAILED}
+    message = run_check("KEY01", data, ev).message
+    assert "no DNSKEY matches any DS at the parent by key tag, algorithm and digest" in message
+    assert "carries the digest of KSK" in message
+    from dnssec_conformance.analysis import zone_security
+    from dnssec_conformance.chain import Security
+    assert zone_security(data, ev) is Security.BOGUS
+
+
+def test_a_wrong_tag_ds_beside_a_right_one_is_only_noted():
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    delegate(parent, child, ds_text=[_ds_text(child), _ds_text(child, tag_delta=7)])
+    data, ev = zone_data(child, parent), evaluation(parent)
+
+    # As for a DS pre-published for a rollover: ROLLOVER03 warns that it names no served key.
+    assert fired(data, ev) == {"ROLLOVER03": Outcome.WARNING}
+    assert "under another key tag" in run_check("KEY01", data, ev).findings[0].message
+
+
+def test_a_ds_with_another_algorithm_number_is_alg01s_not_key01s():
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    delegate(parent, child, ds_text=[_ds_text(child, algorithm=8)])
+
+    assert fired(zone_data(child, parent), evaluation(parent)) == {"ALG01": Outcome.FAILED}

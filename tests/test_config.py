@@ -34,6 +34,7 @@ from dnssec_conformance.config import (
 from dnssec_conformance.errors import ConfigError
 
 LONG_LABEL = "a" * 64
+ROOT_DS = ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
 
 
 def name(text: str) -> dns.name.Name:
@@ -57,7 +58,7 @@ def load_error(path: Path) -> ConfigError:
 
 def test_full_file_builds_the_exact_dataclasses(tmp_path: Path) -> None:
     (tmp_path / "anchors").mkdir()
-    (tmp_path / "anchors" / "lab.keys").write_text(". IN DS 20326 8 2 00\n")
+    (tmp_path / "anchors" / "lab.keys").write_text(ROOT_DS)
     path = write_config(
         tmp_path,
         """\
@@ -209,7 +210,7 @@ def test_relative_trust_anchor_is_resolved_against_the_config_folder(
 ) -> None:
     config_folder = tmp_path / "conf"
     config_folder.mkdir()
-    (tmp_path / "root.keys").write_text(". IN DS 20326 8 2 00\n")
+    (tmp_path / "root.keys").write_text(ROOT_DS)
     write_config(config_folder, "trust_anchors: ../root.keys\ndomains: [example.com]\n")
     monkeypatch.chdir(tmp_path)
 
@@ -222,7 +223,7 @@ def test_relative_trust_anchor_is_resolved_against_the_config_folder(
 
 def test_absolute_trust_anchor_path_is_kept(tmp_path: Path) -> None:
     anchor = tmp_path / "root.keys"
-    anchor.write_text(". IN DS 20326 8 2 00\n")
+    anchor.write_text(ROOT_DS)
     path = write_config(tmp_path, f"trust_anchors: {anchor}\ndomains: [example.com]\n")
 
     assert load_config(path).trust_anchors == str(anchor)
@@ -443,7 +444,7 @@ ERROR_CASES: list[Any] = [
     ),
     pytest.param(
         "domains: [example.com]\nquery: {timeout_s: 0}\n",
-        "2: query.timeout_s: must be more than 0, found 0",
+        "2: query.timeout_s: must be at least 0.001, found 0",
         id="zero-timeout",
     ),
     pytest.param(
@@ -1033,3 +1034,156 @@ def test_a_zone_file_is_not_checked_with_a_provider(tmp_path: Path) -> None:
     assert str(load_error(path)) == (
         f"{path}:4: domains[0].provider: a zone file is checked offline, without asking the "
         "provider: remove 'provider' or 'zone_file'")
+# --- hostile and odd files (issue 15): one line naming file, line and key; never a traceback -
+
+
+HOSTILE_CASES = [
+    pytest.param("thresholds: {warning_days: 1" + "0" * 400 + "}\ndomains: [a.example]\n",
+                 "1: thresholds.warning_days: must be at most 24855, found 100… (401 digits)",
+                 id="huge-integer-days"),
+    pytest.param("clock: {max_offset_s: 1" + "0" * 400 + "}\ndomains: [a.example]\n",
+                 "1: clock.max_offset_s: must be at most 2147483647, found 100… (401 digits)",
+                 id="huge-integer-seconds"),
+    pytest.param("thresholds: {serial_lag: 4294967296}\ndomains: [a.example]\n",
+                 "1: thresholds.serial_lag: must be at most 2147483647, found 4294967296",
+                 id="serial-lag-beyond-serial-arithmetic"),
+    pytest.param("query: {timeout_s: 1" + "0" * 5000 + "}\ndomains: [a.example]\n",
+                 "1: query.timeout_s: invalid YAML value: a number with more digits than any "
+                 "setting can use", id="integer-beyond-python-conversion-limit"),
+    pytest.param("query: {timeout_s: .nan}\ndomains: [a.example]\n",
+                 "1: query.timeout_s: expected a finite number, found '.nan'", id="nan"),
+    pytest.param("thresholds: {warning_days: .inf}\ndomains: [a.example]\n",
+                 "1: thresholds.warning_days: expected a finite number, found '.inf'",
+                 id="infinity"),
+    pytest.param("clock: {skew_tolerance_s: 1e400}\ndomains: [a.example]\n",
+                 "1: clock.skew_tolerance_s: expected a finite number, found '1e400'",
+                 id="float-overflowing-to-infinity"),
+    pytest.param("query: {timeout_s: 1e-300}\ndomains: [a.example]\n",
+                 "1: query.timeout_s: must be at least 0.001, found 1e-300",
+                 id="absurdly-small-timeout"),
+    pytest.param("query: {timeout_s: '1e-3'}\ndomains: [a.example]\n",
+                 "1: query.timeout_s: expected a number, found a string ('1e-3'): a quoted "
+                 "number is text, write it without quotes", id="quoted-number"),
+    pytest.param("domains: [0o17]\n",
+                 "1: domains[0]: expected a string or a mapping, found an integer (15), written "
+                 "'0o17': quote it to use it as text", id="octal-where-a-name-is-expected"),
+    pytest.param("domains: [017]\n",
+                 "1: domains[0]: expected a string or a mapping, found an integer (15), written "
+                 "'017': quote it to use it as text", id="yaml11-octal-where-a-name-is-expected"),
+    pytest.param("domains: [1e5]\n",
+                 "1: domains[0]: expected a string or a mapping, found a number (100000), "
+                 "written '1e5': quote it to use it as text", id="float-where-a-name-is-expected"),
+    pytest.param("domains: [{name: no}]\n",
+                 "1: domains[0].name: expected a string, found a boolean (false), written 'no': "
+                 "quote it to use it as text", id="yaml11-boolean-where-a-name-is-expected"),
+    pytest.param("domains: ['1.5']\n",
+                 "1: domains[0]: invalid domain name '1.5': its last label '5' is all digits, "
+                 "which no top-level domain is (RFC 3696 §2): an IP address or a number, not a "
+                 "domain name", id="quoted-number-as-a-name"),
+    pytest.param("canaries: {bogus: [192.0.2.1]}\ndomains: [a.example]\n",
+                 "1: canaries.bogus[0]: invalid domain name '192.0.2.1': its last label '1' is "
+                 "all digits, which no top-level domain is (RFC 3696 §2): an IP address or a "
+                 "number, not a domain name", id="ip-address-as-a-canary"),
+    pytest.param('domains: ["a\\nb.example"]\n',
+                 "1: domains[0]: invalid domain name 'a\\nb.example': contains whitespace "
+                 "('\\n')", id="newline-inside-a-name"),
+    pytest.param("domains: " + "[" * 1000 + "]" * 1000 + "\n",
+                 "1: invalid YAML: nested more than 64 levels deep", id="nested-1000-deep"),
+    pytest.param("domains: [a.example]\nclock:\n" + "".join(
+        "  " * i + f"  k{i}:\n" for i in range(80)) + "  " * 81 + "x\n",
+                 "65: invalid YAML: nested more than 64 levels deep", id="block-nesting"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), HOSTILE_CASES)
+def test_hostile_values_give_one_line_with_file_line_and_key(tmp_path: Path, text: str,
+                                                             expected: str) -> None:
+    path = write_config(tmp_path, text)
+
+    message = str(load_error(path))
+
+    assert message == f"{path}:{expected}"
+    assert len(message.splitlines()) == 1
+
+
+def test_an_alias_bomb_is_refused_at_the_alias_that_explodes(tmp_path: Path) -> None:
+    levels = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    levels += [f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]"
+               for i in range(8)]  # 9**9 values once expanded
+    path = write_config(tmp_path, "\n".join(levels) + "\ndomains: [a.example]\n")
+
+    error = load_error(path)
+
+    assert error.detail == ("invalid YAML: its aliases expand to more than 10000 values (an "
+                            "alias bomb?): refused")
+    assert error.line == 5 and error.key is not None and error.key.startswith("e[")
+
+
+def test_reusing_settings_through_aliases_is_fine(tmp_path: Path) -> None:
+    entries = "".join(f"  - {{name: d{i}.example, thresholds: *strict}}\n" for i in range(300))
+    path = write_config(tmp_path, "thresholds: &strict {warning_days: 14, critical_days: 5}\n"
+                                  f"domains:\n{entries}")
+
+    config = load_config(path)
+
+    assert len(config.domains) == 300
+    assert config.domains[-1].thresholds.warning_days == 14.0
+
+
+def test_a_file_larger_than_any_configuration_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "domains.yaml"
+    path.write_bytes(b"domains: [a.example]\n" + b"#" * (8 * 2**20))
+
+    assert str(load_error(path)) == (f"{path}: is larger than 8 MiB: not a file this tool "
+                                     "reads (is it the right file?)")
+
+
+def test_a_device_is_read_no_further_than_the_bound() -> None:
+    assert str(load_error(Path("/dev/zero"))).startswith("/dev/zero: is larger than 8 MiB")
+
+
+def test_yaml12_numbers_are_numbers(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "query: {timeout_s: 25e-1}\nthresholds: {serial_lag: 0o20}\n"
+                                  "domains: [a.example]\n")
+
+    config = load_config(path)
+
+    assert config.query.timeout_s == 2.5 and config.thresholds.serial_lag == 16
+
+
+def test_a_resolver_with_spaces_around_it_is_the_address(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "resolvers: [' 192.0.2.1', 'system ']\n"
+                                  "domains: [a.example]\n")
+
+    config = load_config(path)
+
+    assert config.resolvers == ("192.0.2.1", "system")
+
+
+@pytest.mark.parametrize(("content", "detail"), [
+    (bytes(range(256)), "{anchor}:2: not a text file of DS/DNSKEY records (byte 0x80 is not "
+                        "UTF-8)"),
+    (b"", "{anchor}: holds no DS or DNSKEY record"),
+    (b"example. 3600 IN A 192.0.2.1\n", "{anchor}: example. A: only DS and DNSKEY records can "
+                                        "be trust anchors"),
+    (b". IN DS 20326 8 2 00\n", "{anchor}: not a file of DS/DNSKEY records (<input>:2: digest "
+                                "length inconsistent with digest type)"),
+])
+def test_an_unusable_trust_anchor_file_is_named_with_the_line_and_key_that_chose_it(
+        tmp_path: Path, content: bytes, detail: str) -> None:
+    anchor = tmp_path / "root.keys"
+    anchor.write_bytes(content)
+    path = write_config(tmp_path, "domains: [a.example]\ntrust_anchors: root.keys\n")
+
+    error = load_error(path)
+
+    assert (error.line, error.key) == (2, "trust_anchors")
+    assert error.detail == detail.format(anchor=anchor)
+    assert len(str(error).splitlines()) == 1
+
+
+def test_a_config_error_is_one_line_whatever_it_quotes() -> None:
+    error = ConfigError("dir\nname/domains.yaml", "bad\u2028value\r", line=3, key="k")
+
+    assert len(str(error).splitlines()) == 1
+    assert str(error) == "dir\\nname/domains.yaml:3: k: bad\\u2028value\\r"

@@ -395,9 +395,19 @@ def test_report_run_sends_nothing_without_url_or_results(receiver, healthy):
     empty = heartbeat.report_run(receiver.url, document_of([]), warning_days=7,
                                  critical_days=3)
     assert not empty.delivered and empty.reason == "nothing was checked"
-    interrupted = heartbeat.report_run(receiver.url, dict(document, interrupted=True),
-                                       warning_days=7, critical_days=3)
-    assert not interrupted.delivered and interrupted.reason == "the run was interrupted"
     assert receiver.requests == []
     sent = heartbeat.report_run(receiver.url, document, warning_days=7, critical_days=3)
     assert sent.delivered and receiver.posts[0].json()["status"] == "healthy"
+
+
+def test_an_interrupted_run_sends_what_it_did_marked_incomplete(receiver, healthy):
+    """SIGTERM or SIGINT: whatever was checked, the rest is unknown, never healthy."""
+    for document in (dict(document_of(healthy), interrupted=True),
+                     dict(document_of([]), interrupted=True)):
+        outcome = heartbeat.report_run(receiver.url, document, warning_days=7,
+                                       critical_days=3)
+        assert outcome.delivered
+    bodies = [post.json() for post in receiver.posts]
+    assert [(b["status"], b["priority"], b["incomplete"]) for b in bodies] == [
+        ("critical", "P1", True), ("critical", "P1", True)]
+    assert bodies[0]["domains_checked"] == 1 and bodies[1]["domains_checked"] == 0

@@ -30,7 +30,7 @@ MUST_FIRE: dict[str, dict[str, Outcome]] = {
     "EXPIRY05": {"online-stopped.test": Outcome.FAILED},
     "DS01": {"no-ds.test": Outcome.FAILED},
     "DS02": {"ds-unsigned.test": Outcome.FAILED},
-    "KEY01": {"ds-mismatch.test": Outcome.FAILED},
+    "KEY01": {"ds-mismatch.test": Outcome.FAILED, "ds-wrong-tag.test": Outcome.FAILED},
     "KEY02": {"ds-zsk.test": Outcome.FAILED},
     "KEY03": {},
     "KEY04": {},
@@ -71,6 +71,7 @@ MUST_FIRE: dict[str, dict[str, Outcome]] = {
     "CONSIST03": {},
     "CONSIST04": {"split-keys.test": Outcome.FAILED,
                   "online-multi-signer-missing-zsk.test": Outcome.FAILED},
+    "CONSIST05": {},
 }
 # Timing and policy findings may be critical where Unbound still validates: validators'
 # clock tolerance differs (Unbound allows 10% of the validity period), and policy is ours.

@@ -10,8 +10,11 @@ import shutil
 import time
 from pathlib import Path
 
+import dns.name
+import dns.rdatatype
 import pytest
 
+from dnssec_conformance.chain import Security
 from dnssec_conformance.checks.resolver import judge
 from dnssec_conformance.config import Config, load_config
 from dnssec_conformance.context import Evaluation
@@ -187,3 +190,28 @@ def test_the_suites_write_canary_and_coredns_records(pytester, lab, tmp_path):
              "days_left", "findings"}
     assert all(set(r) == shape for r in records.values())
     assert all(r["category"] == "resolver-ad" for r in records.values())
+
+
+@pytest.mark.parametrize(("verdict", "severity"), [
+    (Security.BOGUS, Severity.CRITICAL), (Security.SECURE, Severity.ERROR),
+    (None, Severity.ERROR)])
+def test_a_resolver_that_sets_ad_on_a_bogus_canary_is_critical(verdict, severity):
+    """A real socket answering every A question with data and the AD flag: for a canary our
+    own validation finds bogus, that is a resolver accepting what it must reject."""
+    from dataclasses import replace
+
+    from dnssec_conformance.config import QueryPolicy, ResolverAddress
+    from dnssec_conformance.resolvers import ResolverProbe, ResolverTarget
+
+    from .hostile import LYING_RESOLVER, hostile_server
+
+    canary = dns.name.from_text("bogus-canary.test.")
+    with hostile_server(LYING_RESOLVER) as (address, port):
+        target = ResolverTarget(ResolverAddress(address, port), "resolvers[0]")
+        survey = ResolverProbe(QueryPolicy(1.0, 0)).survey(
+            [target], "bogus-canary.test", canary, dns.rdatatype.A, "bogus")
+    result = judge("RESOLVER02", survey.subject, replace(survey, verdict=verdict), EVALUATION)
+    (finding,) = result.findings
+    assert finding.severity is severity and finding.server == str(target)
+    if severity is Severity.CRITICAL:
+        assert "validated (AD) though our own validation" in finding.message

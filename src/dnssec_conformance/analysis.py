@@ -220,15 +220,35 @@ def ds_rrset(zone: ZoneData, evaluation: Evaluation) -> dns.rrset.RRset | None:
     return None
 
 
-def unusable_servers(zone: ZoneData, check: str) -> list[Finding]:
-    """A could-not-check finding for each authoritative server that gave nothing usable."""
+# `unusable_servers(zone, check, EVERY_QUESTION)`: the check reads every answer of the zone.
+EVERY_QUESTION: tuple[dns.rdatatype.RdataType, ...] = ()
+
+
+def unusable_servers(zone: ZoneData, check: str,
+                     questions: Iterable[dns.rdatatype.RdataType] | None = None) -> list[Finding]:
+    """A could-not-check finding for each authoritative server that gave nothing usable and,
+    at the servers that did answer, for each of the check's `questions` (EVERY_QUESTION: all
+    that were asked) whose answer is unusable: data a server did not deliver is unknown
+    there, never absent."""
     findings = []
+    wanted = None if questions is None else tuple(questions)
     for answers in zone.answers.values():
         if answers.failure is not None:
             evidence = "\n\n".join(e.evidence() for e in answers.exchanges.values())
             findings.append(Finding(check, Severity.ERROR,
                                     f"could not check this server: {answers.failure}",
                                     str(answers.server), evidence))
+            continue
+        if wanted is None:
+            continue
+        for (owner, rdtype), exchange in answers.exchanges.items():
+            problem = authoritative_problem(exchange)
+            if problem is None or (wanted and rdtype not in wanted):
+                continue
+            findings.append(Finding(check, Severity.ERROR,
+                                    f"could not check {owner} {dns.rdatatype.to_text(rdtype)} "
+                                    f"at this server: {problem}", str(answers.server),
+                                    exchange.evidence()))
     return findings
 
 

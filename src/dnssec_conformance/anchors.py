@@ -15,6 +15,9 @@ from .config import IANA_ROOT
 from .errors import TrustAnchorError
 
 # https://data.iana.org/root-anchors/root-anchors.xml: KSK-2017 (20326) and KSK-2024 (38696).
+# Every root KSK ever published fits in a few KiB: anything far larger is not an anchor file.
+MAX_ANCHOR_FILE_BYTES = 1024 * 1024
+
 IANA_ROOT_DS = """
 . 86400 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D
 . 86400 IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16
@@ -41,7 +44,7 @@ def parse_anchors(text: str, source: str) -> TrustAnchors:
         rrsets = dns.zonefile.read_rrsets(text, name=None, default_ttl=3600, origin=dns.name.root,
                                           relativize=False, rdclass=None,
                                           default_rdclass=dns.rdataclass.IN)
-    except dns.exception.DNSException as exc:
+    except (dns.exception.DNSException, ValueError) as exc:
         raise TrustAnchorError(f"{source}: not a file of DS/DNSKEY records ({exc})") from None
     ds: dict[dns.name.Name, dns.rrset.RRset] = {}
     dnskey: dict[dns.name.Name, dns.rrset.RRset] = {}
@@ -67,8 +70,17 @@ def load_anchors(spec: str) -> TrustAnchors:
     if spec == IANA_ROOT:
         return parse_anchors(IANA_ROOT_DS, "the built-in IANA root anchors")
     try:
-        with open(spec, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(spec, "rb") as handle:
+            raw = handle.read(MAX_ANCHOR_FILE_BYTES + 1)
     except OSError as exc:
         raise TrustAnchorError(f"{spec}: cannot read the trust anchors ({exc.strerror})") from None
+    if len(raw) > MAX_ANCHOR_FILE_BYTES:
+        raise TrustAnchorError(f"{spec}: larger than {MAX_ANCHOR_FILE_BYTES // 1024} KiB: not a "
+                               "file of trust anchors")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise TrustAnchorError(f"{spec}:{line}: not a text file of DS/DNSKEY records (byte "
+                               f"0x{raw[exc.start]:02x} is not UTF-8)") from None
     return parse_anchors(text, spec)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from .collect import ZoneData
 from .context import Evaluation
-from .findings import Category, CheckResult, Finding, Severity
+from .findings import Category, CheckResult, Finding, Severity, bounded
 from .ntp import ClockReading
 
 # A zone check reads a ZoneData; a run check (scope "run") reads a RunData: what the run
@@ -133,6 +133,7 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
         return result
     days = [f.days_left for f in result.findings if f.days_left is not None]
     result.days_left = min(days) if days else None
+    result.findings = bounded(result.findings)
     return result
 
 
@@ -157,6 +158,7 @@ def run_run_check(check_id: str, data: RunData, evaluation: Evaluation) -> Check
     except NotApplicable as exc:
         result.findings.clear()
         result.skipped_reason = str(exc)
+    result.findings = bounded(result.findings)
     return result
 
 

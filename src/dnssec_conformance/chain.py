@@ -107,10 +107,18 @@ def keyset_verdict(apex: dns.name.Name, exchange: Exchange | None,
         entry = [k for k in keys if any(ds_matches(ds, apex, k) for ds in usable)]
         source = "the DS RRset"
         if not entry:
-            if any(digest_matches(ds, apex, k) for ds in usable for k in keys):
+            digested = [(ds, k) for ds in usable for k in keys if digest_matches(ds, apex, k)]
+            if any(ds.algorithm != k.algorithm for ds, k in digested):
                 return Verdict(Security.BOGUS, Category.ALGORITHM,
                                f"{apex}: the DS algorithm field differs from the algorithm "
                                "of the DNSKEY its digest names", evidence)
+            if digested:
+                ds, key = digested[0]
+                return Verdict(Security.BOGUS, Category.KEY_MISMATCH,
+                               f"{apex}: DS {ds.key_tag} carries the digest of "
+                               f"{key_label(key)} under another key tag: validators look "
+                               "keys up by tag and algorithm, so no DNSKEY matches the DS "
+                               "RRset", evidence)
             return Verdict(Security.BOGUS, Category.KEY_MISMATCH,
                            f"{apex}: no DNSKEY matches the DS RRset (key tag, algorithm, "
                            "digest)", evidence)

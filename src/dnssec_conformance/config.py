@@ -12,6 +12,7 @@ import functools
 import importlib.resources
 import ipaddress
 import json
+import math
 import os
 import re
 import string
@@ -28,7 +29,7 @@ import jsonschema
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import ConfigError
+from .errors import ConfigError, TrustAnchorError
 from .ntp import split_ntp_server
 
 Expectation = Literal["secure", "insecure"]
@@ -208,6 +209,50 @@ _RANK_TYPE = 2
 _RANK_SEMANTIC = 3
 _RANK_SCHEMA = 4
 
+# Bounds on what a domains.yaml may make the loader do: a file this large is not a
+# configuration, deeper nesting is no structure the schema has, and more values reached
+# through aliases than this is an alias bomb ("billion laughs"), not a reuse of settings.
+MAX_FILE_BYTES = 8 * 2**20
+MAX_DEPTH = 64
+MAX_ALIAS_VALUES = 10_000
+
+# YAML 1.2 (the core schema, what editors and most tools read) takes 1e3, 1e-300 and 0o17 as
+# numbers; PyYAML follows YAML 1.1, where they are text. Read them as numbers, so that a
+# number is never taken for a name and `timeout_s: 1e-3` means what it says.
+_YAML12_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+_YAML12_OCTAL = re.compile(r"^0o[0-7]+$")
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, with YAML 1.2's number forms and a bound on nesting."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML12_FLOAT, list("-+0123456789."))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_OCTAL, ["0"])
+
+
+class _AliasBomb(Exception):
+    def __init__(self, line: int | None, key: str | None):
+        super().__init__(f"invalid YAML: its aliases expand to more than {MAX_ALIAS_VALUES} "
+                         "values (an alias bomb?): refused")
+        self.line = line
+        self.key = key
+
 
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read, validate and convert a domains.yaml; raise `ConfigError` on its first problem."""
@@ -337,6 +382,20 @@ class _Document:
     value_marks: dict[KeyPath, yaml.Mark]
     key_marks: dict[KeyPath, yaml.Mark]
     problems: list[_Problem]
+    # What the file wrote for a value YAML read as a number, boolean or date (0o17, no, 1e3)
+    sources: dict[KeyPath, str] = field(default_factory=dict)
+
+    def written(self, path: KeyPath, expected: Iterable[str], found: Any) -> str:
+        """A hint for a type error where YAML read the value as another type than meant:
+        text written as a number (0o17, no), or a number written as quoted text ("1e-3")."""
+        expected = list(expected)
+        source = self.sources.get(path)
+        if "string" in expected and source is not None and source not in _describe(found):
+            return f", written {_quote(source)}: quote it to use it as text"
+        if ("number" in expected or "integer" in expected) and isinstance(found, str) \
+                and _is_number_text(found):
+            return ": a quoted number is text, write it without quotes"
+        return ""
 
     def at_value(self, path: KeyPath, message: str, rank: int = _RANK_SEMANTIC) -> _Problem:
         return _problem_at(self._nearest_mark(path, self.value_marks), path, message, rank)
@@ -369,16 +428,7 @@ def _key_text(path: KeyPath) -> str | None:
 
 
 def _read_text(shown: str) -> str:
-    try:
-        raw = Path(shown).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(shown, "file does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(shown, "is a directory, not a file") from None
-    except PermissionError:
-        raise ConfigError(shown, "cannot be read: permission denied") from None
-    except OSError as error:
-        raise ConfigError(shown, f"cannot be read: {error.strerror or error}") from None
+    raw = read_bounded(shown, MAX_FILE_BYTES)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -387,9 +437,34 @@ def _read_text(shown: str) -> str:
         raise ConfigError(shown, message, line=line) from None
 
 
+def read_bounded(shown: str, limit: int) -> bytes:
+    """The bytes of a file the user named, or a one-line `ConfigError`: missing, a folder,
+    unreadable, or larger than `limit` (read no further: a device or a runaway file must
+    not fill the memory)."""
+    try:
+        with open(shown, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise ConfigError(shown, "file does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(shown, "is a directory, not a file") from None
+    except PermissionError:
+        raise ConfigError(shown, "cannot be read: permission denied") from None
+    except OSError as error:
+        raise ConfigError(shown, f"cannot be read: {error.strerror or error}") from None
+    if len(raw) > limit:
+        raise ConfigError(shown, f"is larger than {_size(limit)}: not a file this tool reads "
+                                 "(is it the right file?)")
+    return raw
+
+
+def _size(octets: int) -> str:
+    return f"{octets // 2**20} MiB" if octets >= 2**20 else f"{octets // 2**10} KiB"
+
+
 def _read_document(shown: str, text: str) -> _Document:
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
     except yaml.YAMLError as error:
         raise _yaml_error(shown, text, error) from None
     try:
@@ -402,6 +477,8 @@ def _read_document(shown: str, text: str) -> _Document:
         data = reader.read(root, ())
     except yaml.YAMLError as error:
         raise _yaml_error(shown, text, error) from None
+    except _AliasBomb as bomb:
+        raise ConfigError(shown, str(bomb), line=bomb.line, key=bomb.key) from None
     except RecursionError:
         raise ConfigError(shown, "invalid YAML: nested too deeply") from None
     finally:
@@ -412,7 +489,8 @@ def _read_document(shown: str, text: str) -> _Document:
             f"the top level must be a mapping with a 'domains' key, found {_describe(data)}",
             line=root.start_mark.line + 1,
         )
-    return _Document(data, reader.value_marks, reader.key_marks, reader.problems)
+    return _Document(data, reader.value_marks, reader.key_marks, reader.problems,
+                     reader.sources)
 
 
 def _yaml_error(shown: str, text: str, error: yaml.YAMLError) -> ConfigError:
@@ -456,12 +534,23 @@ class _TreeReader:
         self.value_marks: dict[KeyPath, yaml.Mark] = {}
         self.key_marks: dict[KeyPath, yaml.Mark] = {}
         self.problems: list[_Problem] = []
+        self.sources: dict[KeyPath, str] = {}
+        self._read_nodes: set[int] = set()
+        self._inside_alias = 0  # how many nodes being read are read a second time (aliases)
+        self._alias_values = 0
 
     def read(self, node: Node, path: KeyPath) -> Any:
         self.value_marks[path] = node.start_mark
         if id(node) in self._open_nodes:
             self._flag(node.start_mark, path, "an alias that contains itself")
             return None
+        again = id(node) in self._read_nodes
+        self._read_nodes.add(id(node))
+        self._inside_alias += again
+        if self._inside_alias:
+            self._alias_values += 1
+            if self._alias_values > MAX_ALIAS_VALUES:
+                raise _AliasBomb(self._line_of(path), _key_text(path))
         self._open_nodes.add(id(node))
         try:
             if isinstance(node, MappingNode):
@@ -471,6 +560,13 @@ class _TreeReader:
             return self._read_scalar(node, path)
         finally:
             self._open_nodes.discard(id(node))
+            self._inside_alias -= again
+
+    def _line_of(self, path: KeyPath) -> int | None:
+        """The line of the nearest key on `path`: where an alias is used, not defined."""
+        while path and path not in self.key_marks:
+            path = path[:-1]
+        return self.key_marks[path].line + 1 if path else None
 
     def _read_mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any] | None:
         if node.tag != _MAP_TAG:
@@ -511,12 +607,23 @@ class _TreeReader:
 
     def _read_scalar(self, node: Node, path: KeyPath) -> Any:
         try:
-            return self._loader.construct_object(node, deep=True)
+            value = self._loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as error:
             self._flag(
                 node.start_mark, path, f"invalid YAML value: {_one_line(error.problem or '')}"
             )
             return None
+        except ValueError:  # an integer beyond Python's conversion limit (4300 digits)
+            self._flag(node.start_mark, path, "invalid YAML value: a number with more digits "
+                                              "than any setting can use")
+            return None
+        if isinstance(node, ScalarNode) and node.tag != _STR_TAG and node.style is None:
+            self.sources[path] = str(node.value)
+        if isinstance(value, float) and not math.isfinite(value):
+            self._flag(node.start_mark, path,
+                       f"expected a finite number, found {_quote(str(node.value))}")
+            return None
+        return value
 
     def _flag(self, mark: yaml.Mark, path: KeyPath, message: str) -> None:
         self.problems.append(_problem_at(mark, path, message, _RANK_YAML))
@@ -556,9 +663,10 @@ def _explain(error: jsonschema.ValidationError, document: _Document) -> Iterator
         case "anyOf":
             yield from _explain_alternatives(error, document)
         case "type":
-            expected = _expected_types([limit] if isinstance(limit, str) else limit)
-            message = f"expected {expected}, found {_describe(found)}"
-            yield document.at_value(path, message, _RANK_TYPE)
+            types = [limit] if isinstance(limit, str) else limit
+            message = f"expected {_expected_types(types)}, found {_describe(found)}"
+            yield document.at_value(path, message + document.written(path, types, found),
+                                    _RANK_TYPE)
         case "required":
             yield from _missing_keys(error, document)
         case "enum":
@@ -620,8 +728,10 @@ def _explain_alternatives(
         for type_error in type_errors:
             limit = _limit(type_error)
             allowed_types += [limit] if isinstance(limit, str) else limit
+    path: KeyPath = tuple(error.absolute_path)
     message = f"expected {_expected_types(allowed_types)}, found {_describe(_instance(error))}"
-    yield document.at_value(tuple(error.absolute_path), message, _RANK_TYPE)
+    hint = document.written(path, allowed_types, _instance(error))
+    yield document.at_value(path, message + hint, _RANK_TYPE)
 
 
 def _bound_message(keyword: str, limit: float, found: Any) -> str:
@@ -657,7 +767,8 @@ def _resolver_problems(document: _Document, resolvers: Any) -> Iterator[_Problem
             continue
         path: KeyPath = ("resolvers", index)
         try:
-            identity = spec if spec == SYSTEM_RESOLVER else parse_resolver(spec)
+            identity = SYSTEM_RESOLVER if spec.strip() == SYSTEM_RESOLVER \
+                else parse_resolver(spec)
         except ValueError as error:
             yield document.at_value(path, str(error))
             continue
@@ -682,6 +793,13 @@ def _trust_anchor_problems(document: _Document, value: Any, base_dir: Path) -> I
         yield document.at_value(("trust_anchors",), f"file {anchor_file} does not exist{hint}")
     elif not os.path.isfile(anchor_file):
         yield document.at_value(("trust_anchors",), f"{anchor_file} is not a file")
+    else:
+        from .anchors import load_anchors  # anchors imports this module
+
+        try:
+            load_anchors(anchor_file)
+        except TrustAnchorError as error:
+            yield document.at_value(("trust_anchors",), str(error))
 
 
 def _threshold_problems(document: _Document, overrides: Any, domains: Any) -> Iterator[_Problem]:
@@ -936,7 +1054,8 @@ def _build_config(data: dict[str, Any], config_path: Path) -> Config:
         path=config_path,
         domains=tuple(_domain_spec(entry, thresholds, config_path.parent)
                       for entry in data["domains"]),
-        resolvers=tuple(data.get("resolvers", (SYSTEM_RESOLVER,))),
+        # Spaces around an address are no part of it (" 9.9.9.9" from a sloppy list).
+        resolvers=tuple(spec.strip() for spec in data.get("resolvers", (SYSTEM_RESOLVER,))),
         trust_anchors=_trust_anchors(data.get("trust_anchors", IANA_ROOT), config_path.parent),
         thresholds=thresholds,
         canaries=Canaries(
@@ -1050,6 +1169,10 @@ def _domain_name_flaw(text: str) -> str | None:
         flaw = _label_flaw(label)
         if flaw:
             return flaw
+    last = relative.rpartition(".")[2]
+    if last.isdigit():
+        return (f"its last label {_quote(last)} is all digits, which no top-level domain is "
+                "(RFC 3696 §2): an IP address or a number, not a domain name")
     wire_octets = len(relative) + 2  # a length octet per label plus the root's
     if wire_octets > _MAX_NAME_OCTETS:
         return f"is {wire_octets} octets long in wire format, the limit is {_MAX_NAME_OCTETS}"
@@ -1154,7 +1277,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, int):
-        return f"an integer ({value})"
+        return f"an integer ({_number(value)})"
     if isinstance(value, float):
         return f"a number ({_number(value)})"
     if isinstance(value, str):
@@ -1168,19 +1291,31 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def _is_number_text(text: str) -> bool:
+    try:
+        return math.isfinite(float(text.strip()))
+    except ValueError:
+        return False
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
+    if isinstance(value, int) and abs(value) >= 10**16:
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[:3]}… ({len(digits)} digits)"
     return str(value)
 
 
 def _quote(text: str, limit: int = 60) -> str:
     shown = text if len(text) <= limit else text[:limit] + "…"
-    return f"'{shown}'"
+    # Control characters shown escaped: a newline in a value must not break the one line.
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
+    return f"'{printable}'"
 
 
 def _one_line(text: str) -> str:

@@ -20,11 +20,24 @@ class ConfigError(ConformanceError):
         self.detail = message
         where = path if line is None else f"{path}:{line}"
         what = f"{key}: {message}" if key else message
-        super().__init__(f"{where}: {what}")
+        super().__init__(one_line(f"{where}: {what}"))
+
+
+def one_line(text: str) -> str:
+    """`text` with every line break shown escaped: a message that is one line stays one."""
+    return "".join(repr(c)[1:-1] if c in _LINE_BREAKS else c for c in text)
+
+
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 class TrustAnchorError(ConformanceError):
-    """A trust-anchor file that is missing, unreadable or holds no usable DS/DNSKEY record."""
+    """A trust-anchor file that is missing, unreadable or holds no usable DS/DNSKEY record.
+
+    The message is one line, starting with the file (and the line, where there is one)."""
+
+    def __init__(self, message: str):
+        super().__init__(one_line(message))
 
 
 class TransportError(ConformanceError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -113,3 +113,59 @@ def outcome_of(findings: Iterable[Finding], *, skipped: bool = False) -> Outcome
     if Severity.WARNING in severities:
         return Outcome.WARNING
     return Outcome.PASSED
+
+
+# What one check's record may carry, so that results.json, the report and JUnit stay bounded
+# whatever a hostile zone sends (thousands of servers or records, huge RRsets): the most
+# severe findings are kept, and every cut says what it left out.
+MAX_FINDINGS = 100
+MAX_MESSAGE_CHARS = 2000
+MAX_EVIDENCE_CHARS = 8192
+MAX_RESULT_EVIDENCE_CHARS = 32768
+
+
+def bounded(findings: list[Finding]) -> list[Finding]:
+    """`findings` within the bounds above: at most MAX_FINDINGS (the most severe, in their
+    order, and one more saying how many were left out), each message one line and cut to its
+    share, as each evidence, with a note of what was cut."""
+    if len(findings) > MAX_FINDINGS:
+        ranked = sorted(range(len(findings)), key=lambda i: findings[i].severity, reverse=True)
+        keep = set(ranked[:MAX_FINDINGS])
+        left_out = [findings[i] for i in ranked[MAX_FINDINGS:]]
+    else:
+        keep, left_out = set(range(len(findings))), []
+    budget = MAX_RESULT_EVIDENCE_CHARS
+    result = []
+    for index, finding in enumerate(findings):
+        if index not in keep:
+            continue
+        share = min(MAX_EVIDENCE_CHARS, budget)
+        evidence = cut(finding.evidence, share, "evidence")
+        budget = max(0, budget - len(evidence))
+        message = finding.message
+        if len(message.splitlines()) > 1:  # quoting a library's or a server's text
+            message = " ".join(message.split())
+        message = cut(message, MAX_MESSAGE_CHARS, "message", one_line=True)
+        if (evidence, message) != (finding.evidence, finding.message):
+            finding = replace(finding, evidence=evidence, message=message)
+        result.append(finding)
+    if left_out:
+        worst = max(f.severity for f in left_out)
+        result.append(Finding(left_out[0].check, Severity.INFO,
+                              f"{len(left_out)} more finding(s) left out, none more severe "
+                              f"than those shown (the worst left out: {worst.label})"))
+    return result
+
+
+def cut(text: str, limit: int, what: str, *, one_line: bool = False) -> str:
+    """`text` cut to about `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    if one_line:
+        return f"{text[:limit]}… [{what} cut: {len(text) - limit} characters left out]"
+    head = text[:limit]
+    if "\n" in head:
+        head = head[:head.rindex("\n")]
+    kept = f"{head}\n" if head else ""
+    return (f"{kept};; [{what} cut: {len(text) - len(head)} of {len(text)} characters left "
+            "out]")

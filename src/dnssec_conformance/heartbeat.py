@@ -423,16 +423,26 @@ def send(url: str, body: Mapping[str, Any], *, deadline: float = DEADLINE_S
                             time.monotonic() - started)
 
 
+# An interrupted run's heartbeat must leave the pod's grace period (30 s by default) for the
+# rest: results.json, the report and JUnit are written before it.
+INTERRUPTED_DEADLINE_S = 5.0
+
+
 def report_run(url: str | None, document: Mapping[str, Any], *, warning_days: float,
                critical_days: float, deadline: float = DEADLINE_S) -> HeartbeatOutcome:
-    """Send the heartbeat of a finished run, or say why not. A run that checked nothing or
-    was interrupted sends nothing: the monitor's "not received" criterion then fires, rather
-    than a `healthy` that checked nothing."""
+    """Send the heartbeat of a finished run, or say why not. A run that checked nothing sends
+    nothing: the monitor's "not received" criterion then fires, rather than a `healthy` that
+    checked nothing. An interrupted run (SIGTERM, SIGINT) sends what it did, marked
+    `"incomplete": true` with the status `critical` (what it did not check is unknown),
+    within INTERRUPTED_DEADLINE_S: the pod's grace period is running."""
     if not url:
         return HeartbeatOutcome(False, reason=f"no URL (set {ENV_VAR} or --heartbeat-url)")
-    if document.get("interrupted"):
-        return HeartbeatOutcome(False, url=redact(url), reason="the run was interrupted")
-    if not document["results"]:
+    interrupted = bool(document.get("interrupted"))
+    if not document["results"] and not interrupted:
         return HeartbeatOutcome(False, url=redact(url), reason="nothing was checked")
     body = build_body(document, warning_days=warning_days, critical_days=critical_days)
+    if interrupted:
+        body["incomplete"] = True
+        body["status"], body["priority"] = "critical", "P1"  # what was not checked: unknown
+        deadline = min(deadline, INTERRUPTED_DEADLINE_S)
     return send(url, body, deadline=deadline)

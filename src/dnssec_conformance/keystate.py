@@ -66,6 +66,9 @@ class KeyRecord:
     sole_signer_until: int | None = None
     sole_signer_ttl: int = 0  # the largest TTL of those RRsets
     signs_alone: bool = False  # as of the last run
+    # A server that answered lacked it during this stretch: it cannot count as published
+    # since the key history began, even if it was seen at the baseline.
+    lacked: bool = False
 
     @property
     def key(self) -> DNSKEY:
@@ -218,6 +221,19 @@ def observe(zone: ZoneData) -> Observation:
     )
 
 
+def rdata_text(rdata: dns.rdata.Rdata) -> str:
+    """Presentation format that reads back as the same rdata: the generic form (RFC 3597,
+    `\\# 4 0101030d`) for what a server may send but the usual text cannot carry, such as
+    a DNSKEY with an empty public key."""
+    text = rdata.to_text()
+    try:
+        if dns.rdata.from_text(rdata.rdclass, rdata.rdtype, text) == rdata:
+            return text
+    except (dns.exception.DNSException, ValueError):
+        pass
+    return rdata.to_generic().to_text()
+
+
 def fingerprint(key: DNSKEY) -> str:
     """SHA-256 of the DNSKEY rdata (flags, protocol, algorithm, public key)."""
     return hashlib.sha256(key.to_digestable()).hexdigest()
@@ -259,18 +275,24 @@ def _advance_keys(state: ZoneState, seen: Observation, now: int, ready_ttl: int)
     for print_, (key, servers) in serving.items():
         record = state.keys.get(print_)
         if record is None:
-            record = KeyRecord(key.to_text(), first_seen=now, last_seen=now, present_since=now)
+            record = KeyRecord(rdata_text(key), first_seen=now, last_seen=now,
+                               present_since=now)
             state.keys[print_] = record
         elif record.removed_at is not None:  # back after an absence: a new stretch
             record.present_since, record.removed_at, record.everywhere_since = now, None, None
+            record.lacked = False
         record.last_seen = now
         for server in servers:
             record.servers[server] = now
         if seen.complete and servers == set(seen.servers):
             if record.everywhere_since is None:
-                record.everywhere_since, record.ready_ttl = now, ready_ttl
+                # Seen at the baseline and never missing since (a server was silent then):
+                # as long established as every other key of the baseline.
+                since_baseline = record.present_since == state.first_run and not record.lacked
+                record.everywhere_since = state.first_run if since_baseline else now
+                record.ready_ttl = ready_ttl
         elif servers != set(seen.keys_by_server):
-            record.everywhere_since = None  # a server that answered lacks it
+            record.everywhere_since, record.lacked = None, True  # a server that answered lacks it
         # else: on every server that answered, the others unknown: the stretch goes on
     if not seen.complete:
         return  # a server that did not answer may still serve the keys the others dropped
@@ -286,8 +308,8 @@ def _advance_ds(state: ZoneState, seen: Observation, now: int) -> None:
     for text in current:
         record = state.ds.get(text)
         if record is None:
-            record = DsRecord(text, seen.ds_ttl, first_seen=now, last_seen=now,
-                              present_since=now)
+            record = DsRecord(rdata_text(current[text]), seen.ds_ttl, first_seen=now,
+                              last_seen=now, present_since=now)
             state.ds[text] = record
         elif record.removed_at is not None:
             record.present_since, record.removed_at = now, None
@@ -357,6 +379,7 @@ def to_document(state: ZoneState) -> dict[str, Any]:
             "sole_signer_until": stamp(record.sole_signer_until),
             "sole_signer_ttl": record.sole_signer_ttl,
             "signs_alone": record.signs_alone,
+            "lacked": record.lacked,
         })
     ds = [{"ds": r.ds, "ttl": r.ttl, "first_seen": stamp(r.first_seen),
            "last_seen": stamp(r.last_seen), "present_since": stamp(r.present_since),
@@ -407,6 +430,7 @@ def from_document(document: Any, zone: str) -> ZoneState:
                 sole_signer_until=_optional_moment(entry["sole_signer_until"]),
                 sole_signer_ttl=_integer(entry["sole_signer_ttl"]),
                 signs_alone=bool(entry["signs_alone"]),
+                lacked=bool(entry.get("lacked", False)),  # added later: absent in old files
             )
             if fingerprint(record.key) != entry["sha256"]:
                 raise StateError(f"the sha256 of key {entry['key_tag']} does not match its key")

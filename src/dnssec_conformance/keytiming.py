@@ -9,6 +9,7 @@ TTL (plus a margin); an old key may go once no DS set still cacheable names only
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dns.name
@@ -63,6 +64,12 @@ def served_keys(zone: ZoneData) -> list[ServerKeys]:
     return result
 
 
+def unasked_servers(zone: ZoneData, served: list[ServerKeys]) -> list[str]:
+    """The zone's servers whose DNSKEY RRset this run could not get."""
+    answered = {s.label for s in served}
+    return [str(s) for s in zone.servers if str(s) not in answered]
+
+
 def distinct_keys(served: list[ServerKeys]) -> list[DNSKEY]:
     keys: list[DNSKEY] = []
     for entry in served:
@@ -77,21 +84,31 @@ class Readiness:
     ready: bool
     why: str
     ready_at: int | None = None  # when the timing allows it (None: not a matter of time)
+    # Not established: a server that did not answer may lack the key. Could not check, which
+    # is no verdict: neither "ready" nor a finding that it is not.
+    unknown: bool = False
 
 
 def key_readiness(key: DNSKEY, served: list[ServerKeys], history: History | None,
-                  now: float, margin: float) -> Readiness:
+                  now: float, margin: float, unasked: Sequence[str] = ()) -> Readiness:
     """RFC 7583 §3.3.1: a new key may be relied on once every server serves it and it has
     been published for the DNSKEY TTL (plus the margin), so that no cached DNSKEY RRset lacks
-    it. Without a key history only the first half can be judged."""
+    it. Without a key history only the first half can be judged. `unasked`: the servers
+    whose DNSKEY RRset this run could not get."""
     missing = [s.label for s in served if key not in s.keys]
     if missing:
         return Readiness(False, f"{', '.join(missing)} does not serve it")
     state = history.state if history is not None else None
     record = state.keys.get(fingerprint(key)) if state is not None else None
+    if (state is None or record is None) and unasked:
+        return Readiness(False, f"not known: {', '.join(unasked)} did not answer",
+                         unknown=True)
     if state is None or record is None:
         return Readiness(True, "served by every server (no key history to time its "
                          "publication)")
+    if record.everywhere_since is None and unasked:
+        return Readiness(False, f"not known: {', '.join(unasked)} did not answer, and no "
+                         "run has yet found it at every server", unknown=True)
     if record.everywhere_since is None:
         return Readiness(False, "no run has yet found it at every server")
     if record.everywhere_since <= state.first_run:

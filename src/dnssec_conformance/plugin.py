@@ -8,7 +8,10 @@ writes reports/results.json at the end of every run, failed or interrupted.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +28,7 @@ from .checks.resolver import judge
 from .collect import Collector, ZoneData
 from .config import Config, DomainSpec, Thresholds, load_config, resolver_addresses
 from .context import Evaluation, parse_moment
-from .errors import ConformanceError
+from .errors import ConformanceError, one_line
 from .findings import Category, CheckResult, Outcome, Severity
 from .keystate import DEFAULT_STATE_DIR, History, StateDirectory
 from .ntp import read_clock
@@ -173,7 +176,13 @@ def pytest_configure(config: pytest.Config) -> None:
                                       _state_directory(config))
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
+        except Exception as exc:  # a bug of ours: still one line, never a traceback
+            raise pytest.UsageError(one_line(
+                f"{path}: could not be read ({exc.__class__.__name__}: {exc}); this is a bug "
+                "of dnssec-conformance, please report it with the file")) from None
     config.stash[CONFORMANCE] = conformance
+    if path:
+        interrupt_on_sigterm(config)
     if not config.pluginmanager.is_registered(report_html):
         config.pluginmanager.register(report_html, "dnssec-report-html")
     if not _is_worker(config):
@@ -181,6 +190,38 @@ def pytest_configure(config: pytest.Config) -> None:
             report_html.use_default_outputs(config)
         results = Path(config.getoption("results") or DEFAULT_RESULTS)
         config.pluginmanager.register(ResultsReporter(results, now, path), "dnssec-results")
+
+
+def interrupt_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM (what Kubernetes sends at activeDeadlineSeconds and on eviction) ends the run
+    the way Ctrl-C does: pytest stops, and the session's end writes results.json, the report
+    and JUnit with what was done, marked interrupted. A second signal while they are being
+    written is ignored (the pod's SIGKILL comes anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if not _is_worker(config):
+            _signal_children(signum)  # xdist workers: they stop their queries too
+        raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+def _signal_children(signum: int) -> None:
+    """Pass a signal on to this process's children (Linux /proc): Kubernetes signals only
+    the container's first process, and a worker waiting out a query timeout would hold
+    the end of the run (and its reports) for that long."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            if fields[1] == me:
+                os.kill(int(stat.parent.name), signum)
+        except (OSError, IndexError, ValueError):
+            continue
 
 
 @pytest.hookimpl(optionalhook=True)

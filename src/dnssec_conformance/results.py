@@ -66,6 +66,12 @@ def overall_status(records: Iterable[dict[str, Any]]) -> str:
     return STATUSES[worst]
 
 
+def run_status(records: Iterable[dict[str, Any]], *, interrupted: bool) -> str:
+    """The overall status. An interrupted run left checks undone, and what was not checked is
+    unknown, which is never healthy: critical, as for a check that could not run."""
+    return "critical" if interrupted else overall_status(records)
+
+
 def domain_summaries(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_domain: dict[str, list[dict[str, Any]]] = {}
     for record in records:
@@ -93,7 +99,7 @@ def build_document(records: list[dict[str, Any]], *, evaluated_at: float, starte
     ordered = sorted(records, key=lambda r: (r["domain"], r["check"]))
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "status": overall_status(ordered),
+        "status": run_status(ordered, interrupted=interrupted),
         "evaluated_at": iso(evaluated_at),
         "started_at": iso(started_at),
         "finished_at": iso(finished_at),

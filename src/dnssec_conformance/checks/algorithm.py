@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import dns.rdatatype
+
 from ..analysis import (
+    EVERY_QUESTION,
     chain_verdicts,
     dnskeys_at,
     ds_rrset,
@@ -88,6 +91,7 @@ def ds_algorithm_matches_key(zone: ZoneData, ev: Evaluation) -> Iterator[Finding
                         f";; DS at the parent:\n{ds.to_text()}"))
     yield from merge_servers(findings)
     yield from chain_findings("ALG01", Category.ALGORITHM, chain_verdicts(zone, ev))
+    yield from unusable_servers(zone, "ALG01", (dns.rdatatype.DNSKEY,))
 
 
 @register(id="ALG02", name="algorithm-signs-every-rrset", category=Category.ALGORITHM,
@@ -121,7 +125,7 @@ def algorithm_signs_every_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Find
                 f"{', '.join(str(a) for a in missing)} of the DNSKEY RRset",
                 str(served.server), served.exchange.evidence()))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ALG02")
+    yield from unusable_servers(zone, "ALG02", EVERY_QUESTION)
 
 
 @register(id="ALG03", name="algorithm-policy", category=Category.ALGORITHM,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis import (
+    EVERY_QUESTION,
     chain_verdicts,
     merge_servers,
     parent_ds,
@@ -56,7 +57,7 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     str(entry.server), entry.verdict.evidence))
     findings.extend(chain_findings("CLOCK01", Category.CLOCK_SKEW, chain_verdicts(zone, ev)))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "CLOCK01")
+    yield from unusable_servers(zone, "CLOCK01", EVERY_QUESTION)
 
 
 @register(id="CLOCK02", name="local-clock-offset", category=Category.CLOCK_SKEW,

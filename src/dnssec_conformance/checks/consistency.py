@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from ..analysis import ds_rrset, merge_servers, served_rrsets, unusable_servers
+from ..analysis import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, unusable_servers
 from ..catalog import register
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
@@ -68,7 +68,7 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                 "signer's own KSK with a DS at the parent, and is signed by its own: "
                 "multi-signer (RFC 8901 model 2)", entry.label))
     yield from findings
-    yield from unusable_servers(zone, "CONSIST01")
+    yield from unusable_servers(zone, "CONSIST01", (dns.rdatatype.DNSKEY,))
     for server in zone.unreachable:
         # Typically an IPv6 address from a pod without IPv6: say which servers went unchecked.
         yield Finding("CONSIST01", Severity.INFO,
@@ -120,7 +120,7 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     f"SOA serial {serial} is {behind} behind the newest, {newest} "
                     f"({newest_server}); allowed lag {lag}", server, exchange.evidence()))
     yield from findings
-    yield from unusable_servers(zone, "CONSIST02")
+    yield from unusable_servers(zone, "CONSIST02", (dns.rdatatype.SOA,))
 
 
 @register(id="CONSIST03", name="ns-rrset-consistent", category=Category.CONSISTENCY,
@@ -153,7 +153,7 @@ def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 f"its NS RRset lacks {', '.join(missing)} (listed by {', '.join(holders)})",
                 server, exchange.evidence()))
     yield from findings
-    yield from unusable_servers(zone, "CONSIST03")
+    yield from unusable_servers(zone, "CONSIST03", (dns.rdatatype.NS,))
 
 
 @register(id="CONSIST04", name="signing-keys-consistent", category=Category.CONSISTENCY,
@@ -202,4 +202,33 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                                 f"servers sign {', '.join(differing)} with different keys, "
                                 "all of which every server publishes (multi-signer)"))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "CONSIST04")
+    yield from unusable_servers(zone, "CONSIST04", EVERY_QUESTION)
+
+
+@register(id="CONSIST05", name="every-answer-usable", category=Category.CONSISTENCY,
+          title="Every server answers every question usably", severity=Severity.ERROR,
+          rfc="RFC 1035 §4.1, RFC 3597 §3, RFC 4035 §3.1", marker="consistency")
+def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """Each authoritative server of the zone is asked SOA, DNSKEY, NS, NSEC3PARAM, CDS,
+    CDNSKEY and the configured records, and each server of the parent the zone's DS (the
+    two negative-answer probes are the denial checks', DENIAL03/04/08, which report their
+    failures). Every answer must be usable: a DNS message that parses, answers
+    the question asked, is authoritative (AA) and has the rcode NOERROR or NXDOMAIN. A
+    timeout, a refusal, SERVFAIL, FORMERR or NOTIMP for a type the server does not know
+    (RFC 3597 requires serving unknown types), a message that does not parse or answers
+    another question: resolvers that reach this server get nothing for that question, and
+    the checks that need it could not check it there. Each one is reported with the server,
+    the question and the reason, as could not check (error): never a silent pass.
+
+    Remediation: ask the server the same question (`dig @SERVER +norec +dnssec NAME TYPE`)
+    and fix what it answers: a firewall or middlebox that drops or rewrites DNS (large
+    answers, TCP, unknown types), a server software too old for DNSSEC types, or a server
+    not configured for the zone.
+    """
+    yield from unusable_servers(zone, "CONSIST05", EVERY_QUESTION)
+    for server, exchange in zone.ds_answers.items():
+        problem = authoritative_problem(exchange)
+        if problem is not None and not server.is_file:
+            yield Finding("CONSIST05", Severity.ERROR,
+                          f"could not check {exchange.qname} DS at this server of the parent "
+                          f"{zone.parent}: {problem}", str(server), exchange.evidence())

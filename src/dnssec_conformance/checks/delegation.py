@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+import dns.name
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
@@ -22,10 +23,11 @@ from ..analysis import (
 )
 from ..catalog import NotApplicable, register
 from ..chain import ZONE_KEY_FLAG, Security
-from ..collect import ZoneData
+from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
-from ..signatures import Crypto, digest_matches, key_label, key_tag, verify_rrset
+from ..signatures import Crypto, digest_matches, ds_matches, key_label, key_tag, verify_rrset
+from ..transport import Exchange
 from ._common import chain_findings
 
 
@@ -88,6 +90,14 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     yield from unusable_servers(zone, "DS01")
 
 
+def _answered(exchange: Exchange | None) -> bool:
+    return exchange is not None and authoritative_problem(exchange) is None
+
+
+def _algorithm_swapped(ds: DS, apex: dns.name.Name, key: DNSKEY) -> bool:
+    return ds.algorithm != key.algorithm and digest_matches(ds, apex, key)
+
+
 def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
     if zone.domain.expect == "secure" and not is_signed(zone):
         yield Finding("DS01", Severity.CRITICAL,
@@ -114,8 +124,11 @@ def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         return
     findings = []
     for answers in zone.usable_answers():
-        keys = dnskeys_at(answers, zone.apex)
+        dnskey = answers.get(zone.apex, dns.rdatatype.DNSKEY)
         soa = answers.get(zone.apex, dns.rdatatype.SOA)
+        if not (_answered(dnskey) and _answered(soa)):
+            continue  # a question that failed is unknown at this server, not absent
+        keys = dnskeys_at(answers, zone.apex)
         signed_soa = soa is not None and soa.signatures(dns.rdatatype.SOA, zone.apex)
         if keys is None:
             findings.append(Finding("DS02", Severity.CRITICAL,
@@ -129,7 +142,7 @@ def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     "zone serves no signatures (bogus)", str(answers.server),
                                     soa.evidence() if soa else ""))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DS02")
+    yield from unusable_servers(zone, "DS02", (dns.rdatatype.DNSKEY, dns.rdatatype.SOA))
 
 
 @register(id="KEY01", name="ds-matches-dnskey", category=Category.KEY_MISMATCH,
@@ -153,16 +166,23 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         keys = dnskeys_at(answers, zone.apex)
         if keys is None:
             continue
-        unmatched = [d for d in ds if not any(digest_matches(d, zone.apex, k) for k in keys)]
+        # A DS whose digest is a key's under another algorithm number is ALG01's finding.
+        unmatched = [d for d in ds if not any(ds_matches(d, zone.apex, k)
+                                              or _algorithm_swapped(d, zone.apex, k)
+                                              for k in keys)]
         evidence = f";; DS at the parent:\n{ds.to_text()}\n\n" + \
             answers.get(zone.apex, dns.rdatatype.DNSKEY).evidence()  # type: ignore[union-attr]
         tags = ", ".join(_ds_tag(d) for d in unmatched)
+        wrong_tags = "".join(f"; DS {d.key_tag} carries the digest of {key_label(k)}, under "
+                             "another key tag" for d in unmatched for k in keys
+                             if digest_matches(d, zone.apex, k))
         if len(unmatched) == len(ds):
             findings.append(Finding("KEY01", Severity.CRITICAL,
-                                    f"no DNSKEY matches any DS at the parent (DS {tags})",
+                                    "no DNSKEY matches any DS at the parent by key tag, "
+                                    f"algorithm and digest (DS {tags}){wrong_tags}",
                                     str(answers.server), evidence))
             continue
-        elsewhere = [d for d in unmatched if any(digest_matches(d, zone.apex, k)
+        elsewhere = [d for d in unmatched if any(ds_matches(d, zone.apex, k)
                                                  for k in all_zone_keys(zone))]
         if elsewhere:
             findings.append(Finding("KEY01", Severity.INFO,
@@ -171,13 +191,16 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     "provider its own KSK?)", str(answers.server), evidence))
         unmatched = [d for d in unmatched if d not in elsewhere]
         if unmatched:
+            wrong_tags = "".join(f"; DS {d.key_tag} carries the digest of {key_label(k)}, "
+                                 "under another key tag" for d in unmatched for k in keys
+                                 if digest_matches(d, zone.apex, k))
             findings.append(Finding("KEY01", Severity.INFO,
                                     f"DS {', '.join(_ds_tag(d) for d in unmatched)} matches no "
-                                    "DNSKEY (pre-published for a rollover, or stale?)",
-                                    str(answers.server), evidence))
+                                    "DNSKEY (pre-published for a rollover, or stale?)"
+                                    f"{wrong_tags}", str(answers.server), evidence))
     yield from merge_servers(findings)
     yield from chain_findings("KEY01", Category.KEY_MISMATCH, chain_verdicts(zone, ev))
-    yield from unusable_servers(zone, "KEY01")
+    yield from unusable_servers(zone, "KEY01", (dns.rdatatype.DNSKEY,))
 
 
 def _ds_tag(ds: DS) -> str:
@@ -204,9 +227,9 @@ def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         keys = dnskeys_at(answers, zone.apex)
         if keys is None:
             continue
-        named = [k for k in keys if any(digest_matches(d, zone.apex, k) for d in ds)]
+        named = [k for k in keys if any(ds_matches(d, zone.apex, k) for d in ds)]
         if not named:
-            continue  # KEY01 reports it
+            continue  # KEY01 (or ALG01) reports it
         exchange = answers.get(zone.apex, dns.rdatatype.DNSKEY)
         assert exchange is not None
         checks = verify_rrset(keys, exchange.signatures(dns.rdatatype.DNSKEY, zone.apex),
@@ -217,7 +240,7 @@ def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     f"the key the DS names ({labels}) does not sign the DNSKEY "
                                     "RRset", str(answers.server), exchange.evidence()))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "KEY02")
+    yield from unusable_servers(zone, "KEY02", (dns.rdatatype.DNSKEY,))
 
 
 @register(id="KEY03", name="ds-key-zone-flag", category=Category.KEY_MISMATCH,
@@ -238,7 +261,7 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         keys = dnskeys_at(answers, zone.apex)
         if keys is None:
             continue
-        named = [k for k in keys if any(digest_matches(d, zone.apex, k) for d in ds)]
+        named = [k for k in keys if any(ds_matches(d, zone.apex, k) for d in ds)]
         flagless = [k for k in named if not k.flags & ZONE_KEY_FLAG]
         if flagless:
             severity = Severity.CRITICAL if len(flagless) == len(named) else Severity.WARNING
@@ -247,6 +270,7 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     + ", ".join(f"{key_label(k)} flags {k.flags}"
                                                 for k in flagless), str(answers.server)))
     yield from merge_servers(findings)
+    yield from unusable_servers(zone, "KEY03", (dns.rdatatype.DNSKEY,))
 
 
 @register(id="KEY04", name="dnskey-tag-collision", category=Category.KEY_MISMATCH,
@@ -280,4 +304,4 @@ def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     "of them for every signature and DS with that tag",
                     str(answers.server), exchange.evidence() if exchange else ""))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "KEY04")
+    yield from unusable_servers(zone, "KEY04", (dns.rdatatype.DNSKEY,))

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import dns.rdatatype
 
 from ..analysis import (
+    EVERY_QUESTION,
     ServedRRset,
     chain_verdicts,
     merge_servers,
@@ -147,7 +148,7 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                 f"earliest signature expiry in {left:.1f} days ({served.label})",
                                 str(served.server), served.exchange.evidence(), left))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "EXPIRY01")
+    yield from unusable_servers(zone, "EXPIRY01", EVERY_QUESTION)
 
 
 @register(id="EXPIRY02", name="validity-shorter-than-ttl", category=Category.EXPIRED_RRSIG,
@@ -175,7 +176,7 @@ def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
                 f"RRset's TTL of {served.rrset.ttl} s ({served.rrset.ttl / 3600:.1f} h)",
                 str(served.server), served.exchange.evidence()))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "EXPIRY02")
+    yield from unusable_servers(zone, "EXPIRY02", EVERY_QUESTION)
 
 
 @register(id="EXPIRY03", name="expires-before-soa-expire", category=Category.EXPIRED_RRSIG,

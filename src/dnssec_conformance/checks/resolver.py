@@ -24,7 +24,7 @@ from ..corefile import (
     signing_blocks,
 )
 from ..errors import CorefileError
-from ..findings import Category, CheckResult, Finding, Severity
+from ..findings import Category, CheckResult, Finding, Severity, bounded
 from ..resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
 from ..transport import Exchange
 
@@ -45,6 +45,7 @@ def judge(check_id: str, subject: str, data: SubjectData, evaluation: Evaluation
     except NotApplicable as exc:
         result.findings.clear()
         result.skipped_reason = str(exc)
+    result.findings = bounded(result.findings)
     return result
 
 
@@ -176,8 +177,10 @@ def bogus_canary_rejected(survey: Survey, ev: Evaluation) -> Iterator[Finding]:
     resolver that enforces validation answers it SERVFAIL; asked again with CD=1 (checking
     disabled) it returns the data, which proves that the SERVFAIL came from validation and not
     from an outage. A resolver that returns the canary's data without CD does not enforce
-    validation: pods would accept spoofed answers (critical). A canary that does not resolve
-    even with CD=1, that does not exist, or that validates as secure proves nothing (error).
+    validation: pods would accept spoofed answers (critical); one that even sets the AD flag
+    on a canary our own validation finds bogus claims to have validated it (critical). A
+    canary that does not resolve even with CD=1, that does not exist, or that our own
+    validation finds secure proves nothing (error).
     Judged per canary: results.json names the record after it.
 
     Remediation: make the resolvers pods use validate: CoreDNS does not, so its `forward`
@@ -198,6 +201,12 @@ def _canary_finding(survey: Survey, observation: Observation) -> Finding:
                        f"{question}: NXDOMAIN: the canary does not exist; {PROVES_NOTHING}",
                        where, evidence)
     if validated.rcode == dns.rcode.NOERROR:
+        if has_ad(validated) and survey.verdict is Security.BOGUS:
+            return Finding("RESOLVER02", Severity.CRITICAL,
+                           f"{question} comes back validated (AD) though our own validation "
+                           "from the trust anchor finds the canary bogus: the resolver accepts "
+                           "what it must reject, so spoofed answers would be accepted too",
+                           where, evidence)
         if has_ad(validated):
             return Finding("RESOLVER02", Severity.ERROR,
                            f"{question} validates as secure (AD): the canary is not bogus "

@@ -13,7 +13,13 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.dnskeybase import DNSKEYBase
 from dns.rdtypes.dsbase import DSBase
 
-from ..analysis import merge_servers, parent_ds, served_rrsets, unusable_servers
+from ..analysis import (
+    EVERY_QUESTION,
+    merge_servers,
+    parent_ds,
+    served_rrsets,
+    unusable_servers,
+)
 from ..catalog import register
 from ..collect import ZoneData
 from ..context import Evaluation
@@ -30,6 +36,7 @@ from ..keytiming import (
     names_key,
     rrset_of,
     served_keys,
+    unasked_servers,
 )
 from ..multi_signer import each_server_anchored
 from ..signatures import Crypto, key_label
@@ -45,7 +52,8 @@ def _keys_text(keys: Iterable[DNSKEY]) -> str:
 def _readiness(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]
                ) -> dict[str, tuple[DNSKEY, Readiness]]:
     margin = ev.thresholds.rollover_margin_s
-    return {fingerprint(k): (k, key_readiness(k, served, ev.history, ev.now, margin))
+    unasked = unasked_servers(zone, served)
+    return {fingerprint(k): (k, key_readiness(k, served, ev.history, ev.now, margin, unasked))
             for k in distinct_keys(served)}
 
 
@@ -143,6 +151,8 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         signers = {fingerprint(c.key) for c in entry.checks
                    if c.crypto is Crypto.VALID and c.key is not None}
         in_use |= signers
+        if any(readiness[p][1].unknown for p in signers if p in readiness):
+            continue  # a server did not answer: unusable_servers says so, no verdict here
         if signers and not any(readiness[p][1].ready for p in signers if p in readiness):
             unready[(str(entry.server), tuple(sorted(signers)))].append(entry.label)
             evidence.setdefault(str(entry.server), entry.exchange.evidence())
@@ -158,7 +168,7 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     in_use |= _named_by_ds(zone, ev, served)
     findings += _pending_keys(readiness, in_use, ev)
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ROLLOVER02")
+    yield from unusable_servers(zone, "ROLLOVER02", EVERY_QUESTION)
 
 
 def _named_by_ds(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> set[str]:
@@ -182,6 +192,8 @@ def _pending_keys(readiness: dict[str, tuple[DNSKEY, Readiness]], in_use: set[st
             continue
         record = state.keys.get(print_) if state is not None else None
         new = record is not None and state is not None and record.present_since > state.first_run
+        if ready.unknown:
+            continue
         if ready.ready and new:
             findings.append(Finding("ROLLOVER02", Severity.INFO,
                                     f"{key_label(key)} is ready for use: {ready.why}"))
@@ -229,6 +241,9 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         naming = [(ds, ks) for ds, ks in named.values() if ks]
         if not naming:
             continue  # no DS names a served key: KEY01 (or ALG01) says so
+        if not carrying and any(readiness[fingerprint(k)][1].unknown
+                                for _, ks in naming for k in ks):
+            continue  # not known while a server is silent: unusable_servers reports it
         if not carrying and each_server_anchored(zone.apex, served, entry.rrset):
             carrying = [ds for ds, _ in naming]
             findings.append(Finding(
@@ -263,7 +278,7 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     "that key has been served everywhere for the DNSKEY TTL",
                     str(entry.server), evidence))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ROLLOVER03")
+    yield from unusable_servers(zone, "ROLLOVER03", (dns.rdatatype.DNSKEY,))
 
 
 @register(id="ROLLOVER04", name="key-removal-safe", category=Category.ROLLOVER,
@@ -289,7 +304,7 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     state = history.state if history is not None else None
     if state is None:
         yield Finding("ROLLOVER04", Severity.INFO, NO_HISTORY)
-        yield from unusable_servers(zone, "ROLLOVER04")
+        yield from unusable_servers(zone, "ROLLOVER04", (dns.rdatatype.DNSKEY,))
         return
     margin = ev.thresholds.rollover_margin_s
     served = served_keys(zone)
@@ -330,7 +345,7 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     entry.label, entry.exchange.evidence()))
     findings += _retiring_keys(zone, ev, served)
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ROLLOVER04")
+    yield from unusable_servers(zone, "ROLLOVER04", (dns.rdatatype.DNSKEY,))
 
 
 def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> list[Finding]:
@@ -406,7 +421,8 @@ def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             if server in served:
                 findings += _judge_cds(zone, ev, served, served[server], cds, cdnskey, evidence)
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ROLLOVER05")
+    yield from unusable_servers(zone, "ROLLOVER05", (dns.rdatatype.DNSKEY, dns.rdatatype.CDS,
+                                                   dns.rdatatype.CDNSKEY))
 
 
 def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], str]]
@@ -501,8 +517,10 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
                 f"applying the {kind} RRset would make the zone bogus: it names {named}, and "
                 "no key it names signs the DNSKEY RRset", server, evidence))
             continue
-        readiness = [key_readiness(k, servers, ev.history, ev.now, margin) for k in usable]
-        if not any(r.ready for r in readiness):
+        unasked = unasked_servers(zone, servers)
+        readiness = [key_readiness(k, servers, ev.history, ev.now, margin, unasked)
+                     for k in usable]
+        if not any(r.ready or r.unknown for r in readiness):
             findings.append(Finding(
                 "ROLLOVER05", Severity.WARNING,
                 f"the {kind} RRset names only {_keys_text(usable)}, not ready for use yet "

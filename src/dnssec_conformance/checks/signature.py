@@ -11,6 +11,7 @@ import dns.rrset
 
 from ..analysis import (
     DENIAL_TYPES,
+    EVERY_QUESTION,
     chain_verdicts,
     is_signed,
     merge_servers,
@@ -70,7 +71,7 @@ def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     str(entry.server), entry.verdict.evidence))
     findings.extend(chain_findings("SIG01", Category.BAD_SIGNATURE, chain_verdicts(zone, ev)))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "SIG01")
+    yield from unusable_servers(zone, "SIG01", EVERY_QUESTION)
 
 
 @register(id="SIG03", name="rrsig-fits-rrset", category=Category.BAD_SIGNATURE,

@@ -1,0 +1,104 @@
+"""Every unusable answer surfaces as a finding naming the server, the question and the reason
+(CONSIST05), against real sockets that serve a signed zone and spoil the answers of one
+question type: never a silent pass while the SOA answer is fine."""
+
+from __future__ import annotations
+
+import dns.name
+import dns.rdatatype
+import pytest
+
+from dnssec_conformance.catalog import run_check, zone_checks
+from dnssec_conformance.collect import Collector
+from dnssec_conformance.config import DomainSpec, QueryPolicy
+from dnssec_conformance.findings import Outcome, Severity
+from dnssec_conformance.transport import Server
+
+from .hostile import ANSWER_FAULTS, zone_server
+from .inmemory import build_zone, delegate, evaluation, parent_zone, zone_data
+
+RECORDS = ("A", "MX", "TXT")
+POLICY = QueryPolicy(timeout_s=0.3, retries=0)
+# What the transport says today (the probe engine may word it otherwise): one of these.
+REASONS = {
+    "garbage": ("unparsable response",), "qr0": ("timeout", "does not match"),
+    "wrong-id": ("timeout", "does not match"), "wrong-question": ("timeout", "does not match"),
+    "bad-counts": ("unparsable response",), "long-label": ("unparsable response",),
+    "two-opt": ("BadEDNS",), "silent": ("timeout",), "servfail": ("answered SERVFAIL",),
+    "notimp": ("answered NOTIMP",), "truncated-tcp-broken": ("timeout", "network error",
+                                                             "unparsable", "truncated"),
+}
+
+
+@pytest.fixture(scope="module")
+def signed():
+    parent = parent_zone()
+    child = build_zone("child.test.")
+    delegate(parent, child)
+    return parent, child
+
+
+def collect_with_fault(signed, rdtype: str, fault: str):
+    from dnssec_conformance.authoritative import respond
+
+    parent, child = signed
+    data = zone_data(child, parent, records=RECORDS)
+
+    def answer(query):
+        question = query.question[0]
+        return respond(child.zone, question.name, question.rdtype)
+
+    faults = {int(dns.rdatatype.from_text(rdtype)): fault}
+    with zone_server(answer, faults) as (address, port):
+        server = Server(address, port, dns.name.from_text("ns2.test."))
+        domain = DomainSpec(child.origin, RECORDS)
+        answers = Collector((), POLICY)._server_answers(
+            server, domain, child.origin, dns.name.from_text("nonexistent-probe.child.test."))
+    data.answers[server] = answers
+    data.servers = (*data.servers, server)
+    return data, server, evaluation(parent)
+
+
+@pytest.mark.parametrize("fault", ANSWER_FAULTS)
+def test_a_spoiled_cds_answer_is_named_with_its_server_and_reason(signed, fault):
+    data, server, ev = collect_with_fault(signed, "CDS", fault)
+    result = run_check("CONSIST05", data, ev)
+    assert result.outcome is Outcome.ERROR
+    (finding,) = result.findings
+    assert finding.server == str(server) and finding.severity is Severity.ERROR
+    assert finding.message.startswith("could not check child.test. CDS at this server: ")
+    assert any(reason in finding.message for reason in REASONS[fault])
+    assert len(finding.message.splitlines()) == 1
+    assert run_check("ROLLOVER05", data, ev).outcome is Outcome.ERROR
+
+
+@pytest.mark.parametrize("rdtype", ["NS", "CDNSKEY", "A", "TXT", "MX", "DNSKEY"])
+def test_any_question_answered_with_garbage_is_named(signed, rdtype):
+    data, server, ev = collect_with_fault(signed, rdtype, "garbage")
+    findings = run_check("CONSIST05", data, ev).findings
+    questions = {f.message.split(" at this server")[0] for f in findings}
+    assert f"could not check child.test. {rdtype}" in questions
+    assert all(f.server == str(server) for f in findings)
+    statuses = {c: run_check(c, data, ev).outcome for c in zone_checks()}
+    assert Outcome.ERROR in statuses.values()
+    assert Outcome.FAILED not in statuses.values(), statuses  # unknown, never a defect
+
+
+def test_the_good_server_alone_passes(signed):
+    parent, child = signed
+    data = zone_data(child, parent, records=RECORDS)
+    assert run_check("CONSIST05", data, evaluation(parent)).outcome is Outcome.PASSED
+
+
+def test_a_parent_server_whose_ds_answer_is_unusable_is_named(signed):
+    from dnssec_conformance.transport import Exchange
+
+    parent, child = signed
+    data = zone_data(child, parent)
+    broken = Server("192.0.2.54", 53, dns.name.from_text("ns2.parent.test."))
+    data.ds_answers[broken] = Exchange(broken, child.origin, dns.rdatatype.DS, False, None,
+                                       "", "timeout after 3 s", 6.0)
+    (finding,) = run_check("CONSIST05", data, evaluation(parent)).findings
+    assert finding.server == str(broken)
+    assert finding.message == ("could not check child.test. DS at this server of the parent "
+                               "test.: timeout after 3 s")
