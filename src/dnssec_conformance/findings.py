@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,21 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     ERROR = "error"
     SKIPPED = "skipped"
+    WAIVED = "waived"  # failed or warned, and accepted by an active waiver in domains.yaml
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A finding accepted for a while: one `waive:` entry of a domain in domains.yaml."""
+
+    check: str
+    reason: str
+    until: datetime.date  # the first day (UTC) on which it no longer applies
+    source: str = ""  # where it is written, "domains.yaml:12", for messages
+
+    def active(self, now: float) -> bool:
+        day = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
+        return day < self.until
 
 
 @dataclass(frozen=True)
@@ -70,9 +86,18 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     days_left: float | None = None  # the expiry checks fill it in: the earliest across servers
     skipped_reason: str | None = None
+    waiver: Waiver | None = None  # an active waiver of this check (see waivers.apply_waiver)
 
     @property
     def outcome(self) -> Outcome:
+        judged = self.judged_outcome
+        if self.waiver is not None and judged in (Outcome.FAILED, Outcome.WARNING):
+            return Outcome.WAIVED
+        return judged
+
+    @property
+    def judged_outcome(self) -> Outcome:
+        """What the findings say, before any waiver."""
         return outcome_of(self.findings, skipped=self.skipped_reason is not None)
 
     @property
