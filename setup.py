@@ -5,6 +5,7 @@ the package as `dnssec_conformance.suites`. Everything else is in pyproject.toml
 from setuptools import find_namespace_packages, setup
 
 setup(
-    packages=[*find_namespace_packages("src", include=["dnssec_conformance*"]), "dnssec_conformance.suites"],
+    packages=[*find_namespace_packages("src", include=["dnssec_conformance*"]),
+              "dnssec_conformance.suites"],
     package_dir={"": "src", "dnssec_conformance.suites": "suites"},
 )

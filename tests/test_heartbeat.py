@@ -160,7 +160,7 @@ def test_healthy_body(healthy):
     assert body["status"] == "healthy" and body["priority"] == "P4"
     assert body["timestamp"] == "2027-01-15T08:00:05Z"
     assert body["domains_checked"] == 1
-    assert body["status_counts"] == {"healthy": 1, "warning": 0, "critical": 0}
+    assert body["status_counts"] == {"healthy": 1, "unknown": 0, "warning": 0, "critical": 0}
     assert body["warning_threshold_days"] == 7 and body["critical_threshold_days"] == 3
     [entry] = body["results"]
     assert entry["domain"] == "good.test" and entry["status"] == "healthy"
@@ -216,7 +216,7 @@ def test_priority_mapping_over_mixed_runs(healthy, warning, critical):
     validation_failure = dict(critical[0], check="KEY01", category="key-mismatch",
                               outcome="failed", severity="critical")
     assert heartbeat.priority_of([*critical, validation_failure]) == "P1"
-    assert heartbeat.priority_of([]) == "P4"
+    assert heartbeat.priority_of([]) == "P1"  # nothing judged: unknown, never healthy
 
 
 def test_the_word_error_never_reaches_a_body(healthy, warning, critical):

@@ -50,7 +50,7 @@ def test_dashboard_shows_status_time_grid_and_timeline(mixed):
     assert html.startswith('<section id="dnssec-dashboard" data-status="critical">')
     assert '<span class="dnssec-badge">CRITICAL</span>' in html
     assert "priority P1" in html and "as of 2027-01-15T08:00:00Z" in html
-    assert "4 domains: 2 critical, 1 warning, 1 healthy" in html
+    assert "4 domains: 1 critical, 1 warning, 1 could not check, 1 healthy" in html
     for domain, status in (("good.test", "healthy"), ("soon.test", "warning"),
                            ("crit.test", "critical"), ("dark.test", "critical")):
         assert f'data-domain="{domain}" data-status="{status}"' in html
@@ -108,7 +108,7 @@ def test_everything_is_escaped():
 def test_days_left_cells_sort_by_number():
     def sort_value(days: float | None) -> str:
         cell = report_html.result_cells({"domain": "d", "check": "C", "category": "c",
-                                         "record": {"severity": "info", "days_left": days}})[4]
+                                         "record": {"severity": "info", "days_left": days}})[5]
         return cell.split(">", 1)[1]  # what pytest-html sorts on: the cell's inner HTML
 
     assert sorted([None, 12.0, -1.5, 2.4], key=sort_value) == [-1.5, 2.4, 12.0, None]
@@ -258,7 +258,7 @@ def test_critical_run_writes_every_report_sends_one_heartbeat_and_leaks_no_key(
     body = post.json()
     assert body["status"] == "critical" and body["priority"] == "P2"
     assert body["domains_checked"] == 3
-    assert body["status_counts"] == {"healthy": 1, "warning": 1, "critical": 1}
+    assert body["status_counts"] == {"healthy": 1, "unknown": 0, "warning": 1, "critical": 1}
     assert [e["domain"] for e in body["results"]] == ["crit.test", "soon.test", "good.test"]
 
     document = results_json(project)

@@ -17,7 +17,7 @@ from typing import Any
 import dns.name
 import pytest
 
-from . import heartbeat, junit, overview, report_html
+from . import archive, heartbeat, junit, overview, report_html
 from .analysis import zone_security
 from .anchors import TrustAnchors, load_anchors
 from .catalog import CheckSpec, RunData, all_checks, get, run_check, run_run_check
@@ -70,6 +70,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where each zone's key history is kept between runs, for the "
                          f"rollover checks (default: {DEFAULT_STATE_DIR}); a run with --at "
                          "only reads it, unless --state-dir is given")
+    group.addoption("--archive-dir", metavar="PATH", default=None,
+                    help="keep the run's results.json, report and JUnit in PATH/DAY/ when its "
+                         "findings are new (the first run of a day, or a change)")
+    group.addoption("--archive-days", metavar="N", type=int,
+                    default=archive.DEFAULT_KEEP_DAYS,
+                    help="delete archived days older than N days (default: "
+                         f"{archive.DEFAULT_KEEP_DAYS})")
     parser.addini("dnssec_domains", "default domains.yaml for --domains", default="")
 
 
@@ -567,7 +574,24 @@ class ResultsReporter:
         return heartbeat.report_run(url, document, warning_days=thresholds.warning_days,
                                     critical_days=thresholds.critical_days)
 
+    def keep_in_archive(self, config: pytest.Config) -> archive.ArchiveOutcome | None:
+        """Once the report and JUnit are written (after every pytest_sessionfinish)."""
+        directory = config.getoption("archive_dir")
+        document = getattr(self, "document", None)
+        if not directory or document is None or getattr(self, "archived", None):
+            return getattr(self, "archived", None)
+        outputs = [self.path, *(Path(p) for p in (config.getoption("htmlpath", None),
+                                                   config.getoption("xmlpath", None)) if p)]
+        self.archived = archive.archive_run(outputs, document, Path(directory),
+                                            now=time.time(),
+                                            keep_days=max(1, config.getoption("archive_days")))
+        return self.archived
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.keep_in_archive(config)  # a run without a terminal summary (-p no:terminal)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        archived = self.keep_in_archive(terminalreporter.config)
         document = getattr(self, "document", None)
         beat: heartbeat.HeartbeatOutcome | None = getattr(self, "heartbeat_outcome", None)
         if document is None or not document["results"]:
@@ -579,6 +603,8 @@ class ResultsReporter:
         for line in summary_lines(document):
             tr.write_line(line[:MAX_SUMMARY_LINE])
         tr.write_line(f"results: {self.path}")
+        if archived is not None:
+            tr.write_line(archived.summary())
         if beat is not None:
             tr.write_line(beat.summary())
         if getattr(self, "failed_on_warnings", False):
