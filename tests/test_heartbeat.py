@@ -401,3 +401,20 @@ def test_report_run_sends_nothing_without_url_or_results(receiver, healthy):
     assert receiver.requests == []
     sent = heartbeat.report_run(receiver.url, document, warning_days=7, critical_days=3)
     assert sent.delivered and receiver.posts[0].json()["status"] == "healthy"
+
+
+def test_domains_are_counted_as_domains_and_each_check_says_how_to_fix_it(critical):
+    canary = dict(critical[0], domain="bogus-canary.test", kind="canary", check="RESOLVER02",
+                  outcome="passed", severity="none")
+    clock = dict(critical[0], domain="local-clock", kind="run", check="CLOCK02",
+                 outcome="skipped", severity="none")
+    fixed = [dict(r, remediation="re-sign the zone") for r in critical]
+    body = body_of([*fixed, canary, clock])
+    assert body["domains_checked"] == 1
+    assert body["status_counts"] == {"healthy": 0, "unknown": 0, "warning": 0, "critical": 1}
+    assert body["other_subjects_checked"] == {"canary": 1, "run": 1}
+    entries = {e["domain"]: e for e in body["results"]}
+    assert entries["bogus-canary.test"]["kind"] == "canary"
+    assert entries["local-clock"]["status"] == "unknown"  # skipped: not checked, not healthy
+    assert entries["crit.test"]["failed"][0]["remediation"] == "re-sign the zone"
+    assert "kind" not in entries["crit.test"]

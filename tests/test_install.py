@@ -120,3 +120,33 @@ def test_an_unrelated_project_in_the_same_venv_sees_no_trace(installed, tmp_path
     assert receiver.requests == []
     for word in ("heartbeat", "DNSSEC", "results.json"):
         assert word not in completed.stdout + completed.stderr
+
+
+@pytest.mark.parametrize(("selection", "state", "first_line"), [
+    (["-k", "good-rsa.test"], 0, "DNSSEC OK - 1 domain: 1 healthy |"),
+    (["-k", "rsasha1.test"], 1, "DNSSEC WARNING - 1 domain: 1 warning; worst: rsasha1.test ALG03"),
+    (["-k", "expired.test or good-rsa.test"], 2,
+     "DNSSEC CRITICAL - 2 domains: 1 critical, 1 healthy; worst: expired.test EXPIRY01 |"),
+    (["-k", "no-such-domain"], 3, "DNSSEC UNKNOWN - no check selected"),
+])
+def test_the_nagios_mode_answers_as_a_monitoring_plugin(installed, lab, tmp_path, selection,
+                                                        state, first_line):
+    completed = installed.run(str(installed.bin / "dnssec-conformance"), "--nagios",
+                              "--domains", str(lab.domains_yaml), *selection, cwd=tmp_path)
+    assert completed.returncode == state, completed.stdout + completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines[0].startswith(first_line), lines
+    if state in (0, 1, 2):
+        perfdata = lines[0].split(" | ", 1)[1].split()
+        days = [p for p in perfdata if p.startswith("'")]
+        assert days and all(p.endswith(";@~:7;@~:3;;") for p in days), perfdata
+    assert "Traceback" not in completed.stdout + completed.stderr
+
+
+def test_the_nagios_mode_says_what_is_wrong_with_a_domains_file(installed, tmp_path):
+    (tmp_path / "d.yaml").write_text("domains:\n  - name: a.example\n    expct: secure\n")
+    completed = installed.run(str(installed.bin / "dnssec-conformance"), "--nagios",
+                              "--domains", "d.yaml", cwd=tmp_path)
+    assert completed.returncode == 3
+    assert completed.stdout == ("DNSSEC UNKNOWN - d.yaml:3: domains[0].expct: unknown key "
+                                "(did you mean 'expect'?)\n")
