@@ -62,7 +62,6 @@ def test_pods_pass_the_restricted_profile(name):
         assert set(container["resources"]) == {"requests", "limits"}
         mounts = {m["mountPath"] for m in container["volumeMounts"]}
         assert "/reports" in mounts and "/tmp" in mounts
-    volumes = {v["name"]: v for v in pod["volumes"]}
     assert not any("hostPath" in v for v in pod["volumes"])
 
 
