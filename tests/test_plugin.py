@@ -161,3 +161,31 @@ def test_plugin_works_installed_outside_the_repository(tmp_path, lab):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert (tmp_path / "reports" / "results.json").exists()
+
+
+def test_a_suite_newer_than_the_package_is_a_one_line_usage_error(pytester):
+    """A copied suite that names a check this version does not know (INTERNALERROR before)."""
+    (pytester.path / "d.yaml").write_text("domains: [example.com]\n")
+    suites = copy_suites(pytester.path)
+    (suites / "test_future.py").write_text(
+        "import pytest\n\n\n@pytest.mark.dnssec_check('FUTURE01')\n"
+        "def test_future(conformance):\n    conformance.assert_passes()\n")
+    result = pytester.runpytest_subprocess("--domains", "d.yaml", "suites",
+                                           "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.errlines if line.startswith("ERROR:")]
+    assert len(errors) == 1, result.errlines
+    assert "test_future.py::test_future[example.com]: unknown check ID 'FUTURE01'" in errors[0]
+    text = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in text and "Traceback" not in text
+
+
+def test_without_a_domains_file_the_plugin_does_nothing(pytester, monkeypatch):
+    """An unrelated project in the same virtualenv: no reports, no heartbeat, no summary."""
+    monkeypatch.setenv("ONEUPTIME_HEARTBEAT_URL", "http://127.0.0.1:9/heartbeat/never")
+    pytester.makepyfile(test_other="def test_other():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK
+    assert not (pytester.path / "reports").exists()
+    text = result.stdout.str() + result.stderr.str()
+    assert "heartbeat" not in text and "DNSSEC" not in text

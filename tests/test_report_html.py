@@ -5,9 +5,11 @@ server on loopback, with the report opened in headless Chromium."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ElementTree
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,7 @@ def test_dashboard_shows_status_time_grid_and_timeline(mixed):
     assert html.startswith('<section id="dnssec-dashboard" data-status="critical">')
     assert '<span class="dnssec-badge">CRITICAL</span>' in html
     assert "priority P1" in html and "as of 2027-01-15T08:00:00Z" in html
-    assert "4 domains: 2 critical, 1 warning, 1 healthy" in html
+    assert "4 domains: 1 critical, 1 warning, 1 could not check, 1 healthy" in html
     for domain, status in (("good.test", "healthy"), ("soon.test", "warning"),
                            ("crit.test", "critical"), ("dark.test", "critical")):
         assert f'data-domain="{domain}" data-status="{status}"' in html
@@ -108,7 +110,7 @@ def test_everything_is_escaped():
 def test_days_left_cells_sort_by_number():
     def sort_value(days: float | None) -> str:
         cell = report_html.result_cells({"domain": "d", "check": "C", "category": "c",
-                                         "record": {"severity": "info", "days_left": days}})[4]
+                                         "record": {"severity": "info", "days_left": days}})[5]
         return cell.split(">", 1)[1]  # what pytest-html sorts on: the cell's inner HTML
 
     assert sorted([None, 12.0, -1.5, 2.4], key=sort_value) == [-1.5, 2.4, 12.0, None]
@@ -258,7 +260,7 @@ def test_critical_run_writes_every_report_sends_one_heartbeat_and_leaks_no_key(
     body = post.json()
     assert body["status"] == "critical" and body["priority"] == "P2"
     assert body["domains_checked"] == 3
-    assert body["status_counts"] == {"healthy": 1, "warning": 1, "critical": 1}
+    assert body["status_counts"] == {"healthy": 1, "unknown": 0, "warning": 1, "critical": 1}
     assert [e["domain"] for e in body["results"]] == ["crit.test", "soon.test", "good.test"]
 
     document = results_json(project)
@@ -286,6 +288,16 @@ def test_critical_run_writes_every_report_sends_one_heartbeat_and_leaks_no_key(
     assert dom.count('<td class="col-check">EXPIRY01</td>') == 3
     assert '<details class="dnssec-dig"><summary>DNS evidence</summary>' in dom
     assert KEY not in dom
+    # The evidence of a failed check is shown once (folded), not again in the row's log.
+    failed = next(r for r in json.loads(results.read_text())["results"]
+                  if r["domain"] == "crit.test" and r["check"] == "EXPIRY01")
+    first_line = failed["findings"][0]["evidence"].splitlines()[0]
+    rendered = re.sub(r'data-jsonblob="[^"]*"', "", dom)  # pytest-html's data, not shown
+    assert rendered.count(escape(first_line, quote=False)) == 1
+    assert "Remediation:</strong> re-sign the zone" in dom
+    # A warning is a warning in the table and in the dashboard's filter, not "passed".
+    assert '<td class="col-outcome dnssec-outcome-warning">warning</td>' in dom
+    assert 'data-outcome="warning"> <span class="dnssec-outcome-warning">1 warning' in dom
     SCREENSHOT.parent.mkdir(exist_ok=True)
     chromium(tmp_path / "profile", "--virtual-time-budget=5000", f"--screenshot={SCREENSHOT}",
              html.as_uri())
@@ -364,3 +376,133 @@ def test_explicit_paths_win_and_runs_without_checks_write_no_default_reports(pro
     assert result.ret == pytest.ExitCode.OK, output(result)
     assert not (project.path / "reports" / "report.html").exists()
     assert not (project.path / "reports" / "junit.xml").exists()
+
+
+# --- what a run must not claim, and what it must show -------------------------------------------
+
+
+def test_nothing_checked_is_unknown_and_sends_no_heartbeat(project, receiver: Receiver):
+    result = run(project, "-k", "no-such-domain", f"--heartbeat-url={receiver.url}")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED, output(result)
+    document = results_json(project)
+    assert document["status"] == "unknown" and document["priority"] == "P1"
+    assert document["results"] == []
+    assert document["heartbeat"]["sent"] is False
+    assert document["heartbeat"]["reason"] == "nothing was checked"
+    assert receiver.requests == []
+
+
+def test_a_run_whose_checks_were_all_skipped_is_unknown(project, receiver: Receiver):
+    project.makepyfile(test_skipped="""
+import pytest
+
+
+@pytest.mark.dnssec_check("DS02")
+def test_no_ds_for_unsigned_zone(domain):
+    pytest.skip("not configured")
+""")
+    result = run(project, "test_skipped.py", f"--heartbeat-url={receiver.url}")
+    assert result.ret == pytest.ExitCode.OK, output(result)
+    document = results_json(project)
+    assert {r["outcome"] for r in document["results"]} == {"skipped"}
+    assert document["status"] == "unknown"
+    assert {d["status"] for d in document["domains"]} == {"unknown"}
+    assert receiver.requests == []
+    assert "3 domains: 3 not checked" in result.stdout.str()
+
+
+def test_a_what_if_run_sends_no_heartbeat_unless_asked_on_its_command_line(
+        project, receiver: Receiver, monkeypatch):
+    monkeypatch.setenv("ONEUPTIME_HEARTBEAT_URL", receiver.url)
+    result = run(project, "--at", "+1d")  # critical: crit.test expires within 3 days
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output(result)
+    assert receiver.requests == []
+    document = results_json(project)
+    assert document["status"] == "critical" and document["heartbeat"]["sent"] is False
+    assert "(--at)" in document["heartbeat"]["reason"]
+    assert "heartbeat: not sent: a what-if run (--at)" in result.stdout.str()
+
+    result = run(project, "--at", "+1d", f"--heartbeat-url={receiver.url}")
+    [post] = receiver.posts
+    assert post.json()["status"] == "critical"
+
+
+def test_warnings_are_visible_in_junit(project):
+    result = run(project, "-k", "soon", "-v")
+    assert result.ret == pytest.ExitCode.OK, output(result)
+    result.stdout.fnmatch_lines(["*test_rrsig_not_expired?soon.test? WARNING*",
+                                 "*2 passed*1 warned*"])
+    root = ElementTree.parse(project.path / "reports" / "junit.xml").getroot()
+    (case,) = [c for c in root.iter("testcase") if "test_rrsig_not_expired" in c.get("name")]
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties["dnssec_check"] == "EXPIRY01"
+    assert properties["dnssec_outcome"] == "warning"
+    assert "within the warning threshold" in properties["dnssec_warning"]
+    (system_out,) = case.findall("system-out")
+    assert system_out.text.startswith("WARNING EXPIRY01 on soon.test:")
+    assert "Remediation:" in system_out.text
+    passed = [c for c in root.iter("testcase") if c is not case]
+    assert all(not c.findall("system-out") for c in passed)  # only warnings are called out
+    assert all(p.get("value") == "passed" for c in passed for p in c.iter("property")
+               if p.get("name") == "dnssec_outcome")
+
+
+WAIVERS = """\
+    waive:
+      - {check: EXPIRY01, reason: "re-signing moves to the new signer on Monday", until: 2099-01-01}
+"""
+EXPIRED_WAIVER = """\
+    waive:
+      - {check: KEY01, reason: "old DS cleanup", until: 2020-01-01}
+"""
+
+
+def test_waivers_active_and_expired(project, receiver: Receiver, tmp_path):
+    text = DOMAINS_YAML.replace("  - crit.test\n", "  - name: crit.test\n" + WAIVERS)
+    text = text.replace("    thresholds: {warning_days: 14}\n",
+                        "    thresholds: {warning_days: 14}\n" + EXPIRED_WAIVER)
+    (project.path / "domains.yaml").write_text(text)
+    result = run(project, f"--heartbeat-url={receiver.url}", "-rA")
+    # crit.test's failure is waived; good.test's expired waiver is a warning: exit 0
+    assert result.ret == pytest.ExitCode.OK, output(result)
+    document = results_json(project)
+    records = {(r["domain"], r["check"]): r for r in document["results"]}
+    waived = records[("crit.test", "EXPIRY01")]
+    assert waived["outcome"] == "waived" and waived["severity"] == "critical"
+    assert waived["waiver"] == {"reason": "re-signing moves to the new signer on Monday",
+                                "until": "2099-01-01", "outcome": "failed"}
+    expired = records[("good.test", "KEY01")]
+    assert expired["outcome"] == "warning"
+    assert "the waiver of KEY01 expired on 2020-01-01 (domains.yaml:" in expired["message"]
+    assert document["status"] == "warning" and document["counts"]["waived"] == 1
+    statuses = {d["domain"]: d["status"] for d in document["domains"]}
+    assert statuses == {"crit.test": "healthy", "good.test": "warning", "soon.test": "warning"}
+    # heartbeat, terminal, JUnit and HTML all say "waived"
+    body = receiver.posts[0].json()
+    crit = next(e for e in body["results"] if e["domain"] == "crit.test")
+    assert crit["failed"] == [] and crit["waived"][0]["waived_until"] == "2099-01-01"
+    assert body["check_counts"]["waived"] == 1
+    assert "waived    crit.test" in result.stdout.str()
+    result.stdout.fnmatch_lines(["XFAIL *test_rrsig_not_expired?crit.test? - waived until "
+                                 "2099-01-01: re-signing moves*"])
+    root = ElementTree.parse(project.path / "reports" / "junit.xml").getroot()
+    (case,) = [c for c in root.iter("testcase")
+               if c.get("name") == "test_rrsig_not_expired[crit.test]"]
+    (skipped,) = case.findall("skipped")
+    assert skipped.get("type") == "pytest.xfail" and "waived until 2099-01-01" in skipped.get(
+        "message")
+    html = (project.path / "reports" / "report.html").read_text()
+    assert "Waived until 2099-01-01" in html
+    assert "dnssec-outcome-waived" in html  # the row's outcome cell (in pytest-html's data)
+
+
+def test_an_unknown_check_id_in_a_waiver_is_a_usage_error(project):
+    text = DOMAINS_YAML.replace("  - crit.test\n", "  - name: crit.test\n" + WAIVERS.replace(
+        "EXPIRY01", "EXPIRY99"))
+    (project.path / "domains.yaml").write_text(text)
+    result = run(project)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.errlines if line.startswith("ERROR:")]
+    assert len(errors) == 1 and errors[0].startswith("ERROR: domains.yaml:10: waive: unknown "
+                                                      "check ID 'EXPIRY99' for crit.test")
+    assert "Traceback" not in output(result)

@@ -186,9 +186,13 @@ def test_the_suites_write_canary_and_coredns_records(pytester, lab, tmp_path):
                              "RESOLVER07")}
     assert coredns == {"RESOLVER03": "warning", "RESOLVER04": "passed", "RESOLVER05": "passed",
                        "RESOLVER06": "error", "RESOLVER07": "error"}
-    shape = {"domain", "check", "title", "category", "outcome", "severity", "message",
-             "days_left", "findings"}
+    shape = {"domain", "kind", "check", "title", "category", "outcome", "severity", "message",
+             "days_left", "remediation", "findings"}
     assert all(set(r) == shape for r in records.values())
+    kinds = {r["domain"]: r["kind"] for r in records.values()}
+    assert {kinds[c] for c in lab.canaries} == {"canary"} and kinds["coredns"] == "coredns"
+    assert kinds["good-ecdsa.test"] == "domain"
+    assert all(r["remediation"] for r in records.values())
     assert all(r["category"] == "resolver-ad" for r in records.values())
 
 

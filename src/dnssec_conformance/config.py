@@ -30,6 +30,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError, TrustAnchorError
+from .findings import Waiver
 from .ntp import split_ntp_server
 
 Expectation = Literal["secure", "insecure"]
@@ -132,6 +133,7 @@ class DomainSpec:
     signing: SigningMode | None = None
     # The cloud DNS provider that signs the zone, whose own view the provider checks read.
     provider: ProviderSpec | None = None
+    waivers: tuple[Waiver, ...] = ()  # `waive:`: accepted findings, each until its date
 
     @property
     def display(self) -> str:
@@ -176,9 +178,12 @@ KeyPath = tuple[str | int, ...]
 _PACKAGE = __name__.rpartition(".")[0]
 _SCHEMA_RESOURCE = "schema/domains.schema.json"
 _STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _LABEL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
+_CHECK_ID = re.compile(r"[A-Z]+[0-9]+")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MAX_LABEL_OCTETS = 63
 _MAX_NAME_OCTETS = 255
 _RESOLVER_FORMS = "write 'system', an IP address, IPv4:PORT or [IPv6]:PORT"
@@ -267,7 +272,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     if problems:
         first = min(problems, key=lambda problem: problem.order)
         raise ConfigError(shown, first.message, line=first.line, key=first.key)
-    return _build_config(document.data, config_path)
+    return _build_config(document, config_path, shown)
 
 
 def parse_resolver(spec: str) -> ResolverAddress:
@@ -606,6 +611,9 @@ class _TreeReader:
         return [self.read(item, (*path, index)) for index, item in enumerate(node.value)]
 
     def _read_scalar(self, node: Node, path: KeyPath) -> Any:
+        if node.tag == _TIMESTAMP_TAG:
+            # A date stays text, as JSON Schema (and the editors that lint with it) read it.
+            return str(node.value)
         try:
             value = self._loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as error:
@@ -936,6 +944,7 @@ def _domain_problems(document: _Document, domains: Any, base_dir: Path) -> Itera
             yield from _record_problems(document, (*path, "records"), entry.get("records"))
             yield from _zone_file_problems(document, path, entry, base_dir)
             yield from _provider_problems(document, path, entry)
+            yield from _waiver_problems(document, (*path, "waive"), entry.get("waive"))
             path, text = (*path, "name"), entry.get("name")
         else:
             text = entry
@@ -1025,6 +1034,37 @@ def _provider_problems(document: _Document, path: KeyPath, entry: dict[str, Any]
                                         f"{_quote(value)} is not {form}")
 
 
+def _waiver_problems(document: _Document, path: KeyPath, waivers: Any) -> Iterator[_Problem]:
+    """Each waiver names a check ID once, and a real day."""
+    if not isinstance(waivers, list):
+        return
+    first_index: dict[str, int] = {}
+    for index, waiver in enumerate(waivers):
+        if not isinstance(waiver, dict):
+            continue
+        check, until = waiver.get("check"), waiver.get("until")
+        if isinstance(check, str) and not _CHECK_ID.fullmatch(check):
+            yield document.at_value((*path, index, "check"),
+                                    f"{_quote(check)} is not a check ID (like ALG03, as "
+                                    "docs/checks.md and results.json name them)")
+        elif isinstance(check, str) and check in first_index:
+            first = first_index[check]
+            yield document.at_value((*path, index, "check"),
+                                    f"duplicate waiver of {check} (already waive[{first}])")
+        elif isinstance(check, str):
+            first_index[check] = index
+        if isinstance(until, str) and _day(until) is None:
+            yield document.at_value((*path, index, "until"),
+                                    f"{_quote(until)} is not a day: write YYYY-MM-DD")
+
+
+def _day(text: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text) if _DAY.fullmatch(text) else None
+    except ValueError:
+        return None
+
+
 def _record_problems(document: _Document, path: KeyPath, records: Any) -> Iterator[_Problem]:
     if not isinstance(records, list):
         return
@@ -1047,13 +1087,22 @@ def _record_problems(document: _Document, path: KeyPath, records: Any) -> Iterat
 # --- building the dataclasses (only from a document without problems) ---------------------------
 
 
-def _build_config(data: dict[str, Any], config_path: Path) -> Config:
+def _build_config(document: _Document, config_path: Path, shown: str) -> Config:
+    data = document.data
     thresholds = _thresholds(data.get("thresholds"), Thresholds())
     canaries = data.get("canaries", {})
+    domains = []
+    for index, entry in enumerate(data["domains"]):
+        written = entry.get("waive", ()) if isinstance(entry, dict) else ()
+        lines = [document.value_marks[("domains", index, "waive", number)].line + 1
+                 for number in range(len(written))]
+        waivers = tuple(_waiver(waiver, f"{shown}:{line}")
+                        for waiver, line in zip(written, lines, strict=True))
+        domains.append(replace(_domain_spec(entry, thresholds, config_path.parent),
+                               waivers=waivers))
     return Config(
         path=config_path,
-        domains=tuple(_domain_spec(entry, thresholds, config_path.parent)
-                      for entry in data["domains"]),
+        domains=tuple(domains),
         # Spaces around an address are no part of it (" 9.9.9.9" from a sloppy list).
         resolvers=tuple(spec.strip() for spec in data.get("resolvers", (SYSTEM_RESOLVER,))),
         trust_anchors=_trust_anchors(data.get("trust_anchors", IANA_ROOT), config_path.parent),
@@ -1065,6 +1114,12 @@ def _build_config(data: dict[str, Any], config_path: Path) -> Config:
         query=_query_policy(data.get("query", {})),
         coredns=_coredns_settings(data.get("coredns"), config_path.parent),
     )
+
+
+def _waiver(entry: dict[str, Any], source: str) -> Waiver:
+    until = _day(entry["until"])
+    assert until is not None  # _waiver_problems refused the file otherwise
+    return Waiver(entry["check"], " ".join(entry["reason"].split()), until, source)
 
 
 def _thresholds(overrides: dict[str, Any] | None, inherited: Thresholds) -> Thresholds:

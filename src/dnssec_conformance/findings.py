@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,21 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     ERROR = "error"
     SKIPPED = "skipped"
+    WAIVED = "waived"  # failed or warned, and accepted by an active waiver in domains.yaml
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A finding accepted for a while: one `waive:` entry of a domain in domains.yaml."""
+
+    check: str
+    reason: str
+    until: datetime.date  # the first day (UTC) on which it no longer applies
+    source: str = ""  # where it is written, "domains.yaml:12", for messages
+
+    def active(self, now: float) -> bool:
+        day = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
+        return day < self.until
 
 
 @dataclass(frozen=True)
@@ -76,9 +92,18 @@ class CheckResult:
     # Fields added to the record besides the findings: {"provider": {...}} (the provider
     # checks show the provider's view next to the DNS's).
     details: dict[str, Any] = field(default_factory=dict)
+    waiver: Waiver | None = None  # an active waiver of this check (see waivers.apply_waiver)
 
     @property
     def outcome(self) -> Outcome:
+        judged = self.judged_outcome
+        if self.waiver is not None and judged in (Outcome.FAILED, Outcome.WARNING):
+            return Outcome.WAIVED
+        return judged
+
+    @property
+    def judged_outcome(self) -> Outcome:
+        """What the findings say, before any waiver."""
         return outcome_of(self.findings, skipped=self.skipped_reason is not None)
 
     @property

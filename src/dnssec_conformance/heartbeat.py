@@ -37,6 +37,9 @@ import requests
 
 from . import __version__
 from .findings import Category
+from .results import DOMAIN, UNKNOWN, kind_of, priority_of
+
+__all__ = ["priority_of"]  # kept here too: the priority is the heartbeat's vocabulary
 
 ENV_VAR = "ONEUPTIME_HEARTBEAT_URL"
 DEADLINE_S = 30.0  # the whole heartbeat, retries included: a CronJob's schedule relies on it
@@ -49,12 +52,8 @@ MAX_MESSAGE_CHARS = 200
 REDACTED = "***"
 UNCHECKED = "unchecked"  # results.json's `error` (could not check), under a name OneUptime's
 #                          default criterion does not trip on
-STATUS_ORDER = ("critical", "warning", "healthy")
-EXPIRY_CATEGORY = str(Category.EXPIRED_RRSIG)
+STATUS_ORDER = ("critical", "warning", UNKNOWN, "healthy")
 ROLLOVER_CATEGORY = str(Category.ROLLOVER)
-# Records only keep the days left of a whole check: a critical expiry finding whose message
-# says `expired` is a signature that no longer validates (see checks/expiry.py, chain.py).
-EXPIRED_WORD = re.compile(r"\bexpired\b", re.IGNORECASE)
 ERROR_WORD = re.compile(r"(err)or", re.IGNORECASE)
 RETRIED_STATUSES = frozenset({408, 425, 429})
 LIBRARY_LOGGERS = ("urllib3", "requests")
@@ -165,38 +164,6 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 1] + "…"
 
 
-def _shows_expired_signature(record: Mapping[str, Any]) -> bool:
-    days_left = record.get("days_left")
-    if days_left is not None and days_left < 0:
-        return True
-    return any(f.get("severity") == "critical" and EXPIRED_WORD.search(f.get("message", ""))
-               for f in record.get("findings", []))
-
-
-def priority_of(records: Iterable[Mapping[str, Any]]) -> str:
-    """The guide's alert priority for a run.
-
-    P1: validation fails now or cannot be checked: a failed check outside the expiry
-        category, an expired signature, or a check that could not run.
-    P2: the only failures are signatures that still validate but expire within the critical
-        threshold (or sooner than their TTL).
-    P3: no failure, at least one warning (e.g. a signature within the warning threshold).
-    P4: information only: a healthy run, key rotation events included.
-    """
-    priority = "P4"
-    for record in records:
-        outcome = record["outcome"]
-        if outcome == "error":
-            return "P1"
-        if outcome == "failed":
-            if record["category"] != EXPIRY_CATEGORY or _shows_expired_signature(record):
-                return "P1"
-            priority = "P2"
-        elif outcome == "warning" and priority == "P4":
-            priority = "P3"
-    return priority
-
-
 def rotation_events(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """What the key-rollover checks reported: each key or DS change (a finding flagged as an
     event), and each rollover problem; a first run's baseline is neither."""
@@ -215,16 +182,25 @@ def rotation_events(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
 
 def _check_entry(record: Mapping[str, Any]) -> dict[str, Any]:
     severity = UNCHECKED if record["outcome"] == "error" else record["severity"]
-    return {"check": record["check"], "category": record["category"],
-            "severity": without_error_word(severity), "message": _short(record["message"])}
+    entry = {"check": record["check"], "category": record["category"],
+             "severity": without_error_word(severity), "message": _short(record["message"])}
+    if record.get("remediation"):
+        entry["remediation"] = _short(record["remediation"])
+    waiver = record.get("waiver")
+    if record["outcome"] == "waived" and waiver:
+        entry["waived_until"] = waiver["until"]
+        entry["reason"] = _short(waiver["reason"])
+    return entry
 
 
 def _domain_entry(summary: Mapping[str, Any], records: list[Mapping[str, Any]]
                   ) -> dict[str, Any]:
     failed = [r for r in records if r["outcome"] in ("failed", "error")]
     warnings = [r for r in records if r["outcome"] == "warning"]
+    waived = [r for r in records if r["outcome"] == "waived"]
     listed_failed = failed[:MAX_CHECKS_PER_DOMAIN]
     listed_warnings = warnings[:MAX_CHECKS_PER_DOMAIN - len(listed_failed)]
+    listed_waived = waived[:MAX_CHECKS_PER_DOMAIN - len(listed_failed) - len(listed_warnings)]
     days_left = summary.get("days_left")
     entry: dict[str, Any] = {
         "domain": summary["domain"],
@@ -233,7 +209,12 @@ def _domain_entry(summary: Mapping[str, Any], records: list[Mapping[str, Any]]
         "failed": [_check_entry(r) for r in listed_failed],
         "warnings": [_check_entry(r) for r in listed_warnings],
     }
-    omitted = len(failed) + len(warnings) - len(listed_failed) - len(listed_warnings)
+    if waived:
+        entry["waived"] = [_check_entry(r) for r in listed_waived]
+    if kind_of(summary) != DOMAIN:
+        entry["kind"] = kind_of(summary)
+    omitted = (len(failed) + len(warnings) + len(waived)
+               - len(listed_failed) - len(listed_warnings) - len(listed_waived))
     if omitted:
         entry["checks_omitted"] = omitted
     if summary.get("provider"):
@@ -283,18 +264,22 @@ def build_body(document: Mapping[str, Any], *, warning_days: float, critical_day
         by_domain.setdefault(record["domain"], []).append(record)
     summaries = sorted(document["domains"],
                        key=lambda s: (STATUS_ORDER.index(s["status"]), s["domain"]))
+    # Domains are counted as domains; canaries, CoreDNS and the local clock apart.
+    domains = [s for s in summaries if kind_of(s) == DOMAIN]
+    others = Counter(kind_of(s) for s in summaries if kind_of(s) != DOMAIN)
     outcomes = Counter(r["outcome"] for r in records)
     body: dict[str, Any] = {
         "status": document["status"],
         "priority": priority_of(records),
         "timestamp": document["finished_at"],
         "evaluated_at": document["evaluated_at"],
-        "domains_checked": len(summaries),
-        "status_counts": {s: sum(1 for d in summaries if d["status"] == s)
+        "domains_checked": len(domains),
+        "status_counts": {s: sum(1 for d in domains if d["status"] == s)
                           for s in reversed(STATUS_ORDER)},
+        "other_subjects_checked": dict(others),
         "check_counts": {"passed": outcomes["passed"], "warning": outcomes["warning"],
                          "failed": outcomes["failed"], UNCHECKED: outcomes["error"],
-                         "skipped": outcomes["skipped"]},
+                         "skipped": outcomes["skipped"], "waived": outcomes["waived"]},
         "rotation_events": len(rotation_events(records)),
         "warning_threshold_days": warning_days,
         "critical_threshold_days": critical_days,
@@ -438,7 +423,7 @@ def report_run(url: str | None, document: Mapping[str, Any], *, warning_days: fl
     if not url:
         return HeartbeatOutcome(False, reason=f"no URL (set {ENV_VAR} or --heartbeat-url)")
     interrupted = bool(document.get("interrupted"))
-    if not document["results"] and not interrupted:
+    if not interrupted and (not document["results"] or document["status"] == UNKNOWN):
         return HeartbeatOutcome(False, url=redact(url), reason="nothing was checked")
     body = build_body(document, warning_days=warning_days, critical_days=critical_days)
     if interrupted:

@@ -20,10 +20,10 @@ from typing import Any
 import dns.name
 import pytest
 
-from . import heartbeat, report_html
+from . import archive, heartbeat, junit, overview, report_html
 from .analysis import zone_security
 from .anchors import TrustAnchors, load_anchors
-from .catalog import CheckSpec, RunData, get, run_check, run_run_check
+from .catalog import CheckSpec, RunData, all_checks, get, run_check, run_run_check
 from .checks.resolver import judge
 from .collect import Collector, ZoneData
 from .config import Config, DomainSpec, Thresholds, load_config, resolver_addresses
@@ -33,7 +33,8 @@ from .findings import Category, CheckResult, Outcome, Severity
 from .keystate import DEFAULT_STATE_DIR, History, StateDirectory
 from .ntp import read_clock
 from .resolvers import ResolverRun
-from .results import build_document, iso, record_of, write_atomically
+from .results import DOMAIN, build_document, record_of, write_atomically
+from .waivers import apply_waiver, waived_reason
 from .zonefile import collect_zone_file
 
 MARKERS = {
@@ -73,6 +74,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where each zone's key history is kept between runs, for the "
                          f"rollover checks (default: {DEFAULT_STATE_DIR}); a run with --at "
                          "only reads it, unless --state-dir is given")
+    group.addoption("--archive-dir", metavar="PATH", default=None,
+                    help="keep the run's results.json, report and JUnit in PATH/DAY/ when its "
+                         "findings are new (the first run of a day, or a change)")
+    group.addoption("--archive-days", metavar="N", type=int,
+                    default=archive.DEFAULT_KEEP_DAYS,
+                    help="delete archived days older than N days (default: "
+                         f"{archive.DEFAULT_KEEP_DAYS})")
     parser.addini("dnssec_domains", "default domains.yaml for --domains", default="")
 
 
@@ -166,30 +174,52 @@ def domains_path(config: pytest.Config) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker, text in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
-    now = _moment(config)
-    conformance = None
+    config.stash[CONFORMANCE] = None
     path = domains_path(config)
-    if path:
-        try:
-            loaded = load_config(path)
-            conformance = Conformance(loaded, load_anchors(loaded.trust_anchors), now,
-                                      _state_directory(config))
-        except ConformanceError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        except Exception as exc:  # a bug of ours: still one line, never a traceback
-            raise pytest.UsageError(one_line(
-                f"{path}: could not be read ({exc.__class__.__name__}: {exc}); this is a bug "
-                "of dnssec-conformance, please report it with the file")) from None
+    if not path:
+        return  # not a DNSSEC run: the plugin writes, sends and changes nothing
+    now = _moment(config)
+    try:
+        loaded = load_config(path)
+        check_waivers(loaded)
+        conformance = Conformance(loaded, load_anchors(loaded.trust_anchors), now,
+                                  _state_directory(config))
+    except ConformanceError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    except Exception as exc:  # a bug of ours: still one line, never a traceback
+        raise pytest.UsageError(one_line(
+            f"{path}: could not be read ({exc.__class__.__name__}: {exc}); this is a bug "
+            "of dnssec-conformance, please report it with the file")) from None
     config.stash[CONFORMANCE] = conformance
-    if path:
-        interrupt_on_sigterm(config)
+    interrupt_on_sigterm(config)
     if not config.pluginmanager.is_registered(report_html):
         config.pluginmanager.register(report_html, "dnssec-report-html")
     if not _is_worker(config):
-        if path:
-            report_html.use_default_outputs(config)
+        report_html.use_default_outputs(config)
         results = Path(config.getoption("results") or DEFAULT_RESULTS)
         config.pluginmanager.register(ResultsReporter(results, now, path), "dnssec-results")
+        config.pluginmanager.register(junit.JunitWarnings(config), "dnssec-junit")
+
+
+def check_waivers(config: Config) -> None:
+    """Every waiver names a check of the catalog that is judged per domain."""
+    checks = all_checks()
+    for domain in config.domains:
+        for waiver in domain.waivers:
+            spec = checks.get(waiver.check)
+            if spec is None:
+                raise pytest.UsageError(
+                    f"{waiver.source}: waive: unknown check ID {waiver.check!r} for "
+                    f"{domain.display} (this dnssec-conformance knows {_id_range(checks)}; "
+                    "see docs/checks.md)")
+            if spec.scope not in ("zone", "resolver"):
+                raise pytest.UsageError(
+                    f"{waiver.source}: waive: {waiver.check} is not judged per domain "
+                    f"(it checks {spec.subject or spec.scope}): a domain cannot waive it")
+
+
+def _id_range(checks: dict[str, CheckSpec]) -> str:
+    return f"{len(checks)} checks, {min(checks)} to {max(checks)}"
 
 
 def interrupt_on_sigterm(config: pytest.Config) -> None:
@@ -265,11 +295,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each check's test with its family, before `-m` selects."""
+    """Mark each check's test with its family, before `-m` selects. A test marked with a
+    check this version does not know (suites newer than the package) is a usage error."""
+    checks = all_checks()
     for item in items:
         check_id = check_id_of(item)
-        if check_id is not None:
-            item.add_marker(get(check_id).marker)
+        if check_id is None:
+            continue
+        if check_id not in checks:
+            raise pytest.UsageError(
+                f"{item.nodeid}: unknown check ID {check_id!r} (this dnssec-conformance knows "
+                f"{_id_range(checks)}): run the suites shipped with the package "
+                "(dnssec-conformance, or pytest --pyargs dnssec_conformance.suites)")
+        item.add_marker(checks[check_id].marker)
 
 
 @pytest.fixture(scope="session")
@@ -314,12 +352,24 @@ class CheckRunner:
         return result
 
     def assert_passes(self) -> CheckResult:
-        result = self.run()
+        result = waive(self.item, self.run())
+        if result.outcome is Outcome.WAIVED:
+            pytest.xfail(waived_reason(result))
         if result.outcome in (Outcome.FAILED, Outcome.ERROR):
             pytest.fail(render_failure(result), pytrace=False)
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message)
         return result
+
+
+def waive(item: pytest.Item, result: CheckResult) -> CheckResult:
+    """The domain's waiver of this check applied to `result` (see waivers.py)."""
+    callspec = getattr(item, "callspec", None)
+    domain = callspec.params.get("domain") if callspec is not None else None
+    conformance = item.config.stash.get(CONFORMANCE, None)
+    if isinstance(domain, DomainSpec) and domain.waivers and conformance is not None:
+        apply_waiver(result, domain.waivers, conformance.now)
+    return result
 
 
 def check_id_of(item: pytest.Item) -> str | None:
@@ -466,20 +516,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     callspec = getattr(item, "callspec", None)
     domain = callspec.params.get("domain") if callspec is not None else None
     if isinstance(domain, DomainSpec):
-        subject = domain.display
+        subject, kind = domain.display, DOMAIN
     elif spec.scope == "run":
-        subject = spec.subject
+        subject, kind = spec.subject, "run"
     elif (observed := _observed_subject(spec, callspec)) is not None:
-        subject = observed
+        subject, kind = observed, spec.scope
     else:
         return report
     result = item.stash.get(RESULT, None)
+    record = (record_of(result, spec.title, remediation=spec.remediation, kind=kind)
+              if result is not None else None)
     report.dnssec = {  # type: ignore[attr-defined]  (travels to the xdist controller)
-        "domain": subject, "check": spec.id, "category": str(spec.category),
-        "title": spec.title,
-        "record": record_of(result, spec.title) if result is not None else None,
+        "domain": subject, "kind": kind, "check": spec.id, "category": str(spec.category),
+        "title": spec.title, "remediation": spec.remediation, "record": record,
     }
+    if report.when == "call" and record is not None:
+        # JUnit takes the test case's properties from its teardown report, made from these
+        item.user_properties.extend(junit.properties(record))
     return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, Any] | None:
+    """A check that passed with warnings shows as WARNING (W) on the terminal, not PASSED."""
+    meta = getattr(report, "dnssec", None)
+    record = meta.get("record") if meta else None
+    if report.when == "call" and report.passed and record and record["outcome"] == "warning":
+        return "warned", "W", ("WARNING", {"yellow": True})
+    return None
 
 
 class ResultsReporter:
@@ -509,10 +572,12 @@ class ResultsReporter:
 
     @staticmethod
     def _synthetic(meta: dict[str, Any], outcome: str, message: str) -> dict[str, Any]:
-        return {"domain": meta["domain"], "check": meta["check"], "title": meta["title"],
+        return {"domain": meta["domain"], "kind": meta.get("kind", DOMAIN),
+                "check": meta["check"], "title": meta["title"],
                 "category": meta["category"], "outcome": outcome,
                 "severity": "error" if outcome == "error" else "none",
-                "message": message, "days_left": None, "findings": []}
+                "message": message, "days_left": None,
+                "remediation": meta.get("remediation", ""), "findings": []}
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -531,13 +596,43 @@ class ResultsReporter:
         # results.json is written before the heartbeat (up to 30 s): a killed job keeps it.
         conformance = session.config.stash.get(CONFORMANCE, None)
         thresholds = conformance.config.thresholds if conformance else Thresholds()
-        self.heartbeat_outcome = heartbeat.report_run(
-            heartbeat.configured_url(session.config.getoption("heartbeat_url")), document,
-            warning_days=thresholds.warning_days, critical_days=thresholds.critical_days)
+        self.heartbeat_outcome = self._heartbeat(session.config, document, thresholds)
         document["heartbeat"] = self.heartbeat_outcome.as_record()
         write_atomically(self.path, document)
 
+    @staticmethod
+    def _heartbeat(config: pytest.Config, document: dict[str, Any], thresholds: Thresholds
+                   ) -> heartbeat.HeartbeatOutcome:
+        """A what-if run (--at) judges another instant than now: its verdict must not page
+        anyone, so only a --heartbeat-url given on its command line sends it."""
+        option = config.getoption("heartbeat_url")
+        url = heartbeat.configured_url(option)
+        if config.getoption("at") and url and not option:
+            return heartbeat.HeartbeatOutcome(
+                False, url=heartbeat.redact(url),
+                reason="a what-if run (--at) sends no heartbeat unless --heartbeat-url is "
+                       "given on its command line")
+        return heartbeat.report_run(url, document, warning_days=thresholds.warning_days,
+                                    critical_days=thresholds.critical_days)
+
+    def keep_in_archive(self, config: pytest.Config) -> archive.ArchiveOutcome | None:
+        """Once the report and JUnit are written (after every pytest_sessionfinish)."""
+        directory = config.getoption("archive_dir")
+        document = getattr(self, "document", None)
+        if not directory or document is None or getattr(self, "archived", None):
+            return getattr(self, "archived", None)
+        outputs = [self.path, *(Path(p) for p in (config.getoption("htmlpath", None),
+                                                   config.getoption("xmlpath", None)) if p)]
+        self.archived = archive.archive_run(outputs, document, Path(directory),
+                                            now=time.time(),
+                                            keep_days=max(1, config.getoption("archive_days")))
+        return self.archived
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.keep_in_archive(config)  # a run without a terminal summary (-p no:terminal)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        archived = self.keep_in_archive(terminalreporter.config)
         document = getattr(self, "document", None)
         beat: heartbeat.HeartbeatOutcome | None = getattr(self, "heartbeat_outcome", None)
         if document is None or not document["results"]:
@@ -546,17 +641,42 @@ class ResultsReporter:
             return
         tr = terminalreporter
         tr.section("DNSSEC conformance")
-        tr.write_line(f"status: {document['status']} (as of {iso(self.evaluated_at)})")
-        for record in document["results"]:
-            if record["outcome"] in ("passed", "skipped"):
-                continue
-            tr.write_line(f"  {record['outcome']:<8} {record['domain']:<32} {record['check']:<9}"
-                          f" {record['message']}"[:200])
+        for line in summary_lines(document):
+            tr.write_line(line[:MAX_SUMMARY_LINE])
         tr.write_line(f"results: {self.path}")
+        if archived is not None:
+            tr.write_line(archived.summary())
         if beat is not None:
             tr.write_line(beat.summary())
         if getattr(self, "failed_on_warnings", False):
             tr.write_line("exit status 1: warnings fail this run (--fail-on warning)")
+
+
+SUMMARY_ORDER = {"failed": 0, "warning": 1, "error": 2, "waived": 3}
+MAX_SUMMARY_LINE = 200
+
+
+def summary_lines(document: dict[str, Any]) -> list[str]:
+    """The terminal's summary: every check that did not pass, subjects worst first, the
+    could-not-check records that say the same thing as one line, healthy domains counted."""
+    lines = [f"status: {document['status']}, priority {document['priority']} "
+             f"(as of {document['evaluated_at']})", overview.counts_line(document["domains"])]
+    ranks = {s["domain"]: overview.rank_of(s) for s in document["domains"]}
+    groups, _singles = overview.unchecked_groups(document["results"])
+    grouped = {id(record) for group in groups for record in group.records}
+    shown = sorted((r for r in document["results"]
+                    if r["outcome"] in SUMMARY_ORDER and id(r) not in grouped),
+                   key=lambda r: (ranks[r["domain"]], SUMMARY_ORDER[r["outcome"]],
+                                  r["domain"], r["check"]))
+    for record in shown:
+        outcome = "unchecked" if record["outcome"] == "error" else record["outcome"]
+        message = record["message"]
+        if record["outcome"] == "waived" and record.get("waiver"):
+            waiver = record["waiver"]
+            message = f"until {waiver['until']}: {waiver['reason']} ({waiver['outcome']})"
+        lines.append(f"  {outcome:<9} {record['domain']:<32} {record['check']:<10} {message}")
+    lines += [f"  unchecked {group.describe()}" for group in groups]
+    return lines
 
 
 def _first_line(report: pytest.TestReport) -> str:

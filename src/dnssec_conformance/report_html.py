@@ -19,21 +19,24 @@ from typing import Any
 
 import pytest
 
-from . import heartbeat
+from . import heartbeat, overview
 from .config import Thresholds
-from .results import STATUSES, build_document
+from .results import build_document
 
 DEFAULT_HTML = "reports/report.html"
 DEFAULT_JUNIT = "reports/junit.xml"
 REPORTER_NAME = "dnssec-results"  # the ResultsReporter's name in the plugin manager
 MAX_EVIDENCE_CHARS = 8000
 MAX_GRID_CHECKS = 6
-REPORTED_OUTCOMES = ("failed", "error", "warning")
+REPORTED_OUTCOMES = ("failed", "error", "warning", "waived")
 OUTCOME_LABELS = {"passed": "passed", "warning": "warning", "failed": "failed",
-                  "error": "could not check", "skipped": "skipped"}
+                  "error": "could not check", "skipped": "skipped", "waived": "waived"}
+# The outcome filter of the dashboard, worst first (pytest-html's own filter knows only
+# pytest's outcomes, where a warning is "passed" and a waiver "xfailed").
+FILTERED_OUTCOMES = ("failed", "error", "warning", "waived", "passed", "skipped")
 SECRET_METADATA_KEY = re.compile(r"ONEUPTIME|HEARTBEAT", re.IGNORECASE)
-COLUMNS = (("domain", "Domain"), ("check", "Check"), ("category", "Category"),
-           ("severity", "Severity"), ("daysleft", "Days left"))
+COLUMNS = (("domain", "Domain"), ("check", "Check"), ("outcome", "Outcome"),
+           ("category", "Category"), ("severity", "Severity"), ("daysleft", "Days left"))
 FIRST_COLUMN = 2  # after pytest-html's Result and Test columns
 
 # The timeline's geometry, in SVG user units.
@@ -78,9 +81,12 @@ def result_cells(meta: Mapping[str, Any] | None) -> list[str]:
     days_cell = (f'<span class="dnssec-sortkey" hidden>{sort_key}</span>{_e(_days_text(days))}'
                  if meta else "")
     severity = record.get("severity", "")
+    outcome = record.get("outcome", "")
     return [
         f'<td class="col-domain">{_e(meta.get("domain", ""))}</td>',
         f'<td class="col-check">{_e(meta.get("check", ""))}</td>',
+        f'<td class="col-outcome dnssec-outcome-{_e(outcome)}">'
+        f'{_e(OUTCOME_LABELS.get(outcome, outcome))}</td>',
         f'<td class="col-category">{_e(meta.get("category", ""))}</td>',
         f'<td class="col-severity dnssec-severity-{_e(severity)}">{_e(severity)}</td>',
         f'<td class="col-daysleft">{days_cell}</td>',
@@ -88,11 +94,16 @@ def result_cells(meta: Mapping[str, Any] | None) -> list[str]:
 
 
 def evidence_html(record: Mapping[str, Any]) -> str:
-    """A failed (or warning) check's findings, and the DNS exchanges that show them folded
-    under a <details> (a failure's log repeats the first of them)."""
+    """A failed, warning or waived check's findings, how to fix them, and the DNS exchanges
+    that show them folded under a <details> (the row's log no longer repeats them)."""
     lines = [f'<div class="dnssec-evidence"><p><strong>{_e(record["check"])} '
              f'{_e(OUTCOME_LABELS.get(record["outcome"], record["outcome"]))}</strong> on '
-             f'{_e(record["domain"])}: {_e(record["message"])}</p><ul>']
+             f'{_e(record["domain"])}: {_e(record["message"])}</p>']
+    waiver = record.get("waiver")
+    if record["outcome"] == "waived" and waiver:
+        lines.append(f'<p class="dnssec-waiver">Waived until {_e(waiver["until"])}: '
+                     f'{_e(waiver["reason"])} (the check {_e(waiver["outcome"])})</p>')
+    lines.append("<ul>")
     evidence: list[str] = []
     for finding in record.get("findings", []):
         if finding["severity"] == "info":
@@ -103,6 +114,9 @@ def evidence_html(record: Mapping[str, Any]) -> str:
         if finding.get("evidence") and finding["evidence"] not in evidence:
             evidence.append(finding["evidence"])
     lines.append("</ul>")
+    if record.get("remediation"):
+        lines.append(f'<p class="dnssec-remediation"><strong>Remediation:</strong> '
+                     f'{_e(record["remediation"])}</p>')
     if evidence:
         text = "\n\n".join(evidence)
         if len(text) > MAX_EVIDENCE_CHARS:
@@ -204,34 +218,77 @@ def expiry_timeline_svg(domains: Iterable[Mapping[str, Any]], *, thresholds: Thr
     return "".join(parts)
 
 
+GRID_LABELS = ("CRITICAL", "WARNING", "COULD NOT CHECK", "NOT CHECKED", "HEALTHY")
+
+
+def _grid_cell(summary: Mapping[str, Any], listed: Sequence[Mapping[str, Any]]) -> str:
+    rank = overview.rank_of(summary)
+    status = "skipped" if rank == overview.NOT_CHECKED else str(summary["status"])
+    items = "".join(f'<li>{_e(r["check"])} {_e(OUTCOME_LABELS[r["outcome"]])}</li>'
+                    for r in listed[:MAX_GRID_CHECKS])
+    if len(listed) > MAX_GRID_CHECKS:
+        items += f"<li>+{len(listed) - MAX_GRID_CHECKS} more</li>"
+    passed = (summary.get("outcomes") or {}).get("passed", 0)
+    detail = f"<ul>{items}</ul>" if items else f"<p>{passed} checks passed</p>"
+    if rank == overview.NOT_CHECKED:
+        detail = "<p>not checked (not configured)</p>"
+    days = summary.get("days_left")
+    days_text = f" · {_e(_days_text(days))}" if days is not None else ""
+    return (f'<div class="dnssec-cell dnssec-{_e(status)}" '
+            f'data-domain="{_e(summary["domain"])}" data-status="{_e(status)}">'
+            f'<div class="dnssec-cell-domain">{_e(summary["domain"])}</div>'
+            f'<div class="dnssec-cell-status">{GRID_LABELS[rank]}{days_text}</div>'
+            f"{detail}</div>")
+
+
 def status_grid_html(document: Mapping[str, Any]) -> str:
-    """One cell per domain: its status, days left and the checks that did not pass."""
+    """One cell per domain, worst first (critical, warning, could not check, not checked,
+    healthy): its status, days left and the checks that did not pass. Many healthy domains
+    are one count; canaries, CoreDNS and the local clock follow apart from the domains."""
     problems: dict[str, list[Mapping[str, Any]]] = {}
     for record in document["results"]:
         if record["outcome"] in REPORTED_OUTCOMES:
             problems.setdefault(record["domain"], []).append(record)
-    cells = []
-    for summary in document["domains"]:
-        status = summary["status"]
-        listed = problems.get(summary["domain"], [])
-        items = "".join(f'<li>{_e(r["check"])} {_e(OUTCOME_LABELS[r["outcome"]])}</li>'
-                        for r in listed[:MAX_GRID_CHECKS])
-        if len(listed) > MAX_GRID_CHECKS:
-            items += f"<li>+{len(listed) - MAX_GRID_CHECKS} more</li>"
-        outcomes = summary.get("outcomes", {})
-        passed = outcomes.get("passed", 0)
-        detail = f"<ul>{items}</ul>" if items else f"<p>{passed} checks passed</p>"
-        if not items and outcomes and set(outcomes) == {"skipped"}:
-            status = "skipped"  # nothing was judged: neither healthy nor failing
-            detail = "<p>not checked (not configured)</p>"
-        days = summary.get("days_left")
-        days_text = f" · {_e(_days_text(days))}" if days is not None else ""
-        cells.append(f'<div class="dnssec-cell dnssec-{_e(status)}" '
-                     f'data-domain="{_e(summary["domain"])}" data-status="{_e(status)}">'
-                     f'<div class="dnssec-cell-domain">{_e(summary["domain"])}</div>'
-                     f'<div class="dnssec-cell-status">{_e(status.upper())}{days_text}</div>'
-                     f"{detail}</div>")
-    return f'<div class="dnssec-grid">{"".join(cells)}</div>'
+    domains, others = overview.domains_and_others(document["domains"])
+    listing = overview.fold_healthy(domains)
+    cells = [_grid_cell(s, problems.get(s["domain"], [])) for s in listing.shown]
+    if listing.folded_healthy:
+        names = ", ".join(str(s["domain"]) for s in listing.folded_healthy)
+        cells.append(f'<div class="dnssec-cell dnssec-healthy dnssec-folded" '
+                     f'data-status="healthy" title="{_e(names)}">'
+                     f'<div class="dnssec-cell-domain">{len(listing.folded_healthy)} healthy '
+                     'domains</div><div class="dnssec-cell-status">HEALTHY</div>'
+                     '<p>every check passed</p></div>')
+    html = f'<div class="dnssec-grid">{"".join(cells)}</div>'
+    if others:
+        other_cells = "".join(_grid_cell(s, problems.get(s["domain"], []))
+                              for s in overview.worst_first(others))
+        html += ('<h4 class="dnssec-others">Also checked: '
+                 f'{_e(overview.other_subjects(others))}</h4>'
+                 f'<div class="dnssec-grid" id="dnssec-other-subjects">{other_cells}</div>')
+    return html
+
+
+def unchecked_groups_html(records: Sequence[Mapping[str, Any]]) -> str:
+    """Could-not-check records that say the same thing, once each (one outage, not a wall
+    of identical rows)."""
+    groups, _singles = overview.unchecked_groups(records)
+    if not groups:
+        return ""
+    items = "".join(f"<li>{_e(group.describe(names_shown=5))}</li>" for group in groups)
+    return ('<div class="dnssec-panel" id="dnssec-unchecked"><h3>Could not check, the same '
+            f'reason each time</h3><ul>{items}</ul></div>')
+
+
+def outcome_filter_html(counts: Mapping[str, int]) -> str:
+    """Checkboxes that show or hide the table's rows by DNSSEC outcome (warnings included,
+    which pytest-html's own filter counts as passed)."""
+    boxes = "".join(
+        f'<label><input type="checkbox" class="dnssec-filter" checked '
+        f'data-outcome="{_e(o)}"{"" if counts.get(o) else " disabled"}> '
+        f'<span class="dnssec-outcome-{_e(o)}">{counts.get(o, 0)} '
+        f"{_e(OUTCOME_LABELS[o])}</span></label>" for o in FILTERED_OUTCOMES)
+    return f'<div id="dnssec-outcome-filter">Show checks: {boxes}</div>'
 
 
 def providers_html(domains: Iterable[Mapping[str, Any]]) -> str:
@@ -285,6 +342,7 @@ DASHBOARD_CSS = """
 .dnssec-overall.dnssec-healthy{background:#2e7d32}
 .dnssec-overall.dnssec-warning{background:#b26a00}
 .dnssec-overall.dnssec-critical{background:#c62828}
+.dnssec-overall.dnssec-unknown{background:#555}
 .dnssec-panels{display:flex;flex-wrap:wrap;gap:16px}
 .dnssec-panel{border:1px solid #e3e3e3;border-radius:6px;padding:10px 12px;flex:1 1 380px}
 .dnssec-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:8px}
@@ -303,7 +361,22 @@ DASHBOARD_CSS = """
   vertical-align:top;text-align:left}.dnssec-providers code{word-break:break-all}
 td.dnssec-severity-critical{color:#c62828;font-weight:bold}
 td.dnssec-severity-error{color:#c62828}td.dnssec-severity-warning{color:#b26a00}
+.dnssec-cell.dnssec-skipped{border-color:#999}.dnssec-others{margin:12px 0 6px;font-size:14px}
+.dnssec-outcome-failed{color:#c62828;font-weight:bold}.dnssec-outcome-error{color:#c62828}
+.dnssec-outcome-warning{color:#b26a00;font-weight:bold}.dnssec-outcome-waived{color:#6a1b9a}
+.dnssec-remediation,.dnssec-waiver{margin:4px 0}
+#dnssec-outcome-filter{margin-top:12px}#dnssec-outcome-filter label{margin-right:12px}
 """
+
+# The outcome filter hides rows through classes on <body>: pytest-html redraws its table on
+# every sort and filter, and the rule keeps applying to the rows it draws.
+FILTER_CSS = "".join(
+    f"body.dnssec-hide-{o} #results-table tbody:has(td.dnssec-outcome-{o}){{display:none}}"
+    for o in FILTERED_OUTCOMES)
+FILTER_SCRIPT = ("<script>(function(){var boxes=document.querySelectorAll("
+                 "'input.dnssec-filter');boxes.forEach(function(b){b.addEventListener("
+                 "'change',function(){document.body.classList.toggle('dnssec-hide-'+"
+                 "b.dataset.outcome,!b.checked);});});})();</script>")
 
 # The summary section comes after pytest-html's environment table: move the dashboard up to
 # just below the report's title lines (without scripts it stays in the summary).
@@ -316,8 +389,7 @@ def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
                    domain_thresholds: Mapping[str, Thresholds] | None = None) -> str:
     """The dashboard for a results document: the guide's layout, from this run's data."""
     status = document["status"]
-    domains = document["domains"]
-    by_status = {s: sum(1 for d in domains if d["status"] == s) for s in reversed(STATUSES)}
+    domains, _others = overview.domains_and_others(document["domains"])
     counts = ", ".join(f"{n} {OUTCOME_LABELS.get(o, o)}"
                        for o, n in sorted(document["counts"].items()))
     records = document["results"]
@@ -329,6 +401,7 @@ def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
         '<div class="dnssec-panel" id="dnssec-expiry"><h3>RRSIG expiry timeline</h3>'
         + expiry_timeline_svg(domains, thresholds=thresholds,
                               domain_thresholds=domain_thresholds) + "</div>",
+        unchecked_groups_html(records),
     ]
     if any(d.get("provider") for d in domains):
         panels.append('<div class="dnssec-panel" id="dnssec-providers"><h3>DNS providers: '
@@ -338,16 +411,16 @@ def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
                       f'events</h3>{rotation_events_html(events)}</div>')
     return (
         f'<section id="dnssec-dashboard" data-status="{_e(status)}">'
-        f"<style>{DASHBOARD_CSS}</style><h2>DNSSEC health</h2>"
+        f"<style>{DASHBOARD_CSS}{FILTER_CSS}</style><h2>DNSSEC health</h2>"
         f'<div class="dnssec-overall dnssec-{_e(status)}">'
         f'<span class="dnssec-badge">{_e(status.upper())}</span>'
-        f'<span>priority {_e(heartbeat.priority_of(records))}</span>'
-        f'<span>as of {_e(document["evaluated_at"])}</span>'
+        f'<span>priority {_e(document.get("priority") or heartbeat.priority_of(records))}'
+        f'</span><span>as of {_e(document["evaluated_at"])}</span>'
         f'<span>run {_e(document["started_at"])} → {_e(document["finished_at"])}</span>'
-        f'<span>{len(domains)} domains: '
-        + ", ".join(f"{n} {s}" for s, n in by_status.items())
-        + f"</span><span>checks: {_e(counts)}</span></div>"
-        f'<div class="dnssec-panels">{"".join(panels)}</div>{MOVE_TO_TOP}</section>'
+        f'<span>{_e(overview.counts_line(document["domains"]))}</span>'
+        f"<span>checks: {_e(counts)}</span></div>"
+        f'<div class="dnssec-panels">{"".join(panels)}</div>'
+        f'{outcome_filter_html(document["counts"])}{MOVE_TO_TOP}{FILTER_SCRIPT}</section>'
     )
 
 
@@ -488,6 +561,19 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
     cells[FIRST_COLUMN:FIRST_COLUMN] = result_cells(getattr(report, "dnssec", None))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+    """A failed check's log is its findings and evidence again: the row's extras show them
+    (evidence folded), so the log keeps only what else was captured."""
+    meta = getattr(report, "dnssec", None)
+    record = meta.get("record") if meta else None
+    if report.when != "call" or not record or record["outcome"] not in REPORTED_OUTCOMES:
+        return
+    longrepr = escape(report.longreprtext) + "\n" if report.longreprtext else None
+    if longrepr is not None and longrepr in data and report.failed:
+        data.remove(longrepr)
 
 
 @pytest.hookimpl(optionalhook=True)
