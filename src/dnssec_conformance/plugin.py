@@ -186,6 +186,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                   _state_directory(config))
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
+    except pytest.UsageError:
+        raise
     except Exception as exc:  # a bug of ours: still one line, never a traceback
         raise pytest.UsageError(one_line(
             f"{path}: could not be read ({exc.__class__.__name__}: {exc}); this is a bug "
