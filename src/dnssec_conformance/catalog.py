@@ -37,6 +37,20 @@ CHECK_MODULES = (
 )
 RETIRED: dict[str, str] = {}
 
+# What each family's checks read besides the apex SOA, DNSKEY and NS and the parent's DS (see
+# `collect.ProbePlan`): the probe asks only that. A family not listed here gets everything.
+FAMILY_NEEDS: dict[str, frozenset[str]] = {
+    "expiry": frozenset({"records", "denial"}),
+    "chain": frozenset({"records"}),
+    "algorithm": frozenset({"records"}),
+    "clock": frozenset({"records", "denial"}),
+    "denial": frozenset({"denial"}),
+    "resolver": frozenset(),
+    "consistency": frozenset({"records"}),
+    "rollover": frozenset({"cds"}),
+}
+EVERYTHING = frozenset({"records", "denial", "cds"})
+
 
 @dataclass(frozen=True)
 class CheckSpec:
@@ -143,6 +157,11 @@ def run_run_check(check_id: str, data: RunData, evaluation: Evaluation) -> Check
         result.findings.clear()
         result.skipped_reason = str(exc)
     return result
+
+
+def needs_of(check_id: str) -> frozenset[str]:
+    """The question groups a check reads (`collect.ProbePlan`)."""
+    return FAMILY_NEEDS.get(get(check_id).marker, EVERYTHING)
 
 
 def zone_checks() -> list[str]:
