@@ -45,7 +45,7 @@ FAMILY_NEEDS: dict[str, frozenset[str]] = {
     "algorithm": frozenset({"records"}),
     "clock": frozenset({"records", "denial"}),
     "denial": frozenset({"denial"}),
-    "resolver": frozenset(),
+    "resolver": frozenset({"records"}),  # judged against our validation of that RRset
     "consistency": frozenset({"records"}),
     "rollover": frozenset({"cds"}),
 }

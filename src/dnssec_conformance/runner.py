@@ -30,7 +30,7 @@ from .analysis import zone_security
 from .anchors import TrustAnchors, load_anchors
 from .catalog import RunData, get, needs_of, run_check, run_run_check
 from .checks.resolver import judge
-from .collect import ProbePlan, ZoneData
+from .collect import EVERYTHING, ProbePlan, ZoneData
 from .config import Config, DomainSpec
 from .context import Evaluation
 from .findings import CheckResult, Finding, Severity
@@ -139,14 +139,18 @@ class Run:
 
     # --- the whole run ----------------------------------------------------------------------
 
-    async def run(self, wanted: AsyncIterator[Subject] | None = None) -> RunStats:
-        """Judge every subject `wanted` yields (by default all, in order), each once."""
+    def start(self) -> None:
+        """The run's querier and shared views (inside its event loop)."""
         policy = self.config.query
         self.querier = Querier(policy)
         self.delegations = Delegations(
             self.querier, self._hints(), tuple(self._resolver_servers()), policy)
         self.prober = ZoneProber(self.querier, self.delegations, policy)
         self.surveyor = ResolverSurveyor(self.querier)
+
+    async def run(self, wanted: AsyncIterator[Subject] | None = None) -> RunStats:
+        """Judge every subject `wanted` yields (by default all, in order), each once."""
+        self.start()
         if self.request.snapshot_out:
             self.writer = SnapshotWriter(Path(self.request.snapshot_out),
                                          domains_file=str(self.config.path),
@@ -220,14 +224,14 @@ class Run:
                 return domain
         raise KeyError(display)
 
-    async def zone(self, domain: DomainSpec) -> ZoneData:
+    async def zone(self, domain: DomainSpec, plan: ProbePlan | None = None) -> ZoneData:
         if self.snapshot is not None:
             return self.snapshot.zone(domain)
         if domain.zone_file is not None:
             return await asyncio.to_thread(collect_zone_file, domain, domain.zone_file,
                                            domain.ds_file, self.request.now)
         started = time.perf_counter()
-        zone = await self.prober.probe(domain, self.plan)
+        zone = await self.prober.probe(domain, plan or self.plan)
         self.stats.probe_s += time.perf_counter() - started
         self.stats.zones += 1
         return zone
@@ -368,6 +372,24 @@ def _internal_error(subject: Subject, check_id: str, exc: BaseException) -> dict
         f"internal error: {exc.__class__.__name__}: {exc}{place} (please report it, with a "
         "snapshot of the run)")])
     return _record(result)
+
+
+def probe_zones(config: Config, domains: Sequence[DomainSpec] | None = None,
+                plan: ProbePlan = EVERYTHING) -> dict[str, ZoneData]:
+    """The data of each domain (all of the file's by default), probed concurrently as a run
+    probes them (zone files read): for scripts and notebooks that want the data itself."""
+    request = RunRequest(config, time.time(), ())
+
+    async def probe_all() -> list[ZoneData]:
+        run = Run(request, lambda s, r: None)
+        run.start()
+        try:
+            return list(await asyncio.gather(*(run.zone(d, plan) for d in chosen)))
+        finally:
+            await run.querier.close()
+
+    chosen = list(config.domains if domains is None else domains)
+    return {d.display: z for d, z in zip(chosen, asyncio.run(probe_all()), strict=True)}
 
 
 def run_sync(request: RunRequest) -> Iterator[tuple[Subject, Records]]:

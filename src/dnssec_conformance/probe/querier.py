@@ -92,6 +92,14 @@ class QueryStats:
     per_kind: Counter[str] = field(default_factory=Counter)
 
 
+class _NoAnswer(Exception):
+    """No answer in time; `stray` says what did arrive from the server meanwhile, if any."""
+
+    def __init__(self, stray: str | None):
+        super().__init__(stray)
+        self.stray = stray
+
+
 class _Datagrams(asyncio.DatagramProtocol):
     """One shared UDP socket: hands each datagram to the query waiting for it."""
 
@@ -108,14 +116,18 @@ class _Datagrams(asyncio.DatagramProtocol):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        if len(data) < 2:
-            return
-        host = _normal(str(addr[0]))
-        key = (self.index, host, int(addr[1]), struct.unpack("!H", data[:2])[0])
-        waiter = self.querier._pending.get(key)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(data)
-        # Anything else (another source, port or ID, a duplicate) is not an answer to us.
+        host, port = _normal(str(addr[0])), int(addr[1])
+        if len(data) >= 2:
+            key = (self.index, host, port, struct.unpack("!H", data[:2])[0])
+            waiter = self.querier._pending.get(key)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(data)
+                return
+        # Not an answer to a query of ours (another ID, too short, a duplicate): ignored, as a
+        # resolver ignores it, but remembered, so that a timeout can say what did arrive.
+        why = "a packet too short to be DNS" if len(data) < 12 else \
+            "a packet whose ID matches no query in flight"
+        self.querier._strays[(self.index, host, port)] = why
 
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP errors reach the waiting query as its timeout; nothing to do here
@@ -137,6 +149,7 @@ class Querier:
         self.policy = policy
         self.stats = QueryStats()
         self._pending: dict[tuple[int, str, int, int], asyncio.Future[bytes]] = {}
+        self._strays: dict[tuple[int, str, int], str] = {}
         self._sockets: dict[int, list[_Datagrams]] = {}
         self._opening: dict[int, asyncio.Lock] = {}
         self._server_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
@@ -204,8 +217,10 @@ class Querier:
             self.stats.per_kind[kind] += 1
             try:
                 data = await self._udp(key, query.to_wire(), query.id, timeout)
-            except TimeoutError:
-                failure = f"timeout after {timeout:g} s"
+            except _NoAnswer as exc:
+                failure = f"timeout after {timeout:g} s" + (
+                    f" (meanwhile the server sent {exc.stray}, which is no answer)"
+                    if exc.stray else "")
                 self.stats.timeouts += 1
                 continue
             except OSError as exc:
@@ -225,17 +240,18 @@ class Querier:
     async def _udp(self, key: tuple[str, int], wire: bytes, qid: int, timeout: float) -> bytes:
         family = socket.AF_INET6 if ":" in key[0] else socket.AF_INET
         protocols = await self._open(family)
-        index = random.randrange(len(protocols))
-        pending_key = (index + family * 100, key[0], key[1], qid)
-        if pending_key in self._pending:  # an ID in use to that server on that socket
-            raise TimeoutError
+        protocol = random.choice(protocols)
+        pending_key = (protocol.index, key[0], key[1], qid)
+        if pending_key in self._pending:  # that ID is in flight to that server already
+            raise _NoAnswer(None)
         waiter: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._pending[pending_key] = waiter
         try:
-            transport = protocols[index].transport
-            assert transport is not None
-            transport.sendto(wire, (key[0], key[1]))
+            assert protocol.transport is not None
+            protocol.transport.sendto(wire, (key[0], key[1]))
             return await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            raise _NoAnswer(self._strays.pop((protocol.index, key[0], key[1]), None)) from None
         finally:
             del self._pending[pending_key]
 
@@ -250,8 +266,8 @@ class Querier:
                 protocols = []
                 for index in range(SOCKETS_PER_FAMILY):
                     _transport, protocol = await loop.create_datagram_endpoint(
-                        lambda i=index: _Datagrams(self, i + family * 100), local_addr=local,
-                        family=family)
+                        lambda i=index: _Datagrams(self, i + 100 * int(family)),
+                        local_addr=local, family=family)
                     protocols.append(protocol)
                 self._sockets[family] = protocols
         return self._sockets[family]
@@ -314,3 +330,19 @@ def _read(query: dns.message.Message, data: bytes) -> tuple[dns.message.Message 
                               f"{dns.rdataclass.to_text(rrset.rdclass)} ({rrset.name} "
                               f"{dns.rdatatype.to_text(rrset.rdtype)}) in a class IN answer")
     return response, ""
+
+
+def ask(server: Server, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *,
+        recursive: bool = False, timeout: float = 3.0, retries: int = 1,
+        checking_disabled: bool = True, authenticated_data: bool = False) -> Exchange:
+    """One question, asked from synchronous code (a script, a test): see `Querier.ask`."""
+    async def one() -> Exchange:
+        querier = Querier(QueryPolicy(timeout_s=timeout, retries=retries))
+        try:
+            return await querier.ask(server, qname, rdtype, recursive=recursive,
+                                     checking_disabled=checking_disabled,
+                                     authenticated_data=authenticated_data)
+        finally:
+            await querier.close()
+
+    return asyncio.run(one())

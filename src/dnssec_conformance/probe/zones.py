@@ -103,6 +103,12 @@ class ZoneProber:
                                        for s in servers))
         return dict(zip(servers, found, strict=True))
 
+    async def server_answers(self, server: Server, domain: DomainSpec, apex: dns.name.Name,
+                             plan: ProbePlan) -> ServerAnswers:
+        """What one server answers to the questions a zone's probe asks it."""
+        return await self._server(server, apex, zone_questions(domain, apex, plan),
+                                  probe_name(apex), plan, _Budget(self.policy.zone_budget_s))
+
     async def _server(self, server: Server, apex: dns.name.Name,
                       questions: list[tuple[dns.name.Name, dns.rdatatype.RdataType]],
                       probe: dns.name.Name, plan: ProbePlan, budget: _Budget) -> ServerAnswers:
