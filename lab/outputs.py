@@ -15,6 +15,7 @@ from lab.scenarios import CANARIES, RESOLVER_SCENARIOS, SCENARIOS
 DOMAINS_YAML = "domains.yaml"
 NONVALIDATING_DOMAINS_YAML = "domains-nonvalidating.yaml"
 FORWARDER_DOMAINS_YAML = "domains-forwarder.yaml"
+SCALE_DOMAINS_YAML = "domains-scale.yaml"
 # the resolver scenarios' domains.yaml, by the role of the resolver they go through
 RESOLVER_DOMAINS_YAML = {
     "nonvalidating": NONVALIDATING_DOMAINS_YAML,
@@ -65,6 +66,16 @@ def write_domains_yaml(run_dir: Path, plan: AddressPlan) -> Path:
     zones = [(s.display, s.expect) for s in SCENARIOS]
     path = run_dir / DOMAINS_YAML
     path.write_text(_domains_yaml(plan.validating, plan.root, zones))
+    return path
+
+
+def write_scale_domains_yaml(run_dir: Path, plan: AddressPlan, count: int) -> Path:
+    from lab.scale import scale_domains_yaml, scale_zone_names
+
+    path = run_dir / SCALE_DOMAINS_YAML
+    names = scale_zone_names(count)
+    path.write_text(scale_domains_yaml(plan.validating, plan.root, TRUST_ANCHORS, names)
+                    if names else "")
     return path
 
 

@@ -98,17 +98,24 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
     return decorate
 
 
+_LOADED: list[bool] = []
+
+
 def all_checks() -> dict[str, CheckSpec]:
-    for module in CHECK_MODULES:
-        importlib.import_module(module)
+    if not _LOADED:
+        for module in CHECK_MODULES:
+            importlib.import_module(module)
+        _LOADED.append(True)
     return dict(sorted(_REGISTRY.items()))
 
 
 def get(check_id: str) -> CheckSpec:
-    checks = all_checks()
-    if check_id not in checks:
+    if not _LOADED:
+        all_checks()
+    spec = _REGISTRY.get(check_id)
+    if spec is None:
         raise KeyError(f"unknown check {check_id!r}")
-    return checks[check_id]
+    return spec
 
 
 def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckResult:

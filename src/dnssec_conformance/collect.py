@@ -70,10 +70,11 @@ class ServerAnswers:
     @property
     def failure(self) -> str | None:
         """Why this server could not be used at all (every query failed), else None."""
-        problems = [authoritative_problem(e) for e in self.exchanges.values()]
-        if problems and all(problems):
-            return problems[0]
-        return None
+        if "_failure" not in self.__dict__:
+            problems = [authoritative_problem(e) for e in self.exchanges.values()]
+            object.__setattr__(self, "_failure",
+                               problems[0] if problems and all(problems) else None)
+        return self.__dict__["_failure"]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

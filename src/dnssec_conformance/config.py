@@ -110,7 +110,11 @@ class DomainSpec:
     @property
     def display(self) -> str:
         """The name as users write it: no trailing dot (the root stays ".")."""
-        return self.name.to_text(omit_final_dot=True) or "."
+        shown: str | None = self.__dict__.get("_display")
+        if shown is None:
+            shown = self.name.to_text(omit_final_dot=True) or "."
+            object.__setattr__(self, "_display", shown)
+        return shown
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Category(enum.StrEnum):
@@ -43,17 +44,31 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+Evidence = str | Callable[[], str]
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One observation of a check: a problem, a could-not-check, or an information."""
+    """One observation of a check: a problem, a could-not-check, or an information.
+
+    `evidence` may be given as a function that renders it: it is called the first time the
+    evidence is read, so that what no report shows (the evidence of a passing check) is never
+    rendered. Read, it is always the text."""
 
     check: str
     severity: Severity
     message: str
     server: str | None = None  # "ns1.example.com. (192.0.2.1)" where the finding is per server
-    evidence: str = ""  # dig-like text: the query, the server, the records involved
+    evidence: Evidence = ""  # dig-like text: the query, the server, the records involved
     days_left: float | None = None  # for expiry findings: days until the signature expires
     event: bool = False  # a change to list as an event (a key added or removed), not a state
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if name == "evidence" and callable(value):
+            value = value()
+            object.__setattr__(self, "evidence", value)
+        return value
 
     def describe(self) -> str:
         where = f" [{self.server}]" if self.server else ""

@@ -134,6 +134,7 @@ class Run:
                       if request.state_dir is not None and self.rollover else None)
         self.observations: dict[tuple[Any, dns.name.Name, int], Observation] = {}
         self._recorded_observations: dict[tuple[Any, dns.name.Name, int], Observation] = {}
+        self._domains: dict[str, DomainSpec] = {}
         self._coredns: CoreDnsView | None = None
         self._clock: ClockReading | None = None
 
@@ -219,10 +220,9 @@ class Run:
     # --- domains ----------------------------------------------------------------------------
 
     def _domain_spec(self, display: str) -> DomainSpec:
-        for domain in self.config.domains:
-            if domain.display == display:
-                return domain
-        raise KeyError(display)
+        if not self._domains:
+            self._domains.update((d.display, d) for d in self.config.domains)
+        return self._domains[display]
 
     async def zone(self, domain: DomainSpec, plan: ProbePlan | None = None) -> ZoneData:
         if self.snapshot is not None:

@@ -9,6 +9,7 @@ an exception escaping to the caller.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 import dns.exception
@@ -141,16 +142,30 @@ class Exchange:
         return "\n".join(lines)
 
 
-def make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *, recursive: bool,
-               checking_disabled: bool = True, authenticated_data: bool = False
-               ) -> dns.message.QueryMessage:
-    query = dns.message.make_query(
-        qname, rdtype, dns.rdataclass.IN, use_edns=0, want_dnssec=True, payload=EDNS_PAYLOAD
-    )
-    if checking_disabled:
-        query.flags |= dns.flags.CD
-    if authenticated_data:
-        query.flags |= dns.flags.AD
-    if not recursive:
-        query.flags &= ~dns.flags.RD
-    return query
+# Header flags of a query (RFC 1035 §4.1.1, RFC 4035 §3.2): RD, AD, CD.
+_RD, _AD, _CD = 0x0100, 0x0020, 0x0010
+# The OPT pseudo-RR (RFC 6891): root owner, type 41, the UDP payload size as its class, and
+# the DO bit (RFC 3225) in its TTL field; no options.
+_OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, EDNS_PAYLOAD, 0x8000, 0)
+
+
+def query_wire(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, qid: int, *,
+               recursive: bool, checking_disabled: bool = True,
+               authenticated_data: bool = False) -> bytes:
+    """A query as it goes on the wire: class IN, EDNS0 with a 1232-byte buffer and DO=1; RD
+    for a resolver, CD=1 unless asking a resolver for its own verdict, AD to ask for it."""
+    flags = (_RD if recursive else 0) | (_CD if checking_disabled else 0) \
+        | (_AD if authenticated_data else 0)
+    return (struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 1) + qname.to_wire()
+            + struct.pack("!HH", rdtype, dns.rdataclass.IN) + _OPT)
+
+
+def answers_question(response: dns.message.Message, qname: dns.name.Name,
+                     rdtype: dns.rdatatype.RdataType) -> bool:
+    """Whether the response's question is ours (an error answer may leave it out)."""
+    if not response.question:
+        return response.rcode() in (dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP,
+                                    dns.rcode.REFUSED)
+    return len(response.question) == 1 and response.question[0].name == qname \
+        and response.question[0].rdtype == rdtype \
+        and response.question[0].rdclass == dns.rdataclass.IN

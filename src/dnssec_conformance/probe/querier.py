@@ -3,7 +3,7 @@
 One `Querier` serves a whole run. Queries go out over a few shared UDP sockets (answers are
 matched to their query by source address, port and ID), fall back to TCP when truncated, and
 are bounded twice: at most `max_in_flight_per_server` in flight to one server address, and
-`max_in_flight` in all. Same rules as a single query (`transport.make_query`): a bounded
+`max_in_flight` in all. Same rules as a single query (`transport.query_wire`): a bounded
 timeout, bounded retries of a silent server, TCP on TC.
 
 Everything a server sends is untrusted. An answer counts only if it is a response to the query
@@ -35,7 +35,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from ..config import QueryPolicy
-from ..transport import Exchange, Server, make_query
+from ..transport import Exchange, Server, answers_question, query_wire
 
 SOCKETS_PER_FAMILY = 4
 RECEIVE_BUFFER = 4 * 1024 * 1024
@@ -171,52 +171,51 @@ class Querier:
                   authenticated_data: bool = False, kind: str = "zone") -> Exchange:
         """One question to one server (retrying a silent one), as an `Exchange`; never raises
         for anything the network or the server does."""
-        flags = {"checking_disabled": checking_disabled, "authenticated_data": authenticated_data}
         sent_at = time.time()
         refused = forbidden_destination(server.address)
         key = (_normal(server.address), server.port)
-        health = self.health.setdefault(key, ServerHealth())
+        health = self.health.get(key)
+        if health is None:
+            health = self.health[key] = ServerHealth()
         if refused is None and health.silent_since is not None:
             refused = f"not asked: {health.why}"
+        question = _Question(qname, rdtype, recursive, checking_disabled, authenticated_data)
         if refused is not None:
-            return Exchange(server, qname, rdtype, recursive, None, "", refused, 0.0,
-                            sent_at=sent_at, **flags)
-        query = make_query(qname, rdtype, recursive=recursive,
-                           checking_disabled=checking_disabled,
-                           authenticated_data=authenticated_data)
-        slots = self._server_slots.setdefault(
-            key, asyncio.Semaphore(self.policy.max_in_flight_per_server))
+            return question.exchange(server, None, None, "", refused, 0.0, sent_at)
+        slots = self._server_slots.get(key)
+        if slots is None:
+            slots = self._server_slots[key] = asyncio.Semaphore(
+                self.policy.max_in_flight_per_server)
         async with self._all_slots, slots:
             self._in_flight[key] += 1
-            seen = self.stats.max_in_flight_seen
-            seen[key] = max(seen.get(key, 0), self._in_flight[key])
+            if self._in_flight[key] > self.stats.max_in_flight_seen.get(key, 0):
+                self.stats.max_in_flight_seen[key] = self._in_flight[key]
             started = time.monotonic()
             try:
-                response, wire, transport, failure = await self._exchange(key, query, health,
-                                                                          kind)
+                response, wire, transport, failure = await self._exchange(key, question,
+                                                                          health, kind)
             finally:
                 self._in_flight[key] -= 1
-        elapsed = time.monotonic() - started
         if response is not None:
             health.answered += 1
-        return Exchange(server, qname, rdtype, recursive, response, transport, failure,
-                        elapsed, wire=wire, sent_at=sent_at, **flags)
+        return question.exchange(server, response, wire, transport, failure,
+                                 time.monotonic() - started, sent_at)
 
     # --- one exchange: attempts over UDP, then TCP -----------------------------------------
 
-    async def _exchange(self, key: tuple[str, int], query: dns.message.QueryMessage,
-                        health: ServerHealth, kind: str
+    async def _exchange(self, key: tuple[str, int], question: _Question, health: ServerHealth,
+                        kind: str
                         ) -> tuple[dns.message.Message | None, bytes | None, str, str | None]:
         failure = "no attempt made"
         timeout = self.policy.timeout_s
         for _attempt in range(self.policy.retries + 1):
             if health.silent_since is not None:
                 return None, None, "", f"not asked: {health.why}"
-            query.id = random.randrange(65536)
+            qid = random.randrange(65536)
             self.stats.queries += 1
             self.stats.per_kind[kind] += 1
             try:
-                data = await self._udp(key, query.to_wire(), query.id, timeout)
+                data = await self._udp(key, question.wire(qid), qid, timeout)
             except _NoAnswer as exc:
                 failure = f"timeout after {timeout:g} s" + (
                     f" (meanwhile the server sent {exc.stray}, which is no answer)"
@@ -225,12 +224,12 @@ class Querier:
                 continue
             except OSError as exc:
                 return None, None, "", f"network error ({exc.__class__.__name__}: {exc})"
-            response, failure = _read(query, data)
+            response, failure = _read(question, data)
             if response is None:
                 return None, data, "udp", failure
             if not response.flags & dns.flags.TC:
                 return response, data, "udp", None
-            return await self._tcp(key, query, timeout)
+            return await self._tcp(key, question, timeout)
         if health.answered == 0 and health.silent_since is None:
             health.silent_since = time.time()
             health.why = (f"{key[0]} did not answer earlier in this run "
@@ -239,20 +238,23 @@ class Querier:
 
     async def _udp(self, key: tuple[str, int], wire: bytes, qid: int, timeout: float) -> bytes:
         family = socket.AF_INET6 if ":" in key[0] else socket.AF_INET
-        protocols = await self._open(family)
+        protocols = self._sockets.get(family) or await self._open(family)
         protocol = random.choice(protocols)
         pending_key = (protocol.index, key[0], key[1], qid)
         if pending_key in self._pending:  # that ID is in flight to that server already
             raise _NoAnswer(None)
-        waiter: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bytes] = loop.create_future()
         self._pending[pending_key] = waiter
+        timer = loop.call_later(timeout, _expire, waiter)
         try:
             assert protocol.transport is not None
-            protocol.transport.sendto(wire, (key[0], key[1]))
-            return await asyncio.wait_for(waiter, timeout)
+            protocol.transport.sendto(wire, key)
+            return await waiter
         except TimeoutError:
             raise _NoAnswer(self._strays.pop((protocol.index, key[0], key[1]), None)) from None
         finally:
+            timer.cancel()
             del self._pending[pending_key]
 
     async def _open(self, family: int) -> list[_Datagrams]:
@@ -272,11 +274,11 @@ class Querier:
                 self._sockets[family] = protocols
         return self._sockets[family]
 
-    async def _tcp(self, key: tuple[str, int], query: dns.message.QueryMessage, timeout: float
+    async def _tcp(self, key: tuple[str, int], question: _Question, timeout: float
                    ) -> tuple[dns.message.Message | None, bytes | None, str, str | None]:
         self.stats.tcp += 1
         self.stats.queries += 1
-        wire = query.to_wire()
+        wire = question.wire(random.randrange(65536))
         writer = None
         try:
             async with asyncio.timeout(timeout):
@@ -299,7 +301,7 @@ class Querier:
                 writer.close()
                 with contextlib.suppress(Exception):
                     await writer.wait_closed()
-        response, failure = _read(query, data)
+        response, failure = _read(question, data, struct.unpack("!H", wire[:2])[0])
         if response is None:
             return None, data, "tcp", failure
         if response.flags & dns.flags.TC:
@@ -307,8 +309,36 @@ class Querier:
         return response, data, "tcp", None
 
 
-def _read(query: dns.message.Message, data: bytes) -> tuple[dns.message.Message | None, str]:
-    """The response in `data`, or None and why it is no usable answer to `query`."""
+def _expire(waiter: asyncio.Future[bytes]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+@dataclass(frozen=True)
+class _Question:
+    qname: dns.name.Name
+    rdtype: dns.rdatatype.RdataType
+    recursive: bool
+    checking_disabled: bool
+    authenticated_data: bool
+
+    def wire(self, qid: int) -> bytes:
+        return query_wire(self.qname, self.rdtype, qid, recursive=self.recursive,
+                          checking_disabled=self.checking_disabled,
+                          authenticated_data=self.authenticated_data)
+
+    def exchange(self, server: Server, response: dns.message.Message | None,
+                 wire: bytes | None, transport: str, failure: str | None, elapsed: float,
+                 sent_at: float) -> Exchange:
+        return Exchange(server, self.qname, self.rdtype, self.recursive, response, transport,
+                        failure, elapsed, self.checking_disabled, self.authenticated_data,
+                        wire=wire, sent_at=sent_at)
+
+
+def _read(question: _Question, data: bytes, qid: int | None = None
+          ) -> tuple[dns.message.Message | None, str]:
+    """The response in `data`, or None and why it is no usable answer to `question` (over UDP
+    its ID was matched already; over TCP `qid` is checked)."""
     try:
         response = dns.message.from_wire(data)
     except (dns.message.ShortHeader, dns.message.TrailingJunk, dns.exception.FormError) as exc:
@@ -317,11 +347,13 @@ def _read(query: dns.message.Message, data: bytes) -> tuple[dns.message.Message 
         return None, f"bad response ({exc.__class__.__name__}: {exc})"
     except (ValueError, TypeError, IndexError, KeyError, UnicodeError) as exc:
         return None, f"unparsable response ({exc.__class__.__name__}: {exc})"
+    if qid is not None and response.id != qid:
+        return None, "an answer with the ID of another query"
     if not response.flags & dns.flags.QR:
         return None, "an answer without the QR flag (not a response)"
-    if response.opcode() != query.opcode():
+    if response.opcode() != dns.opcode.QUERY:
         return None, f"an answer with opcode {dns.opcode.to_text(response.opcode())}"
-    if not query.is_response(response):
+    if not answers_question(response, question.qname, question.rdtype):
         return None, "an answer that does not match the query (wrong question section)"
     for section in (response.answer, response.authority, response.additional):
         for rrset in section:
