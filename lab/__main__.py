@@ -89,12 +89,19 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="first two octets of every lab address (default: $LAB_PREFIX, else 127.77)",
     )
+    start.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also build N extra good zones, listed in domains-scale.yaml (benchmarks)",
+    )
     commands.add_parser("down", help="stop every lab server")
     commands.add_parser("status", help="say which lab servers run")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            _print_up(bring_up(args.prefix))
+            _print_up(bring_up(args.prefix, scale=args.scale))
         elif args.command == "down":
             stopped = stop()
             print(f"lab down: stopped {', '.join(stopped)}" if stopped else "lab is down")

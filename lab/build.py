@@ -274,8 +274,11 @@ def _build_leaf(scenario: Scenario, host_number: int, run_dir: Path, now: dateti
     return _LeafBuilder(scenario, host_number, run_dir, now).build()
 
 
-def build_all(run_dir: Path, plan: AddressPlan, now: datetime) -> BuiltLab:
-    """Every scenario and canary zone in parallel, then test. with their DS, then the root."""
+def build_all(run_dir: Path, plan: AddressPlan, now: datetime, scale: int = 0) -> BuiltLab:
+    """Every scenario and canary zone in parallel (and `scale` extra good zones), then test.
+    with their DS, then the root."""
+    from lab.scale import build_scale_zones  # it builds on this module
+
     workers = min(8, 2 * (os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         leaves = tuple(
@@ -284,6 +287,7 @@ def build_all(run_dir: Path, plan: AddressPlan, now: datetime) -> BuiltLab:
                 enumerate((*SCENARIOS, *CANARIES)),
             )
         )
+    leaves += build_scale_zones(run_dir, now, scale)
     children = [ChildDelegation(b.zone, b.nameservers, b.ds_lines) for b in leaves]
     roles = sorted({role for s in SCENARIOS for role in s.nameservers})
     serial = serial_of(now)

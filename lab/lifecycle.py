@@ -51,6 +51,8 @@ class LabInfo:
     forwarder_resolver: str | None = None
     forwarder_domains_yaml: Path | None = None
     canaries: tuple[str, ...] = ()  # the names domains.yaml lists under canaries.bogus
+    # `up --scale N`: the N extra good zones alone (empty file list without --scale)
+    scale_domains_yaml: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -139,11 +141,13 @@ def _info(run_dir: Path, plan: AddressPlan) -> LabInfo:
         forwarder_resolver=plan.forwarder,
         forwarder_domains_yaml=run_dir / outputs.FORWARDER_DOMAINS_YAML,
         canaries=outputs.BOGUS_CANARIES,
+        scale_domains_yaml=run_dir / outputs.SCALE_DOMAINS_YAML,
     )
 
 
-def bring_up(prefix: str | None = None, run_dir: Path = RUN_DIR) -> UpReport:
-    """Tear down, rebuild everything in run_dir, start the servers, measure Unbound."""
+def bring_up(prefix: str | None = None, run_dir: Path = RUN_DIR, scale: int = 0) -> UpReport:
+    """Tear down, rebuild everything in run_dir, start the servers, measure Unbound; with
+    `scale`, that many extra good zones too (listed in domains-scale.yaml)."""
     started = time.monotonic()
     plan = AddressPlan(prefix_from_env(prefix))
     tools.require_all()
@@ -154,7 +158,7 @@ def bring_up(prefix: str | None = None, run_dir: Path = RUN_DIR) -> UpReport:
         for address in plan.by_role().values():
             processes.check_port_free(address)
         now = datetime.now(UTC).replace(microsecond=0)
-        built = build_all(run_dir, plan, now)
+        built = build_all(run_dir, plan, now, scale)
         outputs.write_trust_anchors(run_dir, built.trust_anchor_lines)
         outputs.write_delv_anchors(run_dir, built.trust_anchor_lines)
         (run_dir / outputs.ROOT_HINTS).write_text(root_hints(plan))
@@ -178,6 +182,7 @@ def bring_up(prefix: str | None = None, run_dir: Path = RUN_DIR) -> UpReport:
         outputs.write_ground_truth(run_dir, entries)
         outputs.write_domains_yaml(run_dir, plan)
         outputs.write_resolver_domains_yaml(run_dir, plan)
+        outputs.write_scale_domains_yaml(run_dir, plan, scale)
     surprises = _surprises(plan, validating, plain)
     return UpReport(
         info=_info(run_dir, plan),
@@ -222,9 +227,9 @@ def _stop(run_dir: Path, *, wait_reaped: bool = True) -> list[str]:
         raise LabError("needs root to stop the lab's servers: run with sudo") from exc
 
 
-def up(prefix: str | None = None) -> LabInfo:
+def up(prefix: str | None = None, scale: int = 0) -> LabInfo:
     """Build and start the lab; the prefix defaults to $LAB_PREFIX, else 127.77."""
-    report = bring_up(prefix)
+    report = bring_up(prefix, scale=scale)
     for surprise in report.surprises:
         log.warning("lab: unexpected Unbound verdict: %s", surprise)
     return report.info

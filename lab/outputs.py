@@ -15,6 +15,7 @@ from lab.scenarios import CANARIES, RESOLVER_SCENARIOS, SCENARIOS
 DOMAINS_YAML = "domains.yaml"
 NONVALIDATING_DOMAINS_YAML = "domains-nonvalidating.yaml"
 FORWARDER_DOMAINS_YAML = "domains-forwarder.yaml"
+SCALE_DOMAINS_YAML = "domains-scale.yaml"
 # the resolver scenarios' domains.yaml, by the role of the resolver they go through
 RESOLVER_DOMAINS_YAML = {
     "nonvalidating": NONVALIDATING_DOMAINS_YAML,
@@ -45,10 +46,11 @@ def write_delv_anchors(run_dir: Path, ds_lines: Sequence[str]) -> Path:
     return path
 
 
-def _domains_yaml(resolver: str, zones: Sequence[tuple[str, str]]) -> str:
+def _domains_yaml(resolver: str, root: str, zones: Sequence[tuple[str, str]]) -> str:
     lines = [
         "# Written by `python -m lab up`: the lab's scenario zones (see lab/README.md).",
         f"resolvers: [{resolver}]",
+        f"root_hints: [{root}]",
         f"trust_anchors: {TRUST_ANCHORS}",
         "thresholds: {warning_days: 7, critical_days: 3}",
     ]
@@ -63,7 +65,17 @@ def write_domains_yaml(run_dir: Path, plan: AddressPlan) -> Path:
     """Every scenario zone, checked through the validating resolver."""
     zones = [(s.display, s.expect) for s in SCENARIOS]
     path = run_dir / DOMAINS_YAML
-    path.write_text(_domains_yaml(plan.validating, zones))
+    path.write_text(_domains_yaml(plan.validating, plan.root, zones))
+    return path
+
+
+def write_scale_domains_yaml(run_dir: Path, plan: AddressPlan, count: int) -> Path:
+    from lab.scale import scale_domains_yaml, scale_zone_names
+
+    path = run_dir / SCALE_DOMAINS_YAML
+    names = scale_zone_names(count)
+    path.write_text(scale_domains_yaml(plan.validating, plan.root, TRUST_ANCHORS, names)
+                    if names else "")
     return path
 
 
@@ -75,7 +87,7 @@ def write_resolver_domains_yaml(run_dir: Path, plan: AddressPlan) -> list[Path]:
         zones = [(r.zone.rstrip("."), r.expect) for r in RESOLVER_SCENARIOS
                  if r.resolver_role == role]
         path = run_dir / name
-        path.write_text(_domains_yaml(plan.by_role()[role], zones))
+        path.write_text(_domains_yaml(plan.by_role()[role], plan.root, zones))
         paths.append(path)
     return paths
 

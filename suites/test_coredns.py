@@ -6,25 +6,25 @@ import pytest
 
 
 @pytest.mark.dnssec_check("RESOLVER03")
-def test_dnssec_plugin_not_taken_for_validation(coredns_conformance):
-    coredns_conformance.assert_passes()
+def test_dnssec_plugin_not_taken_for_validation(conformance):
+    conformance.assert_passes()
 
 
 @pytest.mark.dnssec_check("RESOLVER04")
-def test_forward_upstreams_known(coredns_conformance):
-    coredns_conformance.assert_passes()
+def test_forward_upstreams_known(conformance):
+    conformance.assert_passes()
 
 
 @pytest.mark.dnssec_check("RESOLVER05")
-def test_cache_does_not_serve_stale(coredns_conformance):
-    coredns_conformance.assert_passes()
+def test_cache_does_not_serve_stale(conformance):
+    conformance.assert_passes()
 
 
 @pytest.mark.dnssec_check("RESOLVER06")
-def test_servfail_share(coredns_conformance):
-    coredns_conformance.assert_passes()
+def test_servfail_share(conformance):
+    conformance.assert_passes()
 
 
 @pytest.mark.dnssec_check("RESOLVER07")
-def test_cache_hit_ratio(coredns_conformance):
-    coredns_conformance.assert_passes()
+def test_cache_hit_ratio(conformance):
+    conformance.assert_passes()

@@ -7,10 +7,10 @@ import pytest
 
 
 @pytest.mark.dnssec_check("RESOLVER01")
-def test_resolver_validation_status(resolver_conformance):
-    resolver_conformance.assert_passes()
+def test_resolver_validation_status(conformance):
+    conformance.assert_passes()
 
 
 @pytest.mark.dnssec_check("RESOLVER02")
-def test_bogus_canary_rejected(canary_conformance):
-    canary_conformance.assert_passes()
+def test_bogus_canary_rejected(conformance):
+    conformance.assert_passes()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,12 +15,46 @@ import pytest
 import lab as lab_package
 from dnssec_conformance.anchors import TrustAnchors, load_anchors
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import Collector, ZoneData
-from dnssec_conformance.config import Config, load_config, resolver_addresses
+from dnssec_conformance.collect import ZoneData
+from dnssec_conformance.config import Config, load_config
 from dnssec_conformance.context import Evaluation
 from dnssec_conformance.findings import CheckResult
+from dnssec_conformance.runner import probe_zones
 
 pytest_plugins = ["pytester"]
+
+
+def _loopback_only(address: Any) -> None:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is None:
+        return  # a Unix socket
+    ip = ipaddress.ip_address(str(host).split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if not (ip.is_loopback or ip.is_unspecified):
+        raise AssertionError(f"a test sent traffic to {host}: tests stay on loopback (a "
+                             "domains.yaml without root_hints walks from the IANA root)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only() -> Iterator[None]:
+    """No test of this process may send anything off loopback (the machines have no
+    internet, and a test that needs it is wrong)."""
+    originals = {name: getattr(socket.socket, name) for name in ("connect", "sendto")}
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        _loopback_only(address)
+        return originals["connect"](self, address)
+
+    def sendto(self: socket.socket, data: bytes, *args: Any) -> Any:
+        _loopback_only(args[-1])
+        return originals["sendto"](self, data, *args)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.sendto = sendto  # type: ignore[method-assign]
+    yield
+    for name, original in originals.items():
+        setattr(socket.socket, name, original)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +85,6 @@ class LabRun:
 @pytest.fixture(scope="session")
 def lab_run(lab: lab_package.LabInfo) -> LabRun:
     config = load_config(lab.domains_yaml)
-    collector = Collector(resolver_addresses(config), config.query)
-    zones = {d.display: collector.collect(d) for d in config.domains}
+    zones = probe_zones(config)
     truth = json.loads(lab.ground_truth.read_text(encoding="utf-8"))
     return LabRun(config, load_anchors(config.trust_anchors), zones, truth, time.time())

@@ -12,12 +12,14 @@ from contextlib import contextmanager
 
 import dns.flags
 import dns.message
+import dns.name
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-BEHAVIOURS = ("silent", "refused", "servfail", "formerr", "lame", "garbage", "short",
-              "truncated-everywhere", "wrong-id")
+BEHAVIOURS = ("silent", "refused", "servfail", "formerr", "lame", "garbage", "garbage-with-id",
+              "short", "truncated-everywhere", "wrong-id", "wrong-question", "not-a-response",
+              "wrong-class")
 # A resolver that answers every A question with an address and the AD flag: it claims to
 # have validated whatever it is asked, bogus names included.
 LYING_RESOLVER = "ad-always"
@@ -29,10 +31,20 @@ def reply(behaviour: str, wire: bytes, tcp: bool) -> bytes | None:
         return None
     if behaviour == "garbage":
         return b"\xde\xad\xbe\xef" * 20
+    if behaviour == "garbage-with-id":
+        return wire[:2] + b"\xde\xad\xbe\xef" * 20
     if behaviour == "short":
         return wire[:5]
     query = dns.message.from_wire(wire)
     response = dns.message.make_response(query)
+    if behaviour == "wrong-question":
+        response.question[0].name = dns.name.from_text("elsewhere.example.")
+    elif behaviour == "not-a-response":
+        response.flags &= ~dns.flags.QR
+    elif behaviour == "wrong-class":
+        response.flags |= dns.flags.AA
+        response.answer.append(dns.rrset.from_text(query.question[0].name, 60, "CH", "TXT",
+                                                   '"chaos"'))
     if behaviour == "refused":
         response.set_rcode(dns.rcode.REFUSED)
     elif behaviour == "servfail":

@@ -584,6 +584,7 @@ def write_inputs(universe: Universe, folder: Path, *, timeout_s: float = 0.3,
                       f"records: [{', '.join(records)}]}}\n" for z in universe.children)
     path = folder / "domains.yaml"
     path.write_text(f"resolvers: ['{universe.addresses['resolver']}']\n"
+                    f"root_hints: ['{universe.addresses['root']}']\n"
                     "trust_anchors: anchors.txt\n"
                     f"query: {{timeout_s: {timeout_s}, retries: {retries}}}\n"
                     f"domains:\n{domains}")

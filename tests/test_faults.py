@@ -8,12 +8,17 @@ import time
 import dns.name
 import pytest
 
+from dnssec_conformance.anchors import load_anchors
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import Collector, ServerAnswers
-from dnssec_conformance.config import DomainSpec, QueryPolicy, ResolverAddress
+from dnssec_conformance.collect import ServerAnswers
+from dnssec_conformance.config import DomainSpec, QueryPolicy, load_config
+from dnssec_conformance.context import Evaluation
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.transport import Server, ask
+from dnssec_conformance.probe.querier import ask
+from dnssec_conformance.runner import probe_zones
+from dnssec_conformance.transport import Server
 
+from .engine import server_answers
 from .hostile import BEHAVIOURS, hostile_server
 from .inmemory import SERVER2, build_zone, delegate, evaluation, parent_zone, zone_data
 
@@ -24,26 +29,30 @@ EXPECTED = {
     "servfail": "answered SERVFAIL",
     "formerr": "answered FORMERR",
     "lame": "lame: answered without the AA flag",
-    "garbage": "unparsable response",
+    # a packet with an ID of no query of ours is ignored, as resolvers ignore it, and named
+    "garbage": "timeout after 0.5 s (meanwhile the server sent a packet whose ID matches no "
+               "query in flight, which is no answer)",
+    "garbage-with-id": "unparsable response",
     "short": "unparsable response",
     "truncated-everywhere": "truncated answer even over TCP",
-    "wrong-id": "an answer that does not match the query",
+    "wrong-id": "a packet whose ID matches no query in flight",
+    "wrong-question": "an answer that does not match the query",
+    "not-a-response": "an answer without the QR flag",
+    "wrong-class": "an answer with records of class CH",
 }
 
 
-def server_answers(address: str, port: int) -> ServerAnswers:
-    collector = Collector((), POLICY)
+def answers_of(address: str, port: int) -> ServerAnswers:
     domain = DomainSpec(dns.name.from_text("child.test."), ("A",))
-    server = Server(address, port, dns.name.from_text("ns2.test."))
-    return collector._server_answers(server, domain, domain.name,
-                                     dns.name.from_text("probe.child.test."))
+    return server_answers(Server(address, port, dns.name.from_text("ns2.test.")), domain,
+                          POLICY)
 
 
 @pytest.mark.parametrize("behaviour", BEHAVIOURS)
 def test_a_misbehaving_server_is_named_and_bounded(behaviour):
     with hostile_server(behaviour) as (address, port):
         started = time.monotonic()
-        answers = server_answers(address, port)
+        answers = answers_of(address, port)
         elapsed = time.monotonic() - started
     assert answers.failure is not None and EXPECTED[behaviour] in answers.failure
     # A dead server is given up on after its SOA query: timeout x (1 + retries), not more.
@@ -57,7 +66,7 @@ def test_every_check_reports_the_bad_server_and_keeps_the_good_ones_verdict(beha
     delegate(parent, child)
     data = zone_data(child, parent)
     with hostile_server(behaviour) as (address, port):
-        answers = server_answers(address, port)
+        answers = answers_of(address, port)
     data.answers[SERVER2] = ServerAnswers(SERVER2, answers.exchanges, None)
     ev = evaluation(parent)
     for check in zone_checks():
@@ -76,23 +85,49 @@ def test_every_check_reports_the_bad_server_and_keeps_the_good_ones_verdict(beha
 
 
 def test_garbage_over_udp_and_tcp_does_not_raise():
-    with hostile_server("garbage") as (address, port):
+    with hostile_server("garbage-with-id") as (address, port):
         exchange = ask(Server(address, port), dns.name.from_text("x."), 6, timeout=0.5)
     assert not exchange.ok and "unparsable" in (exchange.failure or "")
     assert "no usable answer" in exchange.evidence()
 
 
-def test_unreachable_resolver_is_a_could_not_check(lab):
-    collector = Collector((ResolverAddress("127.0.0.1", 9),), QueryPolicy(0.3, 0))
-    data = collector.collect(DomainSpec(dns.name.from_text("good-ecdsa.test.")))
+def lab_config(tmp_path, lab, resolvers: str, root: str, query: str = ""):
+    path = tmp_path / "domains.yaml"
+    path.write_text(f"resolvers: {resolvers}\nroot_hints: [{root}]\n"
+                    f"trust_anchors: {lab.trust_anchors}\n{query}"
+                    "domains: [good-ecdsa.test, no-such-zone.test]\n")
+    return load_config(path)
+
+
+def test_unreachable_servers_are_a_could_not_check(tmp_path, lab):
+    """Neither the root hints nor the resolver answer: every check could not check, naming
+    the servers, within one timeout."""
+    config = lab_config(tmp_path, lab, '["127.0.0.1:9"]', '"127.0.0.1:9"',
+                        "query: {timeout_s: 0.3, retries: 0}\n")
+    started = time.monotonic()
+    data = probe_zones(config)["good-ecdsa.test"]
+    assert time.monotonic() - started < 2
     result = run_check("EXPIRY01", data, evaluation(parent_zone()))
     assert result.outcome is Outcome.ERROR
-    assert "no resolver answered" in result.message
+    assert "cannot find the zone of good-ecdsa.test." in result.message
+    assert "no server of . answered usably" in result.message
 
 
-def test_a_domain_that_does_not_exist_is_a_clear_failure(lab):
-    collector = Collector((ResolverAddress(lab.validating_resolver),), QueryPolicy(2, 1))
-    data = collector.collect(DomainSpec(dns.name.from_text("no-such-zone.test.")))
+def test_discovery_needs_no_resolver(tmp_path, lab):
+    """The walk from the root hints finds every zone with no resolver answering at all."""
+    config = lab_config(tmp_path, lab, '["127.0.0.1:9"]', lab.servers["root"])
+    data = probe_zones(config)["good-ecdsa.test"]
+    assert data.discovery_failure is None
+    assert [str(s) for s in data.servers] == [f"ns1.test. ({lab.servers['ns1']})"]
+    assert data.parent_ns == (dns.name.from_text("ns1.test."),)
+    assert [a.apex.to_text() for a in data.ancestors] == [".", "test."]
+    lab_evaluation = Evaluation(time.time(), load_anchors(config.trust_anchors))
+    assert run_check("DS01", data, lab_evaluation).outcome is Outcome.PASSED
+
+
+def test_a_domain_that_does_not_exist_is_a_clear_failure(tmp_path, lab):
+    config = lab_config(tmp_path, lab, f"[{lab.validating_resolver}]", lab.servers["root"])
+    data = probe_zones(config)["no-such-zone.test"]
     result = run_check("DS01", data, evaluation(parent_zone()))
     assert result.outcome is Outcome.FAILED
     assert "does not exist (NXDOMAIN" in result.message

@@ -79,6 +79,7 @@ def start_run(tmp_path: Path, resolver_port: int, url: str, *extra: str) -> subp
     shutil.copytree(ROOT / "suites", tmp_path / "suites")
     (tmp_path / "domains.yaml").write_text(
         f"resolvers: ['127.0.0.1:{resolver_port}']\n"
+        f"root_hints: ['127.0.0.1:{resolver_port}']\n"
         "query: {timeout_s: 20, retries: 5}\n"
         "domains:\n"
         "  - {name: example.com, zone_file: zones/example.com.signed,\n"

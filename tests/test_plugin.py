@@ -114,7 +114,8 @@ def test_at_judges_as_of_another_instant(pytester, lab):
 def test_results_are_written_when_the_run_is_interrupted(pytester, lab):
     copy_suites(pytester.path)
     (pytester.path / "suites" / "test_zz_interrupt.py").write_text(
-        "def test_interrupt(domain):\n    raise KeyboardInterrupt\n")
+        "import pytest\n\n\n@pytest.mark.dnssec_check('EXPIRY01')\n"
+        "def test_interrupt(conformance):\n    raise KeyboardInterrupt\n")
     result = pytester.runpytest_subprocess("--domains", str(lab.domains_yaml), "suites",
                                 "-k", "good-rsa.test", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.INTERRUPTED

@@ -81,6 +81,7 @@ def domains_yaml(lab, folder: Path) -> Path:
     path = folder / "domains.yaml"
     path.write_text(textwrap.dedent(f"""\
         resolvers: [{lab.validating_resolver}]
+        root_hints: [{lab.servers['root']}]
         trust_anchors: {lab.trust_anchors}
         domains:
         """) + entries)

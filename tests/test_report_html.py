@@ -17,9 +17,10 @@ import pytest
 
 from dnssec_conformance import report_html
 from dnssec_conformance.config import Thresholds
-from dnssec_conformance.results import build_document
+from dnssec_conformance.probe.snapshot import SnapshotWriter
+from dnssec_conformance.results import build_document, iso
 
-from .inmemory import DAY, NOW
+from .inmemory import DAY, NOW, anchors_for, build_zone, delegate, parent_zone, zone_data
 from .test_heartbeat import KEY, Receiver, records_for, serve, unreachable_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,7 +146,9 @@ def test_environment_table_is_redacted():
 # --- whole runs --------------------------------------------------------------------------------
 
 DOMAINS_YAML = """\
-resolvers: ["127.0.0.1:9"]   # never asked: conftest.py serves zones signed in memory
+resolvers: ["127.0.0.1:9"]   # never asked: the runs judge snapshot.json
+root_hints: ["127.0.0.1:9"]
+trust_anchors: anchors.txt
 query: {timeout_s: 0.2, retries: 0}
 thresholds: {warning_days: 7, critical_days: 3}
 domains:
@@ -154,38 +157,25 @@ domains:
   - soon.test
   - crit.test
 """
-
-# The plugin's `zone` and `evaluation` fixtures, overridden with zones signed in memory at
-# NOW: a healthy zone, one within the warning threshold, one within the critical threshold.
-CONFTEST = """\
-import pytest
-
-from dnssec_conformance.context import Evaluation
-from tests.inmemory import DAY, NOW, anchors_for, build_zone, delegate, parent_zone, zone_data
-
 DAYS_LEFT = {"good.test": 30, "soon.test": 5, "crit.test": 2}
-_zones = {}
 
 
-def _scenario(domain):
-    if domain.display not in _zones:
-        parent = parent_zone()
-        child = build_zone(domain.display + ".",
-                           expiration=NOW + DAYS_LEFT[domain.display] * DAY)
+def write_snapshot(folder: Path) -> None:
+    """Zones signed in memory at NOW, as a snapshot the runs judge with `--snapshot`: a
+    healthy zone, one within the warning threshold, one within the critical threshold."""
+    parent = parent_zone()
+    children = {name: build_zone(f"{name}.", expiration=NOW + days * DAY)
+                for name, days in DAYS_LEFT.items()}
+    for child in children.values():
         delegate(parent, child)
-        _zones[domain.display] = (parent, zone_data(child, parent))
-    return _zones[domain.display]
+    anchors = anchors_for(parent)
+    (folder / "anchors.txt").write_text(anchors.to_text() + "\n")
+    writer = SnapshotWriter(folder / "snapshot.json", domains_file="domains.yaml",
+                            anchors_text=anchors.to_text())
+    for child in children.values():
+        writer.add_zone(zone_data(child, parent))
+    writer.close(observations=[], coredns=None, clock=None)
 
-
-@pytest.fixture
-def zone(domain):
-    return _scenario(domain)[1]
-
-
-@pytest.fixture
-def evaluation(domain):
-    return Evaluation(NOW, anchors_for(_scenario(domain)[0]), domain.thresholds)
-"""
 
 SUITE = """\
 import pytest
@@ -210,9 +200,8 @@ def test_ds_matches_dnskey(conformance):
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     (pytester.path / "domains.yaml").write_text(DOMAINS_YAML)
-    pytester.makeconftest(CONFTEST)
+    write_snapshot(pytester.path)
     pytester.makepyfile(test_dnssec=SUITE)
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # tests.inmemory, for the conftest
     monkeypatch.delenv("ONEUPTIME_HEARTBEAT_URL", raising=False)
     return pytester
 
@@ -223,8 +212,9 @@ def receiver() -> Any:
 
 
 def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return project.runpytest_subprocess("--domains", "domains.yaml", "-p", "no:cacheprovider",
-                                        *args, timeout=180)
+    return project.runpytest_subprocess("--domains", "domains.yaml", "--snapshot",
+                                        "snapshot.json", "--at", iso(NOW), "-p",
+                                        "no:cacheprovider", *args, timeout=180)
 
 
 def output(result: pytest.RunResult) -> str:
@@ -398,7 +388,7 @@ import pytest
 
 
 @pytest.mark.dnssec_check("DS02")
-def test_no_ds_for_unsigned_zone(domain):
+def test_no_ds_for_unsigned_zone(conformance):
     pytest.skip("not configured")
 """)
     result = run(project, "test_skipped.py", f"--heartbeat-url={receiver.url}")

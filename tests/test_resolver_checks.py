@@ -19,29 +19,31 @@ from dnssec_conformance.checks.resolver import judge
 from dnssec_conformance.config import Config, load_config
 from dnssec_conformance.context import Evaluation
 from dnssec_conformance.findings import CheckResult, Outcome, Severity
-from dnssec_conformance.resolvers import ResolverRun
+
+from .engine import surveys
 
 SUITES = Path(__file__).parent.parent / "suites"
 EVALUATION = Evaluation(0.0, None, None, None)  # type: ignore[arg-type]  (unused by these checks)
 CONSEQUENCE = "answers are not validated: spoofed answers would be accepted"
 
 
-def domain_results(config: Config, run: ResolverRun | None = None) -> dict[str, CheckResult]:
-    run = run or ResolverRun(config)
-    return {d.display: judge("RESOLVER01", d.display, run.domain_survey(d), EVALUATION)
-            for d in config.domains}
+def domain_results(config: Config) -> dict[str, CheckResult]:
+    _targets, domains, _canaries = surveys(config)
+    return {name: judge("RESOLVER01", name, survey, EVALUATION)
+            for name, survey in domains.items()}
 
 
 def canary_results(config: Config) -> dict[str, CheckResult]:
-    run = ResolverRun(config)
-    surveys = [run.canary_survey(name) for name in config.canaries.bogus]
-    return {s.subject: judge("RESOLVER02", s.subject, s, EVALUATION) for s in surveys}
+    _targets, _domains, canaries = surveys(config)
+    return {name: judge("RESOLVER02", name, survey, EVALUATION)
+            for name, survey in canaries.items()}
 
 
 def write_config(tmp_path: Path, lab, resolvers: str, extra: str = "",
                  domains: str = "[good-ecdsa.test, unsigned.test]") -> Config:
     path = tmp_path / "domains.yaml"
-    path.write_text(f"resolvers: {resolvers}\ntrust_anchors: {lab.trust_anchors}\n"
+    path.write_text(f"resolvers: {resolvers}\nroot_hints: [{lab.servers['root']}]\n"
+                    f"trust_anchors: {lab.trust_anchors}\n"
                     f"canaries: {{bogus: [{', '.join(lab.canaries)}]}}\n{extra}"
                     f"domains: {domains}\n")
     return load_config(path)
@@ -121,10 +123,9 @@ def test_ad_stripping_forwarder_fails_yet_still_refuses_the_canaries(lab):
 
 def test_unreachable_resolver_is_an_error_not_a_validation_failure(tmp_path, lab):
     config = write_config(tmp_path, lab, '["127.0.0.1:9"]', "query: {timeout_s: 0.3, retries: 0}\n")
-    run = ResolverRun(config)
 
     started = time.monotonic()
-    results = domain_results(config, run)
+    results = domain_results(config)
     elapsed = time.monotonic() - started
 
     for result in results.values():
@@ -144,18 +145,18 @@ def test_corefile_upstream_is_tested_as_a_resolver_of_its_own(tmp_path, lab):
                         f"{lab.nonvalidating_resolver}\n    cache 30\n}}\n")
     config = write_config(tmp_path, lab, f"[{lab.validating_resolver}]",
                           f"coredns: {{corefile: {corefile}}}\n")
-    run = ResolverRun(config)
 
-    result = domain_results(config, run)["good-ecdsa.test"]
+    targets, domains, _canaries = surveys(config)
+    result = judge("RESOLVER01", "good-ecdsa.test", domains["good-ecdsa.test"], EVALUATION)
 
-    assert [str(t) for t in run.targets] == [
+    assert [str(t) for t in targets] == [
         f"{lab.validating_resolver}:53 (resolvers[0])",
         f"{lab.nonvalidating_resolver}:53 (CoreDNS forward upstream, {corefile}:3)"]
     assert result.outcome is Outcome.FAILED
     by_server = {f.server: f for f in result.findings}
-    upstream = by_server[str(run.targets[1])]
+    upstream = by_server[str(targets[1])]
     assert upstream.severity is Severity.CRITICAL and CONSEQUENCE in upstream.message
-    assert by_server[str(run.targets[0])].severity is Severity.INFO
+    assert by_server[str(targets[0])].severity is Severity.INFO
 
 
 def test_the_suites_write_canary_and_coredns_records(pytester, lab, tmp_path):

@@ -37,6 +37,7 @@ class Replay:
         if not self.domains.exists():
             self.domains.write_text(
                 f"resolvers: [{lab.validating_resolver}]\n"
+                f"root_hints: [{lab.servers['root']}]\n"
                 f"trust_anchors: {lab.trust_anchors}\n"
                 f"domains:\n  - name: {ZONE}\n    records: [A]\n")
             shutil.copytree(SUITES, pytester.path / "suites",

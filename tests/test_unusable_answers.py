@@ -9,11 +9,11 @@ import dns.rdatatype
 import pytest
 
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import Collector
 from dnssec_conformance.config import DomainSpec, QueryPolicy
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.transport import Server
 
+from .engine import server_answers
 from .hostile import ANSWER_FAULTS, zone_server
 from .inmemory import build_zone, delegate, evaluation, parent_zone, zone_data
 
@@ -52,8 +52,7 @@ def collect_with_fault(signed, rdtype: str, fault: str):
     with zone_server(answer, faults) as (address, port):
         server = Server(address, port, dns.name.from_text("ns2.test."))
         domain = DomainSpec(child.origin, RECORDS)
-        answers = Collector((), POLICY)._server_answers(
-            server, domain, child.origin, dns.name.from_text("nonexistent-probe.child.test."))
+        answers = server_answers(server, domain, POLICY)
     data.answers[server] = answers
     data.servers = (*data.servers, server)
     return data, server, evaluation(parent)

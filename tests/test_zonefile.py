@@ -22,10 +22,10 @@ import pytest
 from dnssec_conformance.anchors import TrustAnchors, load_anchors
 from dnssec_conformance.authoritative import rrset_of
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import Collector
-from dnssec_conformance.config import DomainSpec, load_config, resolver_addresses
+from dnssec_conformance.config import DomainSpec, load_config
 from dnssec_conformance.context import Evaluation
 from dnssec_conformance.findings import CheckResult, Outcome, Severity
+from dnssec_conformance.runner import probe_zones
 from dnssec_conformance.zonefile import collect_zone_file, load_zone_file, read_zone_file
 
 from .inmemory import DAY, NOW, SignedZone, build_zone, delegate, evaluation, parent_zone
@@ -424,7 +424,7 @@ def test_the_lab_zone_files_give_the_live_verdicts(lab, tmp_path):
     files = served_files(lab.run_dir)
     parent = read_zone_file(lab.run_dir / "zones" / "test" / "zone.signed",
                             dns.name.from_text("test."))
-    collector = Collector(resolver_addresses(config), config.query)
+    live_zones = probe_zones(config)
     anchors = load_anchors(config.trust_anchors)
     now = time.time()
     excluded, differences, walk_fired = {}, {}, {}
@@ -438,7 +438,7 @@ def test_the_lab_zone_files_give_the_live_verdicts(lab, tmp_path):
             continue
         ds_file = parent_ds_file(parent, domain.name, tmp_path)
         as_file = replace(domain, zone_file=files[zone], ds_file=ds_file)
-        live = collector.collect(domain)
+        live = live_zones[domain.display]
         filed = collect_zone_file(as_file, files[zone], ds_file, now)
         ev = Evaluation(now, anchors, domain.thresholds, config.clock)
         for check in zone_checks():

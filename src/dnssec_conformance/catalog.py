@@ -44,6 +44,21 @@ RETIRED: dict[str, str] = {}
 # The check that reports a zone file that does not load; the others skip such a file.
 ZONE_FILE_CHECK = "SIG02"
 
+# What each family's checks read besides the apex SOA, DNSKEY and NS and the parent's DS (see
+# `collect.ProbePlan`): the probe asks only that. A family not listed here gets everything.
+FAMILY_NEEDS: dict[str, frozenset[str]] = {
+    "expiry": frozenset({"records", "denial", "signing"}),
+    "chain": frozenset({"records"}),
+    "algorithm": frozenset({"records"}),
+    "clock": frozenset({"records", "denial"}),
+    "denial": frozenset({"denial"}),
+    "resolver": frozenset({"records"}),  # judged against our validation of that RRset
+    "consistency": frozenset({"records"}),
+    "rollover": frozenset({"cds"}),
+    "provider": frozenset({"provider", "denial"}),
+}
+EVERYTHING = frozenset({"records", "denial", "cds", "signing", "provider"})
+
 
 @dataclass(frozen=True)
 class CheckSpec:
@@ -93,17 +108,24 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
     return decorate
 
 
+_LOADED: list[bool] = []
+
+
 def all_checks() -> dict[str, CheckSpec]:
-    for module in CHECK_MODULES:
-        importlib.import_module(module)
+    if not _LOADED:
+        for module in CHECK_MODULES:
+            importlib.import_module(module)
+        _LOADED.append(True)
     return dict(sorted(_REGISTRY.items()))
 
 
 def get(check_id: str) -> CheckSpec:
-    checks = all_checks()
-    if check_id not in checks:
+    if not _LOADED:
+        all_checks()
+    spec = _REGISTRY.get(check_id)
+    if spec is None:
         raise KeyError(f"unknown check {check_id!r}")
-    return checks[check_id]
+    return spec
 
 
 def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckResult:
@@ -160,6 +182,11 @@ def run_run_check(check_id: str, data: RunData, evaluation: Evaluation) -> Check
         result.skipped_reason = str(exc)
     result.findings = bounded(result.findings)
     return result
+
+
+def needs_of(check_id: str) -> frozenset[str]:
+    """The question groups a check reads (`collect.ProbePlan`)."""
+    return FAMILY_NEEDS.get(get(check_id).marker, EVERYTHING)
 
 
 def zone_checks() -> list[str]:

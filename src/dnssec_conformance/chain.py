@@ -8,6 +8,7 @@ with the keys the step above proved.
 from __future__ import annotations
 
 import enum
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import dns.dnssec
@@ -167,9 +168,31 @@ def ds_verdict(child: dns.name.Name, exchange: Exchange | None, parent: Verdict,
     return ds_rrset, Verdict(verdict.security, verdict.category, verdict.message, evidence)
 
 
+# The zones of a run share their ancestors (the same objects): their chain is judged once.
+_ANCESTRIES: OrderedDict[tuple[object, ...], tuple[object, list[tuple[dns.name.Name, Verdict]]]] \
+    = OrderedDict()
+ANCESTRIES_KEPT = 64
+
+
 def ancestor_verdicts(zone: ZoneData, anchors: TrustAnchors, now: float
                       ) -> list[tuple[dns.name.Name, Verdict]]:
-    """Walk from the top of the zone's ancestry down to its parent."""
+    """Walk from the top of the zone's ancestry down to its parent (once per ancestry, anchors
+    and instant: zones below the same parent share it)."""
+    key = (*(id(a) for a in zone.ancestors), id(anchors), now)
+    kept = _ANCESTRIES.get(key)
+    if kept is not None:
+        _ANCESTRIES.move_to_end(key)
+        return list(kept[1])
+    verdicts = _ancestor_verdicts(zone, anchors, now)
+    # The key's objects are kept alive with the entry, so their ids cannot be reused meanwhile.
+    _ANCESTRIES[key] = ((zone.ancestors, anchors), verdicts)
+    if len(_ANCESTRIES) > ANCESTRIES_KEPT:
+        _ANCESTRIES.popitem(last=False)
+    return list(verdicts)
+
+
+def _ancestor_verdicts(zone: ZoneData, anchors: TrustAnchors, now: float
+                       ) -> list[tuple[dns.name.Name, Verdict]]:
     verdicts: list[tuple[dns.name.Name, Verdict]] = []
     above: Verdict | None = None
     above_apex: dns.name.Name | None = None

@@ -77,10 +77,20 @@ class ClockPolicy:
 
 @dataclass(frozen=True)
 class QueryPolicy:
-    """How hard to try an authoritative server before calling it unreachable."""
+    """How hard to try a server before calling it unreachable, and how politely to ask."""
 
     timeout_s: float = 3.0
     retries: int = 1
+    # At most this many queries in flight to one server address (a provider hosting many of
+    # the checked zones on two name servers must not see a flood), and in all.
+    max_in_flight_per_server: int = 8
+    max_in_flight: int = 256
+    # After this long, a zone's questions still unanswered are given up ("could not check").
+    zone_budget_s: float = 60.0
+    # What a delegation can make us query, as resolvers bound it: addresses per name-server
+    # name and per zone (the rest are reported, not queried).
+    max_addresses_per_name: int = 8
+    max_addresses_per_zone: int = 32
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,11 @@ class DomainSpec:
     @property
     def display(self) -> str:
         """The name as users write it: no trailing dot (the root stays ".")."""
-        return self.name.to_text(omit_final_dot=True) or "."
+        shown: str | None = self.__dict__.get("_display")
+        if shown is None:
+            shown = self.name.to_text(omit_final_dot=True) or "."
+            object.__setattr__(self, "_display", shown)
+        return shown
 
 
 @dataclass(frozen=True)
@@ -147,6 +161,8 @@ class Config:
     domains: tuple[DomainSpec, ...]
     resolvers: tuple[str, ...] = (SYSTEM_RESOLVER,)  # "system" or "IP", "IP:PORT", "[IPv6]:PORT"
     trust_anchors: str = IANA_ROOT  # "iana-root" or an absolute path (resolved against path.parent)
+    # Where the iterative walk down to each zone starts: the IANA root servers when empty.
+    root_hints: tuple[ResolverAddress, ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
     canaries: Canaries = field(default_factory=Canaries)
     clock: ClockPolicy = field(default_factory=ClockPolicy)
@@ -758,6 +774,7 @@ def _bound_message(keyword: str, limit: float, found: Any) -> str:
 def _semantic_problems(document: _Document, base_dir: Path) -> Iterator[_Problem]:
     data = document.data
     yield from _resolver_problems(document, data.get("resolvers"))
+    yield from _root_hint_problems(document, data.get("root_hints"))
     yield from _trust_anchor_problems(document, data.get("trust_anchors"), base_dir)
     yield from _threshold_problems(document, data.get("thresholds"), data.get("domains"))
     yield from _canary_problems(document, data.get("canaries"))
@@ -786,6 +803,34 @@ def _resolver_problems(document: _Document, resolvers: Any) -> Iterator[_Problem
             )
         else:
             first_index[identity] = index
+
+
+def _root_hint_problems(document: _Document, hints: Any) -> Iterator[_Problem]:
+    if not isinstance(hints, list):
+        return
+    first_index: dict[ResolverAddress, int] = {}
+    for index, spec in enumerate(hints):
+        if not isinstance(spec, str):
+            continue
+        path: KeyPath = ("root_hints", index)
+        try:
+            address = _server_address(spec, "root hint")
+        except ValueError as error:
+            yield document.at_value(path, str(error))
+            continue
+        if address in first_index:
+            yield document.at_value(
+                path, f"duplicate root hint (same as root_hints[{first_index[address]}])")
+        else:
+            first_index[address] = index
+
+
+def _server_address(spec: str, what: str) -> ResolverAddress:
+    """An IP address with an optional port, as `parse_resolver` takes it ("system" aside)."""
+    if spec.strip() == SYSTEM_RESOLVER:
+        raise ValueError(f"invalid {what} {_quote(spec)}: 'system' names resolvers, not root "
+                         "servers; write an IP address, IPv4:PORT or [IPv6]:PORT")
+    return parse_resolver(spec)
 
 
 def _trust_anchor_problems(document: _Document, value: Any, base_dir: Path) -> Iterator[_Problem]:
@@ -1106,6 +1151,7 @@ def _build_config(document: _Document, config_path: Path, shown: str) -> Config:
         # Spaces around an address are no part of it (" 9.9.9.9" from a sloppy list).
         resolvers=tuple(spec.strip() for spec in data.get("resolvers", (SYSTEM_RESOLVER,))),
         trust_anchors=_trust_anchors(data.get("trust_anchors", IANA_ROOT), config_path.parent),
+        root_hints=tuple(parse_resolver(spec) for spec in data.get("root_hints", ())),
         thresholds=thresholds,
         canaries=Canaries(
             bogus=tuple(dns.name.from_text(text) for text in canaries.get("bogus", ()))
@@ -1202,6 +1248,14 @@ def _query_policy(query: dict[str, Any]) -> QueryPolicy:
     return QueryPolicy(
         timeout_s=float(query.get("timeout_s", defaults.timeout_s)),
         retries=int(query.get("retries", defaults.retries)),
+        max_in_flight_per_server=int(
+            query.get("max_in_flight_per_server", defaults.max_in_flight_per_server)),
+        max_in_flight=int(query.get("max_in_flight", defaults.max_in_flight)),
+        zone_budget_s=float(query.get("zone_budget_s", defaults.zone_budget_s)),
+        max_addresses_per_name=int(
+            query.get("max_addresses_per_name", defaults.max_addresses_per_name)),
+        max_addresses_per_zone=int(
+            query.get("max_addresses_per_zone", defaults.max_addresses_per_zone)),
     )
 
 

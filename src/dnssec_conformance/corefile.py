@@ -110,6 +110,11 @@ def load_corefile(path: str) -> Corefile:
         raise CorefileError(path, f"not UTF-8 text ({error.reason})") from None
     except OSError as error:
         raise CorefileError(path, f"cannot read it: {error.strerror}") from None
+    return corefile_from_text(text, path)
+
+
+def corefile_from_text(text: str, path: str) -> Corefile:
+    """A Corefile (or a ConfigMap holding one) already read from `path`."""
     embedded = _configmap_corefile(text, path)
     if embedded is None:
         return parse_corefile(text, path)

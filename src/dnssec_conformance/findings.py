@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -62,17 +62,31 @@ class Waiver:
         return day < self.until
 
 
+Evidence = str | Callable[[], str]
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One observation of a check: a problem, a could-not-check, or an information."""
+    """One observation of a check: a problem, a could-not-check, or an information.
+
+    `evidence` may be given as a function that renders it: it is called the first time the
+    evidence is read, so that what no report shows (the evidence of a passing check) is never
+    rendered. Read, it is always the text."""
 
     check: str
     severity: Severity
     message: str
     server: str | None = None  # "ns1.example.com. (192.0.2.1)" where the finding is per server
-    evidence: str = ""  # dig-like text: the query, the server, the records involved
+    evidence: Evidence = ""  # dig-like text: the query, the server, the records involved
     days_left: float | None = None  # for expiry findings: days until the signature expires
     event: bool = False  # a change to list as an event (a key added or removed), not a state
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if name == "evidence" and callable(value):
+            value = value()
+            object.__setattr__(self, "evidence", value)
+        return value
 
     def describe(self) -> str:
         where = f" [{self.server}]" if self.server else ""
@@ -164,14 +178,18 @@ def bounded(findings: list[Finding]) -> list[Finding]:
     for index, finding in enumerate(findings):
         if index not in keep:
             continue
-        share = min(MAX_EVIDENCE_CHARS, budget)
-        evidence = cut(finding.evidence, share, "evidence")
-        budget = max(0, budget - len(evidence))
         message = finding.message
+        if finding.severity is Severity.INFO:
+            # Information carries no evidence in any output: leave it unrendered.
+            evidence = object.__getattribute__(finding, "evidence")
+        else:
+            evidence = cut(finding.evidence, min(MAX_EVIDENCE_CHARS, budget), "evidence")
+            budget = max(0, budget - len(evidence))
         if len(message.splitlines()) > 1:  # quoting a library's or a server's text
             message = " ".join(message.split())
         message = cut(message, MAX_MESSAGE_CHARS, "message", one_line=True)
-        if (evidence, message) != (finding.evidence, finding.message):
+        if message != finding.message or evidence is not object.__getattribute__(
+                finding, "evidence"):
             finding = replace(finding, evidence=evidence, message=message)
         result.append(finding)
     if left_out:

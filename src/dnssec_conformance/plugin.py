@@ -1,9 +1,11 @@
 """The pytest plugin: `pytest --domains domains.yaml suites/`.
 
 Registered through the `pytest11` entry point. It loads domains.yaml once (a bad file is a
-usage error, before any test), parametrizes every suite test by domain, collects each zone
-once per process (xdist keeps a domain's tests on one worker), and on the controlling process
-writes reports/results.json at the end of every run, failed or interrupted.
+usage error, before any test), parametrizes every suite test by its subject (the domain, or
+the canary), orders the tests domain by domain, and hands the run to the engine
+(`background.Engine`): it probes and judges each subject once, concurrently, while the tests
+run, so that each test only looks up its verdict. On the controlling process it writes
+reports/results.json at the end of every run, failed or interrupted.
 """
 
 from __future__ import annotations
@@ -13,29 +15,22 @@ import re
 import signal
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import dns.name
 import pytest
 
 from . import archive, heartbeat, junit, overview, report_html
-from .analysis import zone_security
-from .anchors import TrustAnchors, load_anchors
-from .catalog import CheckSpec, RunData, all_checks, get, run_check, run_run_check
-from .checks.resolver import judge
-from .collect import Collector, ZoneData
-from .config import Config, DomainSpec, Thresholds, load_config, resolver_addresses
-from .context import Evaluation, parse_moment
+from .background import Engine, EngineError, Mode, describe
+from .catalog import CheckSpec, all_checks, get
+from .config import Config, Thresholds, load_config
+from .context import parse_moment
 from .errors import ConformanceError, one_line
-from .findings import Category, CheckResult, Outcome, Severity
-from .keystate import DEFAULT_STATE_DIR, History, StateDirectory
-from .ntp import read_clock
-from .resolvers import ResolverRun
-from .results import DOMAIN, build_document, record_of, write_atomically
-from .waivers import apply_waiver, waived_reason
-from .zonefile import collect_zone_file
+from .findings import Severity
+from .keystate import DEFAULT_STATE_DIR
+from .probe.snapshot import Snapshot, merge_snapshots
+from .results import DOMAIN, build_document, write_atomically
+from .runner import RunRequest, Subject
 
 MARKERS = {
     "expiry": "signature expiry checks (run hourly)",
@@ -46,14 +41,16 @@ MARKERS = {
     "resolver": "checks of the resolvers pods use",
     "consistency": "consistency between authoritative servers",
     "rollover": "key rollover checks (run hourly)",
-    "provider": "cloud DNS provider checks: its own view against the DNS's",
     "dnssec_check(id)": "the catalog ID of the check a test runs",
 }
 DEFAULT_RESULTS = "reports/results.json"
 MAX_EVIDENCE_CHARS = 4000
+# In one process, the engine runs in a process of its own from this many domains on: a second
+# core then judges while pytest runs the tests (below it, starting a process costs more).
+PROCESS_FROM_DOMAINS = 200
 
 CONFORMANCE = pytest.StashKey["Conformance | None"]()
-RESULT = pytest.StashKey[CheckResult]()
+PROBE_STATS = pytest.StashKey[dict[str, int]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,7 +70,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--state-dir", metavar="PATH", default=None,
                     help="where each zone's key history is kept between runs, for the "
                          f"rollover checks (default: {DEFAULT_STATE_DIR}); a run with --at "
-                         "only reads it, unless --state-dir is given")
+                         "or --snapshot only reads it, unless --state-dir is given")
+    group.addoption("--save-snapshot", metavar="FILE", default=None,
+                    help="also write everything the run observed (every DNS response, zone "
+                         "files, resolvers, CoreDNS, the clock) to FILE, to judge it again")
+    group.addoption("--snapshot", metavar="FILE", default=None,
+                    help="judge a snapshot written by --save-snapshot instead of asking the "
+                         "network (no query is sent; --at judges it at any instant)")
     group.addoption("--archive-dir", metavar="PATH", default=None,
                     help="keep the run's results.json, report and JUnit in PATH/DAY/ when its "
                          "findings are new (the first run of a day, or a change)")
@@ -81,70 +84,119 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     default=archive.DEFAULT_KEEP_DAYS,
                     help="delete archived days older than N days (default: "
                          f"{archive.DEFAULT_KEEP_DAYS})")
+    group.addoption("--engine", choices=("auto", "thread", "process"), default="auto",
+                    help="where the probe engine runs: a thread of pytest's process, or a "
+                         f"process of its own (auto: a process from {PROCESS_FROM_DOMAINS} "
+                         "domains on)")
     parser.addini("dnssec_domains", "default domains.yaml for --domains", default="")
 
 
+class Verdict:
+    """One check on one subject, as a test sees it: `assert_passes()` looks its record up
+    (waiting for the engine if it has not judged the subject yet)."""
+
+    __slots__ = ("check_id", "conformance", "record", "subject")
+
+    def __init__(self, conformance: Conformance, subject: Subject, check_id: str):
+        self.conformance = conformance
+        self.subject = subject
+        self.check_id = check_id
+        self.record: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.check_id}, {self.subject.name})"
+
+    def assert_passes(self) -> dict[str, Any]:
+        try:
+            record = self.conformance.record(self.subject, self.check_id)
+        except EngineError as exc:
+            pytest.fail(f"{self.check_id} could not check {self.subject.name}: {exc}",
+                        pytrace=False)
+        self.record = record
+        if record["outcome"] == "waived":
+            pytest.xfail(waived_reason(record))
+        if record["outcome"] in ("failed", "error"):
+            pytest.fail(render_failure(record), pytrace=False)
+        if record["outcome"] == "skipped":
+            pytest.skip(record["message"])
+        return record
+
+
 class Conformance:
-    """Per-process state of a run: the configuration, the moment judged, the zone cache."""
+    """Per-process state of a run: the configuration, the moment judged, the engine."""
 
-    def __init__(self, config: Config, anchors: TrustAnchors, now: float,
-                 state: StateDirectory | None = None):
+    def __init__(self, config: Config, now: float, *, domains_file: str,
+                 state_dir: str, state_writable: bool, snapshot_in: str | None = None,
+                 snapshot_out: str | None = None, engine: str = "auto",
+                 on_demand: bool = False):
         self.config = config
-        self.anchors = anchors
         self.now = now
-        self.state = state
-        self._histories: dict[str, History] = {}
-        self._collector: Collector | None = None
-        self._zones: dict[str, ZoneData] = {}
-        self._run_data: RunData | None = None
-        self._resolver_run: ResolverRun | None = None
+        self.domains_file = domains_file
+        self.state_dir = state_dir
+        self.state_writable = state_writable
+        self.snapshot_in = snapshot_in
+        self.snapshot_out = snapshot_out
+        self.engine_mode = engine
+        self.on_demand = on_demand  # an xdist worker: subjects are wanted as tests ask
+        self.planned: dict[Subject, list[str]] = {}
+        self.engine: Engine | None = None
 
-    @property
-    def collector(self) -> Collector:
-        if self._collector is None:
-            self._collector = Collector(resolver_addresses(self.config), self.config.query)
-        return self._collector
+    def plan(self, items: list[pytest.Item]) -> None:
+        """What the selected tests will ask, in their order: the engine probes only that."""
+        self.planned.clear()
+        for item in items:
+            verdict = verdict_of(item)
+            if verdict is not None:
+                self.planned.setdefault(verdict.subject, [])
+                if verdict.check_id not in self.planned[verdict.subject]:
+                    self.planned[verdict.subject].append(verdict.check_id)
 
-    def zone(self, domain: DomainSpec) -> ZoneData:
-        key = domain.name.to_text()
-        if key not in self._zones and domain.zone_file is not None:
-            self._zones[key] = collect_zone_file(domain, domain.zone_file, domain.ds_file)
-        elif key not in self._zones:
-            self._zones[key] = self.collector.collect(domain)
-        return self._zones[key]
+    def start(self) -> None:
+        if self.engine is not None or not self.planned:
+            return
+        request = RunRequest(
+            self.config, self.now, tuple((s, tuple(c)) for s, c in self.planned.items()),
+            state_dir=self.state_dir, state_writable=self.state_writable,
+            snapshot_in=self.snapshot_in, snapshot_out=self.snapshot_out)
+        self.engine = Engine(request, self._mode())
+        if not self.on_demand:
+            self.engine.want(self.planned)
 
-    def evaluation(self, domain: DomainSpec | None = None) -> Evaluation:
-        thresholds = domain.thresholds if domain is not None else self.config.thresholds
-        return Evaluation(self.now, self.anchors, thresholds, self.config.clock)
+    def _mode(self) -> Mode:
+        if self.engine_mode != "auto":
+            return "process" if self.engine_mode == "process" else "thread"
+        domains = sum(1 for s in self.planned if s.kind == "domain")
+        return "process" if domains >= PROCESS_FROM_DOMAINS and not self.on_demand \
+            else "thread"
 
-    def zone_evaluation(self, domain: DomainSpec) -> Evaluation:
-        """The evaluation of a zone check: with the zone's key history, recorded (and
-        written to the state directory) once per process."""
-        key = domain.name.to_text()
-        # A zone file is not published yet: it is no observation of the zone's keys.
-        if self.state is not None and domain.zone_file is None and key not in self._histories:
-            self._histories[key] = self.state.record_run(self.zone(domain), self.now)
-        evaluation = self.evaluation(domain)
-        return replace(evaluation, history=self._histories.get(key))
+    def record(self, subject: Subject, check_id: str) -> dict[str, Any]:
+        if self.engine is None:
+            self.start()
+        if self.engine is None:
+            raise EngineError(f"{check_id} on {subject.name} was not planned")
+        record = self.engine.records(subject).get(check_id)
+        if record is None:
+            raise EngineError(f"{check_id} on {subject.name} was not planned")
+        return record
 
-    def run_data(self) -> RunData:
-        """What the run measures outside any zone: the local clock against NTP."""
-        if self._run_data is None:
-            ntp = self.config.clock.ntp
-            self._run_data = RunData(read_clock(ntp, self.config.query.timeout_s)
-                                     if ntp else None)
-        return self._run_data
-
-    @property
-    def resolvers(self) -> ResolverRun:
-        """The resolvers pods use and CoreDNS: each asked (or read) once per process."""
-        if self._resolver_run is None:
-            self._resolver_run = ResolverRun(self.config)
-        return self._resolver_run
+    def finish(self, interrupted: bool) -> dict[str, Any]:
+        """End the engine (it writes its snapshot); what it measured, for results.json."""
+        if self.engine is None:
+            return {}
+        if interrupted:
+            self.engine.stop()
+            return {}
+        return describe(self.engine.finish())
 
 
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    """The xdist controller: it runs no test (its workers do)."""
+    return not _is_worker(config) and config.getoption("dist", "no") != "no" \
+        and bool(config.getoption("numprocesses", None))
 
 
 def _moment(config: pytest.Config) -> float:
@@ -157,17 +209,32 @@ def _moment(config: pytest.Config) -> float:
         raise pytest.UsageError(str(exc)) from None
 
 
-def _state_directory(config: pytest.Config) -> StateDirectory:
-    """The key history's directory. A time-travel run (--at) must not rewrite the history
-    that the regular runs rely on: it only reads it, unless --state-dir says where to write."""
-    given = config.getoption("state_dir")
-    writable = given is not None or config.getoption("at") is None
-    return StateDirectory(Path(given or DEFAULT_STATE_DIR), writable=writable)
-
-
 def domains_path(config: pytest.Config) -> str | None:
     path = config.getoption("domains") or config.getini("dnssec_domains")
     return str(path) if path else None
+
+
+def _snapshot_part(config: pytest.Config, path: str | None) -> str | None:
+    """Where this process writes its snapshot: the file itself, or (an xdist worker) a part
+    the controller merges into it at the end."""
+    if path is None or not _is_worker(config):
+        return path
+    return f"{path}.part-{config.workerinput['workerid']}"  # type: ignore[attr-defined]
+
+
+def _conformance_of(config: pytest.Config, path: str, now: float) -> Conformance:
+    loaded = load_config(path)
+    replay = config.getoption("snapshot")
+    if replay:
+        Snapshot(Path(replay))  # a bad snapshot is a usage error now, not 300 failed tests
+    given = config.getoption("state_dir")
+    # A what-if run (--at) or a replay must not rewrite the history the regular runs rely on:
+    # it only reads it, unless --state-dir says where to write.
+    writable = given is not None or (config.getoption("at") is None and not replay)
+    return Conformance(loaded, now, domains_file=path, state_dir=given or DEFAULT_STATE_DIR,
+                       state_writable=writable, snapshot_in=replay,
+                       snapshot_out=_snapshot_part(config, config.getoption("save_snapshot")),
+                       engine=config.getoption("engine"), on_demand=_is_worker(config))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -180,10 +247,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # not a DNSSEC run: the plugin writes, sends and changes nothing
     now = _moment(config)
     try:
-        loaded = load_config(path)
-        check_waivers(loaded)
-        conformance = Conformance(loaded, load_anchors(loaded.trust_anchors), now,
-                                  _state_directory(config))
+        conformance = _conformance_of(config, path, now)
+        check_waivers(conformance.config)
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     except pytest.UsageError:
@@ -196,6 +261,7 @@ def pytest_configure(config: pytest.Config) -> None:
     interrupt_on_sigterm(config)
     if not config.pluginmanager.is_registered(report_html):
         config.pluginmanager.register(report_html, "dnssec-report-html")
+    config.pluginmanager.register(_Ordering(), "dnssec-ordering")
     if not _is_worker(config):
         report_html.use_default_outputs(config)
         results = Path(config.getoption("results") or DEFAULT_RESULTS)
@@ -265,9 +331,9 @@ def pytest_configure_node(node: Any) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist: send all the tests of one domain to one worker, so that its data is fetched
-    once. xdist's own `loadgroup` rewrites node IDs in a way pytest 9.2 no longer honours, so
-    the grouping is ours: by the parametrized ID (`test_x[example.com]` -> example.com)."""
+    """xdist: send all the tests of one domain to one worker, so that it is probed once.
+    xdist's own `loadgroup` rewrites node IDs in a way pytest 9.2 no longer honours, so the
+    grouping is ours: by the parametrized ID (`test_x[example.com]` -> example.com)."""
     if config.getoption("dist") != "load" or config.stash.get(CONFORMANCE, None) is None:
         return None  # the user chose a distribution mode, or this is not a suites run
     from xdist.scheduler import LoadScopeScheduling
@@ -280,225 +346,183 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return DomainScheduling(config, log)
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "canary" in metafunc.fixturenames:
-        state = metafunc.config.stash.get(CONFORMANCE, None)
-        canaries = list(state.config.canaries.bogus) if state else []
-        none = pytest.param(None, id="no-canary",
-                            marks=pytest.mark.skip(reason="no canaries.bogus in domains.yaml"))
-        metafunc.parametrize("canary", [
-            pytest.param(c, id=c.to_text(omit_final_dot=True)) for c in canaries] or [none])
-    if "domain" not in metafunc.fixturenames:
-        return
-    conformance = metafunc.config.stash.get(CONFORMANCE, None)
-    domains = list(conformance.config.domains) if conformance else []
-    metafunc.parametrize("domain", [pytest.param(d, id=d.display) for d in domains])
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each check's test with its family, before `-m` selects. A test marked with a
-    check this version does not know (suites newer than the package) is a usage error."""
-    checks = all_checks()
-    for item in items:
-        check_id = check_id_of(item)
-        if check_id is None:
-            continue
-        if check_id not in checks:
-            raise pytest.UsageError(
-                f"{item.nodeid}: unknown check ID {check_id!r} (this dnssec-conformance knows "
-                f"{_id_range(checks)}): run the suites shipped with the package "
-                "(dnssec-conformance, or pytest --pyargs dnssec_conformance.suites)")
-        item.add_marker(checks[check_id].marker)
-
-
-@pytest.fixture(scope="session")
-def dnssec_conformance(request: pytest.FixtureRequest) -> Conformance:
-    """The run's state; fails with a usage hint when no domains file was given."""
-    conformance = request.config.stash.get(CONFORMANCE, None)
-    if conformance is None:
-        pytest.skip("no domains file: pass --domains PATH (or set dnssec_domains)")
-    return conformance
-
-
-@pytest.fixture
-def zone(dnssec_conformance: Conformance, domain: DomainSpec) -> ZoneData:
-    """The domain's collected DNS data, fetched once per process and shared by its checks."""
-    return dnssec_conformance.zone(domain)
-
-
-@pytest.fixture
-def evaluation(request: pytest.FixtureRequest, dnssec_conformance: Conformance,
-               domain: DomainSpec) -> Evaluation:
-    """The instant and policy a zone check judges with; the rollover checks also get the
-    zone's key history (so only runs that select them read or write the state directory)."""
-    check_id = check_id_of(request.node)
-    if check_id is not None and get(check_id).category is Category.ROLLOVER:
-        return dnssec_conformance.zone_evaluation(domain)
-    return dnssec_conformance.evaluation(domain)
-
-
-class CheckRunner:
-    """Runs the check a test is marked with, and turns its outcome into the test's."""
-
-    def __init__(self, item: pytest.Item, check_id: str, zone: ZoneData,
-                 evaluation: Evaluation):
-        self.item = item
-        self.check_id = check_id
-        self.zone = zone
-        self.evaluation = evaluation
-
-    def run(self) -> CheckResult:
-        result = run_check(self.check_id, self.zone, self.evaluation)
-        self.item.stash[RESULT] = result
-        return result
-
-    def assert_passes(self) -> CheckResult:
-        result = waive(self.item, self.run())
-        if result.outcome is Outcome.WAIVED:
-            pytest.xfail(waived_reason(result))
-        if result.outcome in (Outcome.FAILED, Outcome.ERROR):
-            pytest.fail(render_failure(result), pytrace=False)
-        if result.outcome is Outcome.SKIPPED:
-            pytest.skip(result.message)
-        return result
-
-
-def waive(item: pytest.Item, result: CheckResult) -> CheckResult:
-    """The domain's waiver of this check applied to `result` (see waivers.py)."""
-    callspec = getattr(item, "callspec", None)
-    domain = callspec.params.get("domain") if callspec is not None else None
-    conformance = item.config.stash.get(CONFORMANCE, None)
-    if isinstance(domain, DomainSpec) and domain.waivers and conformance is not None:
-        apply_waiver(result, domain.waivers, conformance.now)
-    return result
-
-
-def check_id_of(item: pytest.Item) -> str | None:
+def check_id_of(item: pytest.Item | Any) -> str | None:
     marker = item.get_closest_marker("dnssec_check")
     return str(marker.args[0]) if marker and marker.args else None
 
 
-@pytest.fixture
-def conformance(request: pytest.FixtureRequest, zone: ZoneData,
-                evaluation: Evaluation) -> CheckRunner:
-    """`conformance.assert_passes()` runs the test's `@pytest.mark.dnssec_check(ID)`."""
-    check_id = check_id_of(request.node)
+def _spec_of(definition: Any) -> Any:
+    check_id = check_id_of(definition)
     if check_id is None:
+        return None
+    checks = all_checks()
+    if check_id not in checks:
+        raise pytest.UsageError(
+            f"{definition.nodeid}: unknown check ID {check_id!r} (this dnssec-conformance "
+            f"knows {_id_range(checks)}): run the suites shipped with the package "
+            "(dnssec-conformance, or pytest --pyargs dnssec_conformance.suites)")
+    return checks[check_id]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of a per-domain or per-canary check runs once per domain (or canary), named
+    after it: `test_rrsig_not_expired[example.com]`."""
+    if "conformance" not in metafunc.fixturenames:
+        return
+    spec = _spec_of(metafunc.definition)
+    if spec is None or spec.scope not in ("zone", "resolver", "canary"):
+        return
+    state = metafunc.config.stash.get(CONFORMANCE, None)
+    if state is None:
+        return  # no domains file: the `conformance` fixture skips the test
+    if spec.scope == "canary":
+        subjects = [Subject("canary", c.to_text(omit_final_dot=True))
+                    for c in state.config.canaries.bogus]
+        if not subjects:
+            metafunc.parametrize("conformance", [pytest.param(
+                None, id="no-canary",
+                marks=pytest.mark.skip(reason="no canaries.bogus in domains.yaml"))])
+            return
+    else:
+        subjects = [Subject("domain", d.display) for d in state.config.domains]
+    metafunc.parametrize("conformance", [Verdict(state, s, spec.id) for s in subjects],
+                         ids=[s.name for s in subjects])
+
+
+@pytest.fixture
+def conformance(request: pytest.FixtureRequest) -> Verdict:
+    """`conformance.assert_passes()` runs the test's `@pytest.mark.dnssec_check(ID)`. Tests of
+    per-domain checks get it by parametrization; this fixture serves the checks judged once
+    per run (CoreDNS, the local clock)."""
+    state = request.config.stash.get(CONFORMANCE, None)
+    if state is None:
+        pytest.skip("no domains file: pass --domains PATH (or set dnssec_domains)")
+    spec = _spec_of(request.node)
+    if spec is None:
         raise pytest.UsageError(f"{request.node.nodeid}: mark it @pytest.mark.dnssec_check(ID)")
-    return CheckRunner(request.node, check_id, zone, evaluation)
+    return Verdict(state, Subject("coredns" if spec.scope == "coredns" else "run",
+                                  spec.subject), spec.id)
 
 
-class RunCheckRunner(CheckRunner):
-    """Runs a run-scoped check (scope "run": measured once per run, not per zone)."""
-
-    def __init__(self, item: pytest.Item, check_id: str, data: RunData,
-                 evaluation: Evaluation):
-        self.item, self.check_id, self.data, self.evaluation = item, check_id, data, evaluation
-
-    def run(self) -> CheckResult:
-        result = run_run_check(self.check_id, self.data, self.evaluation)
-        self.item.stash[RESULT] = result
-        return result
-
-
-@pytest.fixture
-def run_conformance(request: pytest.FixtureRequest,
-                    dnssec_conformance: Conformance) -> CheckRunner:
-    """Like `conformance`, for the checks of the run as a whole (the local clock)."""
-    check_id = check_id_of(request.node)
-    if check_id is None:
-        raise pytest.UsageError(f"{request.node.nodeid}: mark it @pytest.mark.dnssec_check(ID)")
-    return RunCheckRunner(request.node, check_id, dnssec_conformance.run_data(),
-                          dnssec_conformance.evaluation())
-
-
-class ObservedCheckRunner(CheckRunner):
-    """Runs a resolver, canary or CoreDNS check (checks.resolver) over what the run observed."""
-
-    def __init__(self, item: pytest.Item, check_id: str, subject: str, data: Any,
-                 evaluation: Evaluation):
-        self.item, self.check_id, self.evaluation = item, check_id, evaluation
-        self.subject, self.data = subject, data
-
-    def run(self) -> CheckResult:
-        result = judge(self.check_id, self.subject, self.data, self.evaluation)
-        self.item.stash[RESULT] = result
-        return result
-
-
-class SkippedCheckRunner(CheckRunner):
-    """A check that does not apply to its subject: recorded as skipped, with the reason."""
-
-    def __init__(self, item: pytest.Item, check_id: str, subject: str, reason: str):
-        self.item, self.check_id, self.subject, self.reason = item, check_id, subject, reason
-
-    def run(self) -> CheckResult:
-        spec = get(self.check_id)
-        result = CheckResult(self.subject, spec.id, spec.category, skipped_reason=self.reason)
-        self.item.stash[RESULT] = result
-        return result
-
-
-def _marked_check(request: pytest.FixtureRequest) -> str:
-    check_id = check_id_of(request.node)
-    if check_id is None:
-        raise pytest.UsageError(f"{request.node.nodeid}: mark it @pytest.mark.dnssec_check(ID)")
-    return check_id
-
-
-@pytest.fixture
-def resolver_conformance(request: pytest.FixtureRequest, dnssec_conformance: Conformance,
-                         domain: DomainSpec) -> CheckRunner:
-    """Like `conformance`, for a check of what each resolver answers for the domain."""
-    if domain.zone_file is not None:
-        return SkippedCheckRunner(request.node, _marked_check(request), domain.display,
-                                  "a zone file is checked as a file: no resolver serves it")
-    evaluation = dnssec_conformance.evaluation(domain)
-    verdict = zone_security(dnssec_conformance.zone(domain), evaluation)
-    survey = replace(dnssec_conformance.resolvers.domain_survey(domain), verdict=verdict)
-    return ObservedCheckRunner(request.node, _marked_check(request), domain.display, survey,
-                               evaluation)
-
-
-@pytest.fixture
-def canary_conformance(request: pytest.FixtureRequest, dnssec_conformance: Conformance,
-                       canary: dns.name.Name) -> CheckRunner:
-    """Like `conformance`, for a check of what each resolver answers for a bogus canary."""
-    evaluation = dnssec_conformance.evaluation()
-    zone = dnssec_conformance.zone(DomainSpec(canary, ("A",)))
-    survey = replace(dnssec_conformance.resolvers.canary_survey(canary),
-                     verdict=zone_security(zone, evaluation))
-    return ObservedCheckRunner(request.node, _marked_check(request), survey.subject, survey,
-                               evaluation)
-
-
-@pytest.fixture
-def coredns_conformance(request: pytest.FixtureRequest,
-                        dnssec_conformance: Conformance) -> CheckRunner:
-    """Like `conformance`, for a check of CoreDNS's Corefile or metrics (record "coredns")."""
-    check_id = _marked_check(request)
-    return ObservedCheckRunner(request.node, check_id, get(check_id).subject,
-                               dnssec_conformance.resolvers.coredns,
-                               dnssec_conformance.evaluation())
-
-
-def _observed_subject(spec: CheckSpec, callspec: Any) -> str | None:
-    """The record's `domain` for a canary check (the canary) or a CoreDNS check."""
-    if spec.scope == "coredns":
-        return spec.subject
-    canary = callspec.params.get("canary") if callspec is not None else None
-    if spec.scope == "canary" and isinstance(canary, dns.name.Name):
-        return canary.to_text(omit_final_dot=True)
+def verdict_of(item: pytest.Item) -> Verdict | None:
+    callspec = getattr(item, "callspec", None)
+    verdict = callspec.params.get("conformance") if callspec is not None else None
+    if isinstance(verdict, Verdict):
+        return verdict
+    funcargs = getattr(item, "funcargs", None) or {}
+    found = funcargs.get("conformance")
+    if isinstance(found, Verdict):
+        return found
+    state = item.config.stash.get(CONFORMANCE, None)
+    check_id = check_id_of(item)
+    if state is None or check_id is None or "conformance" not in getattr(
+            item, "fixturenames", ()):
+        return None
+    spec = get(check_id)
+    if spec.scope in ("coredns", "run"):
+        return Verdict(state, Subject("coredns" if spec.scope == "coredns" else "run",
+                                      spec.subject), spec.id)
     return None
 
 
-def render_failure(result: CheckResult) -> str:
-    lines = [f"{result.check} {result.outcome}: {result.message}"]
-    ranked = sorted(result.findings, key=lambda f: f.severity, reverse=True)
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each check's test with its family, before `-m` selects."""
+    for item in items:
+        spec = _spec_of(item)
+        if spec is not None:
+            item.add_marker(spec.marker)
+
+
+class _Ordering:
+    """Once `-k`/`-m` have selected: the selected tests ordered subject by subject (the
+    engine judges the subjects in that order, so a subject's tests run back to back while the
+    next subjects are probed), and the engine started on exactly what they ask."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        state = config.stash.get(CONFORMANCE, None)
+        if state is None:
+            return
+        rank = {subject: index for index, subject in enumerate(subject_order(state.config))}
+        keyed = []
+        for index, item in enumerate(items):
+            verdict = verdict_of(item)
+            keyed.append((rank.get(verdict.subject, -1) if verdict else -1, index, item))
+        items[:] = [item for _rank, _index, item in sorted(keyed, key=lambda k: k[:2])]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        state = session.config.stash.get(CONFORMANCE, None)
+        if state is None or session.config.option.collectonly or \
+                _is_controller(session.config):
+            return
+        state.plan(session.items)
+        state.start()
+
+
+def subject_order(config: Config) -> list[Subject]:
+    """Domains in the file's order, then the canaries, CoreDNS and the local clock."""
+    subjects = [Subject("domain", d.display) for d in config.domains]
+    subjects += [Subject("canary", c.to_text(omit_final_dot=True))
+                 for c in config.canaries.bogus]
+    from .checks.clock import CLOCK_SUBJECT
+    from .checks.resolver import COREDNS_SUBJECT
+
+    return [*subjects, Subject("coredns", COREDNS_SUBJECT), Subject("run", CLOCK_SUBJECT)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Let the engine end (it writes its snapshot) before the results are written."""
+    config = session.config
+    state = config.stash.get(CONFORMANCE, None)
+    if state is None:
+        return
+    stats = state.finish(interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED))
+    if _is_worker(config):
+        config.workeroutput["dnssec_probe"] = stats  # type: ignore[attr-defined]
+    elif stats:
+        _add_stats(config, stats)
+    if _is_controller(config) and state.snapshot_out:
+        merge_snapshots(Path(state.snapshot_out))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: add up what the workers' engines measured."""
+    stats = getattr(node, "workeroutput", {}).get("dnssec_probe")
+    if stats:
+        _add_stats(node.config, stats)
+
+
+def _add_stats(config: pytest.Config, stats: dict[str, int]) -> None:
+    total = config.stash.get(PROBE_STATS, {})
+    for key, value in stats.items():
+        total[key] = total.get(key, 0) + value
+    config.stash[PROBE_STATS] = total
+
+
+_SEVERITY_RANK = {s.label: int(s) for s in Severity}
+
+
+def waived_reason(record: dict[str, Any]) -> str:
+    """One line for pytest's xfail reason: the waiver, and what it accepts."""
+    waiver = record.get("waiver") or {}
+    return (f"waived until {waiver.get('until')}: {waiver.get('reason')} "
+            f"({waiver.get('outcome')}: {record['message']})")
+
+
+def render_failure(record: dict[str, Any]) -> str:
+    """A failed or could-not-check record as the test's failure text."""
+    lines = [f"{record['check']} {record['outcome']}: {record['message']}"]
+    ranked = sorted(record["findings"], key=lambda f: _SEVERITY_RANK.get(f["severity"], 0),
+                    reverse=True)
     for finding in ranked:
-        lines.append(f"  - {finding.describe()}")
-    evidence = [f.evidence for f in ranked if f.evidence and f.severity >= Severity.ERROR]
+        where = f" [{finding['server']}]" if finding.get("server") else ""
+        lines.append(f"  - {finding['severity']}: {finding['message']}{where}")
+    evidence = [f["evidence"] for f in ranked if f.get("evidence")
+                and _SEVERITY_RANK.get(f["severity"], 0) >= Severity.ERROR]
     if evidence:
         text = "\n\n".join(dict.fromkeys(evidence))
         if len(text) > MAX_EVIDENCE_CHARS:
@@ -509,32 +533,22 @@ def render_failure(result: CheckResult) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
-                              ) -> pytest.TestReport:
+                              ) -> Any:
+    """Each check's test report carries its results.json record (to the xdist controller
+    too): the results file, the HTML report, JUnit and the heartbeat are built from it."""
     report: pytest.TestReport = yield
-    check_id = check_id_of(item)
-    if check_id is None:
+    verdict = verdict_of(item)
+    if verdict is None:
         return report
-    spec = get(check_id)
-    callspec = getattr(item, "callspec", None)
-    domain = callspec.params.get("domain") if callspec is not None else None
-    if isinstance(domain, DomainSpec):
-        subject, kind = domain.display, DOMAIN
-    elif spec.scope == "run":
-        subject, kind = spec.subject, "run"
-    elif (observed := _observed_subject(spec, callspec)) is not None:
-        subject, kind = observed, spec.scope
-    else:
-        return report
-    result = item.stash.get(RESULT, None)
-    record = (record_of(result, spec.title, remediation=spec.remediation, kind=kind)
-              if result is not None else None)
-    report.dnssec = {  # type: ignore[attr-defined]  (travels to the xdist controller)
-        "domain": subject, "kind": kind, "check": spec.id, "category": str(spec.category),
-        "title": spec.title, "remediation": spec.remediation, "record": record,
+    spec = get(verdict.check_id)
+    report.dnssec = {  # type: ignore[attr-defined]
+        "domain": verdict.subject.name, "kind": verdict.subject.kind, "check": spec.id,
+        "category": str(spec.category), "title": spec.title,
+        "remediation": spec.remediation, "record": verdict.record,
     }
-    if report.when == "call" and record is not None:
+    if report.when == "call" and verdict.record is not None:
         # JUnit takes the test case's properties from its teardown report, made from these
-        item.user_properties.extend(junit.properties(record))
+        item.user_properties.extend(junit.properties(verdict.record))
     return report
 
 
@@ -593,6 +607,9 @@ class ResultsReporter:
             started_at=self.started_at, finished_at=time.time(),
             domains_file=self.domains_file, exit_status=int(exitstatus),
             interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED))
+        probe = session.config.stash.get(PROBE_STATS, None)
+        if probe:
+            document["probe"] = probe
         write_atomically(self.path, document)
         self.document = document
         # results.json is written before the heartbeat (up to 30 s): a killed job keeps it.

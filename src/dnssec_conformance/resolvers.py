@@ -4,15 +4,16 @@ For a name, each resolver is asked once per process the way a validating stub wo
 RD=1, DO=1, CD=0 and AD=1 (RFC 6840 §5.7: "tell me whether you validated"). When that answer
 is SERVFAIL the same question goes out again with CD=1: data then means the SERVFAIL was the
 resolver's validation verdict; no data means the name does not resolve at all (an outage
-proves nothing about validation). Checks read the `Observation`s; they never query.
+proves nothing about validation). The asking is the probe stage's
+(`probe.resolving.ResolverSurveyor`); checks read the `Observation`s, they never query.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import dns.flags
@@ -26,7 +27,6 @@ from .config import (
     SYSTEM_RESOLVER,
     Config,
     DomainSpec,
-    QueryPolicy,
     ResolverAddress,
     parse_resolver,
     system_resolvers,
@@ -34,7 +34,7 @@ from .config import (
 from .coredns_metrics import MetricsScrape, scrape
 from .corefile import Corefile, forward_upstreams, load_corefile
 from .errors import CorefileError
-from .transport import Exchange, Server, ask
+from .transport import Exchange, Server
 
 Expectation = Literal["secure", "insecure", "bogus"]
 CANARY_TYPE = dns.rdatatype.A
@@ -98,64 +98,6 @@ def resolves(exchange: Exchange) -> bool:
     return exchange.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)
 
 
-class ResolverProbe:
-    """Asks resolvers, each (resolver, name, type) once per process.
-
-    A resolver that answers neither a name nor ". NS" is taken as down for the rest of the
-    run, so that one dead resolver costs one timeout, not one per domain.
-    """
-
-    def __init__(self, policy: QueryPolicy):
-        self.policy = policy
-        self._seen: dict[tuple[ResolverAddress, dns.name.Name, int], Observation] = {}
-        self._down: dict[ResolverAddress, str] = {}
-        self._lock = threading.Lock()
-
-    def survey(self, resolvers: Iterable[ResolverTarget], subject: str, qname: dns.name.Name,
-               rdtype: dns.rdatatype.RdataType, expect: Expectation) -> Survey:
-        observations = tuple(self.observe(r, qname, rdtype) for r in resolvers)
-        return Survey(subject, qname, rdtype, expect, observations)
-
-    def observe(self, resolver: ResolverTarget, qname: dns.name.Name,
-                rdtype: dns.rdatatype.RdataType) -> Observation:
-        key = (resolver.address, qname, int(rdtype))
-        with self._lock:
-            if key not in self._seen:
-                self._seen[key] = self._observe(resolver, qname, rdtype)
-            return self._seen[key]
-
-    def _observe(self, resolver: ResolverTarget, qname: dns.name.Name,
-                 rdtype: dns.rdatatype.RdataType) -> Observation:
-        down = self._down.get(resolver.address)
-        if down is not None:
-            return Observation(resolver, _not_asked(resolver, qname, rdtype, down))
-        validated = self._ask(resolver, qname, rdtype, checking_disabled=False)
-        if validated.response is None:
-            liveness = self._ask(resolver, LIVENESS_NAME, dns.rdatatype.NS,
-                                 checking_disabled=False)
-            if liveness.response is None:
-                self._down[resolver.address] = (
-                    f"down: no answer for {qname} nor for '. NS' earlier in this run "
-                    f"({validated.failure})")
-            return Observation(resolver, validated)
-        unchecked = None
-        if validated.rcode == dns.rcode.SERVFAIL:
-            unchecked = self._ask(resolver, qname, rdtype, checking_disabled=True)
-        return Observation(resolver, validated, unchecked)
-
-    def _ask(self, resolver: ResolverTarget, qname: dns.name.Name,
-             rdtype: dns.rdatatype.RdataType, *, checking_disabled: bool) -> Exchange:
-        return ask(resolver.server, qname, rdtype, recursive=True,
-                   timeout=self.policy.timeout_s, retries=self.policy.retries,
-                   checking_disabled=checking_disabled, authenticated_data=True)
-
-
-def _not_asked(resolver: ResolverTarget, qname: dns.name.Name,
-               rdtype: dns.rdatatype.RdataType, why: str) -> Exchange:
-    return Exchange(resolver.server, qname, rdtype, True, None, "", why, 0.0,
-                    checking_disabled=False, authenticated_data=True)
-
-
 def domain_question(domain: DomainSpec) -> tuple[dns.name.Name, dns.rdatatype.RdataType]:
     """What to ask about a domain: its first configured record type, else its SOA."""
     rdtype = dns.rdatatype.from_text(domain.records[0]) if domain.records \
@@ -208,6 +150,7 @@ class CoreDnsView:
     servfail_share_warning: float = 0.01
     cache_hit_ratio_warning: float = 0.5
     stale_tolerance_s: float = 300.0
+    corefile_text: str | None = None  # the file as read, for a snapshot to replay
 
 
 def read_coredns(config: Config) -> CoreDnsView:
@@ -215,59 +158,29 @@ def read_coredns(config: Config) -> CoreDnsView:
     settings = config.coredns
     if settings is None:
         return CoreDnsView(None)
-    corefile = error = None
+    corefile = error = text = None
     if settings.corefile is not None:
         try:
             corefile = load_corefile(settings.corefile)
+            text = Path(settings.corefile).read_text(encoding="utf-8")
         except CorefileError as exc:
             error = str(exc)
+        except (OSError, UnicodeDecodeError):
+            pass  # read a moment ago: only the snapshot's copy is missing
     metrics = None
     if settings.metrics_url is not None:
         metrics = scrape(settings.metrics_url, config.query.timeout_s)
     return CoreDnsView(settings.corefile, corefile, error, metrics,
                        settings.servfail_share_warning, settings.cache_hit_ratio_warning,
-                       settings.stale_tolerance_s)
+                       settings.stale_tolerance_s, text)
 
 
-# --- a run's resolver state ----------------------------------------------------------------------
-
-
-class ResolverRun:
-    """What a run (one process) knows of its resolvers: which they are, CoreDNS as read once,
-    and each survey, asked once."""
-
-    def __init__(self, config: Config, resolv_conf: str = DEFAULT_RESOLV_CONF):
-        self.config = config
-        self.resolv_conf = resolv_conf
-        self.probe = ResolverProbe(config.query)
-        self._coredns: CoreDnsView | None = None
-        self._targets: list[ResolverTarget] | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def coredns(self) -> CoreDnsView:
-        with self._lock:
-            if self._coredns is None:
-                self._coredns = read_coredns(self.config)
-            return self._coredns
-
-    @property
-    def targets(self) -> list[ResolverTarget]:
-        """The configured resolvers, then the upstreams the Corefile forwards every name to."""
-        if self._targets is None:
-            targets = configured_targets(self.config, self.resolv_conf)
-            corefile = self.coredns.corefile
-            if corefile is not None:
-                # a broken forward line is RESOLVER04's to report
-                with contextlib.suppress(CorefileError):
-                    targets += upstream_targets(corefile, targets)
-            self._targets = targets
-        return self._targets
-
-    def domain_survey(self, domain: DomainSpec) -> Survey:
-        qname, rdtype = domain_question(domain)
-        return self.probe.survey(self.targets, domain.display, qname, rdtype, domain.expect)
-
-    def canary_survey(self, canary: dns.name.Name) -> Survey:
-        subject = canary.to_text(omit_final_dot=True)
-        return self.probe.survey(self.targets, subject, canary, CANARY_TYPE, "bogus")
+def resolver_targets(config: Config, coredns: CoreDnsView,
+                     resolv_conf: str = DEFAULT_RESOLV_CONF) -> list[ResolverTarget]:
+    """The configured resolvers, then the upstreams the Corefile forwards every name to."""
+    targets = configured_targets(config, resolv_conf)
+    if coredns.corefile is not None:
+        # a broken forward line is RESOLVER04's to report
+        with contextlib.suppress(CorefileError):
+            targets += upstream_targets(coredns.corefile, targets)
+    return targets

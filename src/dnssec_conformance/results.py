@@ -54,9 +54,11 @@ def record_of(result: CheckResult, title: str = "", *, remediation: str = "",
         "message": result.message,
         "days_left": round(result.days_left, 3) if result.days_left is not None else None,
         "remediation": remediation,
+        # Evidence is what a report shows under a warning or a failure; information (the
+        # finding of a passing check) carries none, so it is never rendered.
         "findings": [
             {"severity": f.severity.label, "message": f.message, "server": f.server,
-             "evidence": f.evidence, "event": f.event}
+             "evidence": f.evidence if f.severity > Severity.INFO else "", "event": f.event}
             for f in result.findings
         ],
     }

@@ -1,25 +1,32 @@
-"""Asking one server one question, the way a DNSSEC checker must.
+"""One question to one server and what came back: the `Exchange` every check reads.
 
-Authoritative queries go out with RD=0, DO=1, CD=1 and a 1232-byte EDNS buffer, over UDP
-with a fallback to TCP when the answer is truncated, a bounded timeout and a bounded number
-of retries. Every outcome, good or bad, is an `Exchange`: a timeout, a refused connection or
-a garbage packet is data for the checks, never an exception escaping to the caller.
+Authoritative queries go out with RD=0, DO=1, CD=1 and a 1232-byte EDNS buffer (see
+`make_query`), over UDP with a fallback to TCP when the answer is truncated, a bounded timeout
+and a bounded number of retries (`probe.querier`). Every outcome, good or bad, is an
+`Exchange`: a timeout, a refused connection or a garbage packet is data for the checks, never
+an exception escaping to the caller.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
-import dns.query
+import dns.opcode
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+
+# Every rdata type dnspython knows, loaded up front: otherwise the first record of an odd
+# class (a hostile class-ANY A record) is cached as the generic type for every later A record
+# the process reads.
+dns.rdata.load_all_types()
 
 EDNS_PAYLOAD = 1232
 # The port of a zone file read in place of a server (file mode): its address is the path.
@@ -60,6 +67,9 @@ class Exchange:
     elapsed: float
     checking_disabled: bool = True  # the query's CD bit
     authenticated_data: bool = False  # the query's AD bit (RFC 6840 §5.7)
+    # The response as received (what a snapshot keeps), and when the query was sent (POSIX).
+    wire: bytes | None = field(default=None, repr=False, compare=False)
+    sent_at: float = field(default=0.0, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -105,7 +115,14 @@ class Exchange:
         return f"dig @{self.server.address} -p {self.server.port} {self.qname} {qtype} {flags}"
 
     def evidence(self) -> str:
-        """The exchange as `dig` would show it."""
+        """The exchange as `dig` would show it (rendered once, then kept)."""
+        cached: str | None = self.__dict__.get("_evidence")
+        if cached is None:
+            cached = self._render_evidence()
+            object.__setattr__(self, "_evidence", cached)
+        return cached
+
+    def _render_evidence(self) -> str:
         lines = [f";; {self.query_text()}", f";; SERVER: {self.server}"]
         if self.failure is not None:
             lines.append(f";; no usable answer: {self.failure}")
@@ -125,64 +142,30 @@ class Exchange:
         return "\n".join(lines)
 
 
-def make_query(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *, recursive: bool,
-               checking_disabled: bool = True, authenticated_data: bool = False
-               ) -> dns.message.QueryMessage:
-    query = dns.message.make_query(
-        qname, rdtype, dns.rdataclass.IN, use_edns=0, want_dnssec=True, payload=EDNS_PAYLOAD
-    )
-    if checking_disabled:
-        query.flags |= dns.flags.CD
-    if authenticated_data:
-        query.flags |= dns.flags.AD
-    if not recursive:
-        query.flags &= ~dns.flags.RD
-    return query
+# Header flags of a query (RFC 1035 §4.1.1, RFC 4035 §3.2): RD, AD, CD.
+_RD, _AD, _CD = 0x0100, 0x0020, 0x0010
+# The OPT pseudo-RR (RFC 6891): root owner, type 41, the UDP payload size as its class, and
+# the DO bit (RFC 3225) in its TTL field; no options.
+_OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, EDNS_PAYLOAD, 0x8000, 0)
 
 
-def ask(server: Server, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *,
-        recursive: bool = False, timeout: float = 3.0, retries: int = 1,
-        checking_disabled: bool = True, authenticated_data: bool = False) -> Exchange:
-    """Send one query (retrying a silent server) and return what happened.
-
-    CD=1 is the default: a checker wants the data even when it does not validate. A resolver
-    probe clears it to see the resolver's own verdict, and may set AD to ask for it."""
-    query = make_query(qname, rdtype, recursive=recursive, checking_disabled=checking_disabled,
-                       authenticated_data=authenticated_data)
-    flags = {"checking_disabled": checking_disabled, "authenticated_data": authenticated_data}
-    started = time.monotonic()
-    failure = "no attempt made"
-    for _attempt in range(retries + 1):
-        response, transport, failure = _ask_once(server, query, timeout)
-        if response is not None:
-            return Exchange(server, qname, rdtype, recursive, response, transport, None,
-                            time.monotonic() - started, **flags)
-        if not failure.startswith("timeout"):
-            break  # a refused connection or a garbage packet will not improve on retry
-    return Exchange(server, qname, rdtype, recursive, None, "", failure,
-                    time.monotonic() - started, **flags)
+def query_wire(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, qid: int, *,
+               recursive: bool, checking_disabled: bool = True,
+               authenticated_data: bool = False) -> bytes:
+    """A query as it goes on the wire: class IN, EDNS0 with a 1232-byte buffer and DO=1; RD
+    for a resolver, CD=1 unless asking a resolver for its own verdict, AD to ask for it."""
+    flags = (_RD if recursive else 0) | (_CD if checking_disabled else 0) \
+        | (_AD if authenticated_data else 0)
+    return (struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 1) + qname.to_wire()
+            + struct.pack("!HH", rdtype, dns.rdataclass.IN) + _OPT)
 
 
-def _ask_once(server: Server, query: dns.message.Message, timeout: float
-              ) -> tuple[dns.message.Message | None, str, str]:
-    try:
-        response = dns.query.udp(query, server.address, timeout=timeout, port=server.port,
-                                 ignore_unexpected=True, raise_on_truncation=False)
-        if not response.flags & dns.flags.TC:
-            return response, "udp", ""
-        response = dns.query.tcp(query, server.address, timeout=timeout, port=server.port)
-        if response.flags & dns.flags.TC:
-            return None, "tcp", "truncated answer even over TCP"
-        return response, "tcp", ""
-    except dns.exception.Timeout:
-        return None, "", f"timeout after {timeout:g} s"
-    except ConnectionRefusedError:
-        return None, "", "connection refused"
-    except dns.query.BadResponse:
-        return None, "", "an answer that does not match the query (wrong question section)"
-    except (dns.message.ShortHeader, dns.message.TrailingJunk, dns.exception.FormError) as exc:
-        return None, "", f"unparsable response ({exc.__class__.__name__}: {exc})"
-    except dns.exception.DNSException as exc:
-        return None, "", f"bad response ({exc.__class__.__name__}: {exc})"
-    except (OSError, EOFError) as exc:
-        return None, "", f"network error ({exc.__class__.__name__}: {exc})"
+def answers_question(response: dns.message.Message, qname: dns.name.Name,
+                     rdtype: dns.rdatatype.RdataType) -> bool:
+    """Whether the response's question is ours (an error answer may leave it out)."""
+    if not response.question:
+        return response.rcode() in (dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP,
+                                    dns.rcode.REFUSED)
+    return len(response.question) == 1 and response.question[0].name == qname \
+        and response.question[0].rdtype == rdtype \
+        and response.question[0].rdclass == dns.rdataclass.IN

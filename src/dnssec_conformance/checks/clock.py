@@ -19,6 +19,8 @@ from ..findings import Category, Finding, Severity
 from ..signatures import Crypto
 from ._common import chain_findings, when
 
+CLOCK_SUBJECT = "local-clock"  # the `domain` of CLOCK02's record in results.json
+
 
 @register(id="CLOCK01", name="rrsig-inception-future", category=Category.CLOCK_SKEW,
           title="No RRSIG has an inception time in the future",
@@ -63,7 +65,7 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="CLOCK02", name="local-clock-offset", category=Category.CLOCK_SKEW,
           title="This host's clock agrees with the NTP reference",
           severity=Severity.CRITICAL, rfc="RFC 5905, RFC 4035 §5.3.1", marker="clock",
-          scope="run", subject="local-clock")
+          scope="run", subject=CLOCK_SUBJECT)
 def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
     """Every time-based verdict of the run (expired, expiring, not yet valid) is taken
     against this host's clock. It is compared with the NTP server of `clock.ntp`: an offset

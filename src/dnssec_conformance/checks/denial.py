@@ -8,6 +8,7 @@ for a private-use type at the apex (NODATA is due); the proofs are `nsec.py` and
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -93,6 +94,10 @@ class Probe:
         if proof is not None and proof.steps:
             text += "\n;; PROOF:\n" + "\n".join(f";; {step}" for step in proof.steps)
         return text
+
+
+def _joined_evidence(exchange: Exchange, served: list[Probe]) -> str:
+    return "\n\n".join([exchange.evidence(), *(p.evidence() for p in served)])
 
 
 def probes(zone: ZoneData) -> list[Probe]:
@@ -258,7 +263,7 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     for probe in probes(zone) if is_signed(zone) else ():
         if not probe.usable or not is_negative(probe):
             continue
-        server, evidence = str(probe.server), probe.evidence()
+        server, evidence = str(probe.server), probe.evidence
         if not probe.denial:
             absent = "name" if probe.due == "NXDOMAIN" else "type"
             findings.append(Finding("DENIAL01", Severity.CRITICAL,
@@ -309,7 +314,7 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     for probe in probes(zone):
         if not probe.usable:
             continue
-        server, evidence = str(probe.server), probe.evidence()
+        server, evidence = str(probe.server), probe.evidence
         for params in sorted(nsec3.parameters(probe.denial)):
             if params.algorithm != NSEC3_SHA1:
                 findings.append(Finding("DENIAL02", Severity.CRITICAL,
@@ -438,7 +443,7 @@ def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 def _denial_signature_findings(apex: dns.name.Name, probe: Probe, keys: list[DNSKEY]
                                ) -> list[Finding]:
     findings = []
-    server, evidence = str(probe.server), probe.evidence()
+    server, evidence = str(probe.server), probe.evidence
     for rrset in probe.denial:
         label = f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)}"
         rrsigs = probe.exchange.signatures(rrset.rdtype, rrset.name, section="authority")
@@ -567,7 +572,7 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         nsec3_params = set().union(*(nsec3.parameters(p.denial) for p in served)) \
             if served else set()
         uses_nsec = any(dns.rdatatype.NSEC in (r.rdtype for r in p.denial) for p in served)
-        evidence = "\n\n".join([exchange.evidence(), *(p.evidence() for p in served)])
+        evidence = functools.partial(_joined_evidence, exchange, served)
         for param in params:
             if param.flags != 0:
                 findings.append(Finding("DENIAL07", Severity.WARNING,
@@ -614,7 +619,7 @@ def _rcode_findings(probe: Probe, verdict: Verdict | None) -> Iterable[Finding]:
                           f"could not check the answer for {probe.label}: {failure}", server,
                           exchange.evidence())
         return
-    evidence = probe.evidence()
+    evidence = probe.evidence
     rcode = dns.rcode.to_text(exchange.response.rcode())
     if probe.truncated:
         yield Finding("DENIAL08", Severity.CRITICAL,

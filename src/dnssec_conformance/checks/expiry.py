@@ -97,7 +97,7 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     earliest: tuple[float, ServedRRset] | None = None
     renewing: dict[str, ServerSigning] = {}
     for served, expiration in _own_expirations(zone, now):
-        evidence = served.exchange.evidence()
+        evidence = served.exchange.evidence
         signer = renewing_signer(zone, served, now)
         if signer is not None:
             # judged as served: later, the signer will have made new signatures
@@ -146,7 +146,7 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         left, served = earliest
         findings.append(Finding("EXPIRY01", Severity.INFO,
                                 f"earliest signature expiry in {left:.1f} days ({served.label})",
-                                str(served.server), served.exchange.evidence(), left))
+                                str(served.server), served.exchange.evidence, left))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "EXPIRY01", EVERY_QUESTION)
 
@@ -174,7 +174,7 @@ def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
                 "EXPIRY02", Severity.CRITICAL,
                 f"{served.label} RRSIG expires in {remaining / 3600:.1f} h, sooner than the "
                 f"RRset's TTL of {served.rrset.ttl} s ({served.rrset.ttl / 3600:.1f} h)",
-                str(served.server), served.exchange.evidence()))
+                str(served.server), served.exchange.evidence))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "EXPIRY02", EVERY_QUESTION)
 
@@ -202,7 +202,7 @@ def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         if server not in earliest or expiration < earliest[server][0]:
             earliest[server] = (expiration, served)
         if served.rrset.rdtype == dns.rdatatype.SOA:
-            soa_expire[server] = (served.rrset[0].expire, served.exchange.evidence())
+            soa_expire[server] = (served.rrset[0].expire, served.exchange.evidence)
     findings = []
     for server, (expiration, served) in earliest.items():
         if server not in soa_expire:

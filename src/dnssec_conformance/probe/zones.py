@@ -1,0 +1,251 @@
+"""Probing one zone: every question its checks need, asked of every server, concurrently.
+
+`ZoneProber.probe` finds the zone by the walk (`Delegations.locate`), then asks each of its
+servers the planned questions (SOA first: a server that does not answer it is not asked the
+rest), each server of the parent for the DS set, and the ancestors' keys (shared by every zone
+of the run). Servers that only the zone's own NS set names (not the parent's) are asked too.
+Whatever is still unanswered when the zone's time budget runs out is given up: those
+exchanges say so, and the checks report them as could-not-check, while other zones go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import TypeVar
+
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from ..collect import (
+    ABSENT_TYPE,
+    AncestorZone,
+    ProbePlan,
+    ServerAnswers,
+    SkippedServer,
+    ZoneData,
+    authoritative_problem,
+    probe_name,
+    zone_questions,
+)
+from ..config import DomainSpec, QueryPolicy
+from ..providers import ProviderView, fetch_view
+from ..transport import Exchange, Server
+from .delegation import NO_ROUTE, Delegations, Location, ZoneCut
+from .querier import Querier
+from .shared import SharedWork
+
+T = TypeVar("T")
+
+
+class ZoneProber:
+    """Probes zones for one run, sharing the walk and the ancestors between them."""
+
+    def __init__(self, querier: Querier, delegations: Delegations, policy: QueryPolicy):
+        self.querier = querier
+        self.delegations = delegations
+        self.policy = policy
+        self._ancestors: SharedWork[AncestorZone] = SharedWork()
+
+    async def probe(self, domain: DomainSpec, plan: ProbePlan, now: float | None = None
+                    ) -> ZoneData:
+        data = ZoneData(domain, collected_at=time.time() if now is None else now)
+        provider = asyncio.ensure_future(_provider_view(domain, plan))
+        try:
+            await self._probe_dns(data, domain, plan)
+        finally:
+            data.provider = await provider
+        return data
+
+    async def _probe_dns(self, data: ZoneData, domain: DomainSpec, plan: ProbePlan) -> None:
+        budget = _Budget(self.policy.zone_budget_s)
+        location = await budget.run(self.delegations.locate(domain.name), None)
+        if location is None:
+            data.discovery_failure = (f"gave up finding the zone of {domain.name} after "
+                                      f"{self.policy.zone_budget_s:g} s (the zone's time budget)")
+            return
+        if location.failure is not None:
+            data.discovery_failure = f"cannot find the zone of {domain.name}: {location.failure}"
+            data.discovery_evidence = location.evidence
+            return
+        cut = location.zone
+        if location.nonexistent:
+            data.discovery_failure = (f"{domain.name} does not exist (NXDOMAIN from the servers "
+                                      f"of {cut.apex})")
+            data.discovery_evidence = location.evidence
+            return
+        data.apex, data.parent = cut.apex, cut.parent
+        if cut.referral is not None:
+            data.parent_ns, data.referral = cut.ns, cut.referral
+        probe = probe_name(cut.apex)
+        questions = zone_questions(domain, cut.apex, plan)
+        parent_cut = location.cuts[-2] if len(location.cuts) > 1 else None
+        answers_task = self._all_servers(cut.servers, domain, cut.apex, questions, probe, plan,
+                                         budget)
+        ds_task = self._ds_answers(parent_cut, cut.apex, budget)
+        ancestors_task = self._ancestry(location, budget)
+        answers, ds_answers, ancestors = await asyncio.gather(answers_task, ds_task,
+                                                              ancestors_task)
+        extra, extra_skipped = await self._child_only_servers(cut, answers)
+        if extra:
+            answers.update(await self._all_servers(extra, domain, cut.apex, questions, probe,
+                                                   plan, budget))
+        skipped = (*cut.skipped, *extra_skipped)
+        data.servers = tuple(answers)
+        data.answers = answers
+        data.unreachable = tuple(s.server for s in skipped if s.why == NO_ROUTE)
+        data.not_queried = tuple(s for s in skipped if s.why != NO_ROUTE)
+        data.ds_answers = ds_answers
+        data.ancestors = ancestors
+
+    # --- the zone's own servers -------------------------------------------------------------
+
+    async def _all_servers(self, servers: Sequence[Server], domain: DomainSpec,
+                           apex: dns.name.Name,
+                           questions: list[tuple[dns.name.Name, dns.rdatatype.RdataType]],
+                           probe: dns.name.Name, plan: ProbePlan, budget: _Budget
+                           ) -> dict[Server, ServerAnswers]:
+        found = await asyncio.gather(*(self._server(s, apex, questions, probe, plan, budget)
+                                       for s in servers))
+        return dict(zip(servers, found, strict=True))
+
+    async def server_answers(self, server: Server, domain: DomainSpec, apex: dns.name.Name,
+                             plan: ProbePlan) -> ServerAnswers:
+        """What one server answers to the questions a zone's probe asks it."""
+        return await self._server(server, apex, zone_questions(domain, apex, plan),
+                                  probe_name(apex), plan, _Budget(self.policy.zone_budget_s))
+
+    async def _server(self, server: Server, apex: dns.name.Name,
+                      questions: list[tuple[dns.name.Name, dns.rdatatype.RdataType]],
+                      probe: dns.name.Name, plan: ProbePlan, budget: _Budget) -> ServerAnswers:
+        soa = await budget.ask(self.querier, server, apex, dns.rdatatype.SOA)
+        exchanges = {(apex, dns.rdatatype.SOA): soa}
+        if not soa.ok:  # a dead server: do not wait out every other question too
+            return ServerAnswers(server, exchanges)
+        rest = [q for q in questions if q != (apex, dns.rdatatype.SOA)]
+        asked = [budget.ask(self.querier, server, owner, rdtype) for owner, rdtype in rest]
+        if plan.denial:
+            asked += [budget.ask(self.querier, server, probe, dns.rdatatype.A),
+                      budget.ask(self.querier, server, apex, ABSENT_TYPE)]
+        found = await asyncio.gather(*asked)
+        exchanges.update(zip(rest, found[:len(rest)], strict=True))
+        nonexistent, nodata = (found[len(rest)], found[len(rest) + 1]) if plan.denial \
+            else (None, None)
+        answers = ServerAnswers(server, exchanges, nonexistent, nodata)
+        if plan.signing and authoritative_problem(soa) is None:
+            answers = await self._second_look(answers, soa, apex, budget)
+        return answers
+
+    async def _second_look(self, answers: ServerAnswers, first: Exchange,
+                           apex: dns.name.Name, budget: _Budget) -> ServerAnswers:
+        """The apex SOA asked once more, after everything else: a pre-signed zone returns the
+        same RRSIG, an online signer a new one (and, when its window slides, a later
+        expiration). The gap is the time between the two answers."""
+        second = await budget.ask(self.querier, answers.server, apex, dns.rdatatype.SOA)
+        gap = (second.sent_at + second.elapsed / 2) - (first.sent_at + first.elapsed / 2)
+        return replace(answers, second_look=second, second_look_after_s=round(max(0, gap), 3))
+
+    async def _child_only_servers(self, cut: ZoneCut, answers: dict[Server, ServerAnswers]
+                                  ) -> tuple[list[Server], list[SkippedServer]]:
+        """Name servers that the zone's own NS set lists but its parent does not: resolvers
+        that learnt the child's NS set query them too, so they are checked too."""
+        named: set[dns.name.Name] = set()
+        for found in answers.values():
+            exchange = found.get(cut.apex, dns.rdatatype.NS)
+            if exchange is not None and authoritative_problem(exchange) is None:
+                ns = exchange.answer(dns.rdatatype.NS, cut.apex)
+                named |= {rdata.target for rdata in ns or ()}
+        extra_names = sorted(named - set(cut.ns) - {s.name for s in cut.servers})
+        if not extra_names or not cut.ns:
+            return [], []
+        extra = await self.delegations.servers_named(cut.apex, extra_names,
+                                                     exclude={(s.address, s.port)
+                                                              for s in cut.servers})
+        return list(extra.servers), list(extra.skipped)
+
+    # --- the parent and the ancestors -------------------------------------------------------
+
+    async def _ds_answers(self, parent: ZoneCut | None, apex: dns.name.Name, budget: _Budget
+                          ) -> dict[Server, Exchange]:
+        if parent is None:
+            return {}
+        found = await asyncio.gather(*(budget.ask(self.querier, s, apex, dns.rdatatype.DS)
+                                       for s in parent.servers))
+        return dict(zip(parent.servers, found, strict=True))
+
+    async def _ancestry(self, location: Location, budget: _Budget
+                        ) -> tuple[AncestorZone, ...]:
+        above = location.cuts[:-1]
+        found = await asyncio.gather(*(
+            budget.run(self._ancestors.get(cut.apex, self._ancestor_of(cut, parent)), None)
+            for cut, parent in zip(above, (None, *above[:-1]), strict=True)))
+        return tuple(a if a is not None else AncestorZone(cut.apex, None, None)
+                     for a, cut in zip(found, above, strict=True))
+
+    def _ancestor_of(self, cut: ZoneCut, parent: ZoneCut | None
+                     ) -> Callable[[], Awaitable[AncestorZone]]:
+        async def fetch() -> AncestorZone:
+            dnskey, ds = await asyncio.gather(
+                self._first_answer(cut.servers, cut.apex, dns.rdatatype.DNSKEY),
+                self._first_answer(parent.servers, cut.apex, dns.rdatatype.DS)
+                if parent is not None else _none())
+            return AncestorZone(cut.apex, dnskey, ds)
+
+        return fetch
+
+    async def _first_answer(self, servers: Sequence[Server], qname: dns.name.Name,
+                            rdtype: dns.rdatatype.RdataType) -> Exchange | None:
+        """The first usable authoritative answer; else what the resolvers say (CD=1: our own
+        validation judges it), for networks where only the resolver reaches the upper levels."""
+        last = None
+        for server in servers:
+            last = await self.querier.ask(server, qname, rdtype, kind="ancestor")
+            if authoritative_problem(last) is None:
+                return last
+        for resolver in self.delegations.resolvers:
+            answer = await self.querier.ask(resolver, qname, rdtype, recursive=True,
+                                            kind="ancestor")
+            if answer.ok and answer.rcode == dns.rcode.NOERROR \
+                    and answer.answer(rdtype, qname) is not None:
+                return answer
+        return last
+
+
+async def _none() -> None:
+    return None
+
+
+async def _provider_view(domain: DomainSpec, plan: ProbePlan) -> ProviderView | None:
+    """The cloud DNS provider's own view, fetched (HTTP, in a thread) while the DNS is
+    probed; None for a domain that names no provider. Never raises: a failure is part of
+    the view."""
+    if not plan.provider or domain.provider is None:
+        return None
+    return await asyncio.to_thread(fetch_view, domain)
+
+
+class _Budget:
+    """A zone's time budget: what has not finished when it runs out is given up."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline = asyncio.get_running_loop().time() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+    async def run(self, work: Awaitable[T], fallback: T) -> T:
+        try:
+            return await asyncio.wait_for(work, self.remaining())
+        except TimeoutError:
+            return fallback
+
+    async def ask(self, querier: Querier, server: Server, qname: dns.name.Name,
+                  rdtype: dns.rdatatype.RdataType) -> Exchange:
+        gave_up = Exchange(server, qname, rdtype, False, None, "",
+                           f"gave up after {self.seconds:g} s (the zone's time budget)", 0.0,
+                           sent_at=time.time())
+        return await self.run(querier.ask(server, qname, rdtype), gave_up)

@@ -1,0 +1,50 @@
+"""Driving the engine (`runner.Run`) from the project's tests: what a run would observe."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from dnssec_conformance.collect import EVERYTHING, ServerAnswers
+from dnssec_conformance.config import Config, DomainSpec, QueryPolicy
+from dnssec_conformance.probe.delegation import Delegations
+from dnssec_conformance.probe.querier import Querier
+from dnssec_conformance.probe.zones import ZoneProber
+from dnssec_conformance.resolvers import ResolverTarget, Survey, domain_question
+from dnssec_conformance.runner import Run, RunRequest
+from dnssec_conformance.transport import Server
+
+
+def server_answers(server: Server, domain: DomainSpec, policy: QueryPolicy) -> ServerAnswers:
+    """What one server answers to the questions a zone's probe asks each of its servers."""
+    async def ask_server() -> ServerAnswers:
+        querier = Querier(policy)
+        prober = ZoneProber(querier, Delegations(querier, ()), policy)
+        try:
+            return await prober.server_answers(server, domain, domain.name, EVERYTHING)
+        finally:
+            await querier.close()
+
+    return asyncio.run(ask_server())
+
+
+def surveys(config: Config) -> tuple[list[ResolverTarget], dict[str, Survey], dict[str, Survey]]:
+    """The resolvers a run tests, and what they answer for each domain and each canary."""
+    async def observe() -> tuple[list[ResolverTarget], dict[str, Survey], dict[str, Survey]]:
+        run = Run(RunRequest(config, time.time(), ()), lambda subject, records: None)
+        run.start()
+        try:
+            domains = {}
+            for domain in config.domains:
+                qname, rdtype = domain_question(domain)
+                domains[domain.display] = await run.survey(domain.display, qname, rdtype,
+                                                           domain.expect)
+            canaries = {}
+            for canary in config.canaries.bogus:
+                name = canary.to_text(omit_final_dot=True)
+                canaries[name] = await run.survey(name, canary, 1, "bogus")
+            return await run.targets(), domains, canaries
+        finally:
+            await run.querier.close()
+
+    return asyncio.run(observe())
