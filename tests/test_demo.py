@@ -8,6 +8,7 @@ the reports in a temporary folder: the session's lab on this machine's loopback 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,8 +46,8 @@ def test_make_demo_twice_gives_the_same_summary(tmp_path):
     second = (tmp_path / "second.txt").read_text()
     assert completed.returncode == 0, completed.stderr + first[-2000:] + second[-2000:]
     assert summary_of(first) == summary_of(second), second[-3000:]
-    summary = "\n".join(summary_of(second))
+    records = json.loads((reports / "results.json").read_text())["results"]
     for good in ("good-ecdsa.test", "good-rsa.test", "rollover.test"):
-        line = next(line for line in summary.splitlines() if f" {good} " in line)
-        assert line.endswith("all checks passed"), line
+        outcomes = {r["check"]: r["outcome"] for r in records if r["domain"] == good}
+        assert outcomes and set(outcomes.values()) <= {"passed", "skipped"}, (good, outcomes)
     assert (run_dir / "state").is_dir()  # the key history lives with the lab build
