@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 
+import dns.name
+import dns.rdatatype
+
 from dnssec_conformance.collect import EVERYTHING, ServerAnswers
 from dnssec_conformance.config import Config, DomainSpec, QueryPolicy
 from dnssec_conformance.probe.delegation import Delegations
 from dnssec_conformance.probe.querier import Querier
+from dnssec_conformance.probe.resolving import ResolverSurveyor
 from dnssec_conformance.probe.zones import ZoneProber
-from dnssec_conformance.resolvers import ResolverTarget, Survey, domain_question
+from dnssec_conformance.resolvers import Expectation, ResolverTarget, Survey, domain_question
 from dnssec_conformance.runner import Run, RunRequest
 from dnssec_conformance.transport import Server
 
@@ -48,3 +52,18 @@ def surveys(config: Config) -> tuple[list[ResolverTarget], dict[str, Survey], di
             await run.querier.close()
 
     return asyncio.run(observe())
+
+
+def survey_of(targets: list[ResolverTarget], subject: str, qname: dns.name.Name,
+              rdtype: dns.rdatatype.RdataType, expect: Expectation, policy: QueryPolicy
+              ) -> Survey:
+    """What the given resolvers answer for one name, asked as a run asks them."""
+    async def ask() -> Survey:
+        querier = Querier(policy)
+        try:
+            return await ResolverSurveyor(querier).survey(targets, subject, qname, rdtype,
+                                                          expect)
+        finally:
+            await querier.close()
+
+    return asyncio.run(ask())

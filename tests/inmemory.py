@@ -184,14 +184,15 @@ def delegate(parent: SignedZone, child: SignedZone, *, ds_keys: list[Key] | None
         resign(parent)
 
 
-def resign(signed: SignedZone) -> None:
+def resign(signed: SignedZone, now: float = NOW) -> None:
+    """Sign the zone again (after a change), with signatures from `now` - 1 day to + 30."""
     zone = signed.zone
     for _name, node in zone.nodes.items():
         for rdataset in list(node.rdatasets):
             if rdataset.rdtype in (dns.rdatatype.RRSIG, dns.rdatatype.NSEC):
                 node.rdatasets.remove(rdataset)
     dns.dnssec.sign_zone(zone, keys=[(k.private, k.dnskey) for k in signed.keys],
-                         add_dnskey=False, inception=NOW - DAY, expiration=NOW + 30 * DAY,
+                         add_dnskey=False, inception=now - DAY, expiration=now + 30 * DAY,
                          policy=dns.dnssec.allow_all_policy)
 
 

@@ -17,7 +17,7 @@ from dnssec_conformance.collect import (
     zone_questions,
 )
 from dnssec_conformance.config import DomainSpec, SigningMode
-from dnssec_conformance.transport import Exchange, Server, make_query
+from dnssec_conformance.transport import Exchange, Server, query_wire
 from lab.online_responder import (
     COMPACT,
     SLIDING,
@@ -51,8 +51,8 @@ def signer(keys: list[Key] | None = None, *, denial: str = COMPACT,
 
 def ask(server: Server, zone: OnlineZone, qname: dns.name.Name, rdtype: int, at: float
         ) -> Exchange:
-    query = make_query(qname, dns.rdatatype.RdataType.make(rdtype), recursive=False)
-    wire = respond([zone], query.to_wire(), udp=False, now=at)
+    query = query_wire(qname, dns.rdatatype.RdataType.make(rdtype), 1, recursive=False)
+    wire = respond([zone], query, udp=False, now=at)
     assert wire is not None
     return Exchange(server, qname, dns.rdatatype.RdataType.make(rdtype), False,
                     dns.message.from_wire(wire), "udp", None, 0.001)

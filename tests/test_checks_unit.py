@@ -11,6 +11,7 @@ import dns.rdtypes.ANY.DNSKEY
 import pytest
 
 from dnssec_conformance.catalog import all_checks, run_check, zone_checks
+from dnssec_conformance.collect import ServerAnswers
 from dnssec_conformance.findings import Outcome
 from dnssec_conformance.plugin import MARKERS
 from dnssec_conformance.signatures import key_tag, sig_time
@@ -199,8 +200,8 @@ def test_a_dead_server_is_an_error_and_the_other_server_still_counts():
     assert all(f.server == str(SERVER2) for f in result.findings if f.severity.label == "critical")
     # Now SERVER2 is dead: could-not-check, while SERVER's good data still passes.
     answers = data.answers[SERVER2]
-    for key in list(answers.exchanges):
-        answers.exchanges[key] = dead(SERVER2, *key)
+    data.answers[SERVER2] = ServerAnswers(SERVER2, {key: dead(SERVER2, *key)
+                                                    for key in answers.exchanges})
     data.memo.clear()
     result = run_check("EXPIRY01", data, evaluation(parent))
     assert result.outcome is Outcome.ERROR

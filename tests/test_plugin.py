@@ -176,7 +176,7 @@ def test_a_suite_newer_than_the_package_is_a_one_line_usage_error(pytester):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.errlines if line.startswith("ERROR:")]
     assert len(errors) == 1, result.errlines
-    assert "test_future.py::test_future[example.com]: unknown check ID 'FUTURE01'" in errors[0]
+    assert "test_future.py::test_future: unknown check ID 'FUTURE01'" in errors[0]
     text = result.stdout.str() + result.stderr.str()
     assert "INTERNALERROR" not in text and "Traceback" not in text
 

@@ -8,7 +8,9 @@ import json
 import re
 import shutil
 import subprocess
+import time
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,9 @@ import pytest
 from dnssec_conformance import report_html
 from dnssec_conformance.config import Thresholds
 from dnssec_conformance.probe.snapshot import SnapshotWriter
-from dnssec_conformance.results import build_document, iso
+from dnssec_conformance.results import build_document
 
-from .inmemory import DAY, NOW, anchors_for, build_zone, delegate, parent_zone, zone_data
+from .inmemory import DAY, NOW, anchors_for, build_zone, delegate, resign, zone_data
 from .test_heartbeat import KEY, Receiver, records_for, serve, unreachable_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,19 +163,22 @@ DAYS_LEFT = {"good.test": 30, "soon.test": 5, "crit.test": 2}
 
 
 def write_snapshot(folder: Path) -> None:
-    """Zones signed in memory at NOW, as a snapshot the runs judge with `--snapshot`: a
-    healthy zone, one within the warning threshold, one within the critical threshold."""
-    parent = parent_zone()
-    children = {name: build_zone(f"{name}.", expiration=NOW + days * DAY)
+    """Zones signed in memory as a snapshot the runs judge with `--snapshot` (signed around
+    the real present, so that runs judge them as of now): a healthy zone, one within the
+    warning threshold, one within the critical threshold."""
+    now = time.time()
+    parent = build_zone("test.", inception=now - DAY, expiration=now + 30 * DAY)
+    children = {name: build_zone(f"{name}.", inception=now - DAY, expiration=now + days * DAY)
                 for name, days in DAYS_LEFT.items()}
     for child in children.values():
-        delegate(parent, child)
+        delegate(parent, child, sign=False)
+    resign(parent, now)
     anchors = anchors_for(parent)
     (folder / "anchors.txt").write_text(anchors.to_text() + "\n")
     writer = SnapshotWriter(folder / "snapshot.json", domains_file="domains.yaml",
                             anchors_text=anchors.to_text())
     for child in children.values():
-        writer.add_zone(zone_data(child, parent))
+        writer.add_zone(replace(zone_data(child, parent), collected_at=now))
     writer.close(observations=[], coredns=None, clock=None)
 
 
@@ -213,8 +218,8 @@ def receiver() -> Any:
 
 def run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
     return project.runpytest_subprocess("--domains", "domains.yaml", "--snapshot",
-                                        "snapshot.json", "--at", iso(NOW), "-p",
-                                        "no:cacheprovider", *args, timeout=180)
+                                        "snapshot.json", "-p", "no:cacheprovider", *args,
+                                        timeout=180)
 
 
 def output(result: pytest.RunResult) -> str:
@@ -493,6 +498,6 @@ def test_an_unknown_check_id_in_a_waiver_is_a_usage_error(project):
     result = run(project)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.errlines if line.startswith("ERROR:")]
-    assert len(errors) == 1 and errors[0].startswith("ERROR: domains.yaml:10: waive: unknown "
+    assert len(errors) == 1 and errors[0].startswith("ERROR: domains.yaml:12: waive: unknown "
                                                       "check ID 'EXPIRY99' for crit.test")
     assert "Traceback" not in output(result)

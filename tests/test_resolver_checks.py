@@ -206,15 +206,16 @@ def test_a_resolver_that_sets_ad_on_a_bogus_canary_is_critical(verdict, severity
     from dataclasses import replace
 
     from dnssec_conformance.config import QueryPolicy, ResolverAddress
-    from dnssec_conformance.resolvers import ResolverProbe, ResolverTarget
+    from dnssec_conformance.resolvers import ResolverTarget
 
+    from .engine import survey_of
     from .hostile import LYING_RESOLVER, hostile_server
 
     canary = dns.name.from_text("bogus-canary.test.")
     with hostile_server(LYING_RESOLVER) as (address, port):
         target = ResolverTarget(ResolverAddress(address, port), "resolvers[0]")
-        survey = ResolverProbe(QueryPolicy(1.0, 0)).survey(
-            [target], "bogus-canary.test", canary, dns.rdatatype.A, "bogus")
+        survey = survey_of([target], "bogus-canary.test", canary, dns.rdatatype.A, "bogus",
+                           QueryPolicy(1.0, 0))
     result = judge("RESOLVER02", survey.subject, replace(survey, verdict=verdict), EVALUATION)
     (finding,) = result.findings
     assert finding.severity is severity and finding.server == str(target)

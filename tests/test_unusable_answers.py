@@ -19,14 +19,16 @@ from .inmemory import build_zone, delegate, evaluation, parent_zone, zone_data
 
 RECORDS = ("A", "MX", "TXT")
 POLICY = QueryPolicy(timeout_s=0.3, retries=0)
-# What the transport says today (the probe engine may word it otherwise): one of these.
+# What the transport says (probe.querier): one of these. A datagram whose ID is no query's is
+# ignored, as resolvers ignore it, and named when the query then times out.
 REASONS = {
-    "garbage": ("unparsable response",), "qr0": ("timeout", "does not match"),
-    "wrong-id": ("timeout", "does not match"), "wrong-question": ("timeout", "does not match"),
+    "garbage": ("unparsable response", "ID matches no query"),
+    "qr0": ("without the QR flag",),
+    "wrong-id": ("timeout", "ID matches no query"), "wrong-question": ("does not match",),
     "bad-counts": ("unparsable response",), "long-label": ("unparsable response",),
     "two-opt": ("BadEDNS",), "silent": ("timeout",), "servfail": ("answered SERVFAIL",),
-    "notimp": ("answered NOTIMP",), "truncated-tcp-broken": ("timeout", "network error",
-                                                             "unparsable", "truncated"),
+    "notimp": ("answered NOTIMP",),
+    "truncated-tcp-broken": ("timeout", "ended early", "TCP failed"),
 }
 
 

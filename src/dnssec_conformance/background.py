@@ -68,12 +68,21 @@ class _Mailbox:
             self._changed.wait_for(lambda: self.finished, timeout)
 
 
-async def _wanted(queue: asyncio.Queue[Subject | None]) -> AsyncIterator[Subject]:
+# What the engine is sent: a subject to judge; END: nothing more will be asked (judge what
+# was asked, then end); STOP: end now (judge nothing more than what is done).
+END, STOP = None, "stop"
+Wanted = Subject | str | None
+
+
+async def _wanted(queue: asyncio.Queue[Wanted], run: Run) -> AsyncIterator[Subject]:
     while True:
-        subject = await queue.get()
-        if subject is None:
+        item = await queue.get()
+        if item == STOP:
+            run.cancel()
             return
-        yield subject
+        if not isinstance(item, Subject):
+            return
+        yield item
 
 
 class Engine:
@@ -97,10 +106,10 @@ class Engine:
 
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
-            self._queue: asyncio.Queue[Subject | None] = asyncio.Queue()
+            self._queue: asyncio.Queue[Wanted] = asyncio.Queue()
             ready.set()
-            stats = await Run(self.request, self.mailbox.put).run(_wanted(self._queue))
-            self.mailbox.end(stats, None)
+            run = Run(self.request, self.mailbox.put)
+            self.mailbox.end(await run.run(_wanted(self._queue, run)), None)
 
         def target() -> None:
             try:
@@ -150,50 +159,55 @@ class Engine:
         self.want([subject])
         return self.mailbox.get(subject)
 
-    def finish(self, timeout: float | None = None) -> RunStats | None:
-        """No more subjects: let the engine end (and write its snapshot) and wait for it."""
-        self._send(None)
+    def finish(self, *, complete: bool = True, timeout: float | None = None
+               ) -> RunStats | None:
+        """No more subjects: let the engine end and wait for it (it writes its snapshot).
+        `complete`: judge every subject asked for first; else (the tests ended early) only
+        what is done. Past `timeout` the engine is stopped as it is."""
+        self._send(END if complete else STOP)
         self.mailbox.wait_end(timeout)
-        if self.mode == "process":
+        if not self.mailbox.finished:
+            self.stop()
+        elif self.mode == "process":
             self._process.join(timeout=5)
         return self.mailbox.stats
 
     def stop(self) -> None:
-        """End now (an interrupted run): nothing more will be asked."""
+        """End now, whatever it is doing (its snapshot is not written)."""
         if self.mode == "process" and self._process.is_alive():
             self._process.terminate()
         elif self.mode == "thread" and not self.mailbox.finished:
-            self._send(None)
+            self._send(STOP)
 
-    def _send(self, subject: Subject | None) -> None:
+    def _send(self, item: Wanted) -> None:
         if self.mailbox.finished:
             return
         if self.mode == "thread":
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, subject)
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
         else:
             with contextlib.suppress(OSError, ValueError):  # gone: the reader says why
-                self._conn.send(subject)
+                self._conn.send(item)
 
 
 def _process_main(request: RunRequest, conn: Connection) -> None:
     """The engine process: subjects in, records out, until told there is nothing more."""
     async def main() -> RunStats:
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Subject | None] = asyncio.Queue()
+        queue: asyncio.Queue[Wanted] = asyncio.Queue()
 
         def receive() -> None:
             try:
                 while True:
-                    subject = conn.recv()
-                    loop.call_soon_threadsafe(queue.put_nowait, subject)
-                    if subject is None:
+                    item = conn.recv()
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
+                    if not isinstance(item, Subject):
                         return
             except (EOFError, OSError):
-                loop.call_soon_threadsafe(queue.put_nowait, None)  # the parent is gone
+                loop.call_soon_threadsafe(queue.put_nowait, STOP)  # the parent is gone
 
         threading.Thread(target=receive, daemon=True).start()
-        return await Run(request, lambda s, r: conn.send(("records", s, r))).run(
-            _wanted(queue))
+        run = Run(request, lambda s, r: conn.send(("records", s, r)))
+        return await run.run(_wanted(queue, run))
 
     try:
         stats = asyncio.run(main())

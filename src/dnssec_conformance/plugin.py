@@ -41,6 +41,7 @@ MARKERS = {
     "resolver": "checks of the resolvers pods use",
     "consistency": "consistency between authoritative servers",
     "rollover": "key rollover checks (run hourly)",
+    "provider": "cloud DNS provider checks: its own view against the DNS's",
     "dnssec_check(id)": "the catalog ID of the check a test runs",
 }
 DEFAULT_RESULTS = "reports/results.json"
@@ -48,6 +49,7 @@ MAX_EVIDENCE_CHARS = 4000
 # In one process, the engine runs in a process of its own from this many domains on: a second
 # core then judges while pytest runs the tests (below it, starting a process costs more).
 PROCESS_FROM_DOMAINS = 200
+INTERRUPTED_WAIT_S = 3.0
 
 CONFORMANCE = pytest.StashKey["Conformance | None"]()
 PROBE_STATS = pytest.StashKey[dict[str, int]]()
@@ -179,14 +181,14 @@ class Conformance:
             raise EngineError(f"{check_id} on {subject.name} was not planned")
         return record
 
-    def finish(self, interrupted: bool) -> dict[str, Any]:
-        """End the engine (it writes its snapshot); what it measured, for results.json."""
+    def finish(self, *, complete: bool, interrupted: bool) -> dict[str, Any]:
+        """End the engine (it writes its snapshot); what it measured, for results.json.
+        A run that ended early (-x, an interruption) judges nothing more; an interrupted
+        one waits for it a few seconds at most (Kubernetes kills the pod soon after)."""
         if self.engine is None:
             return {}
-        if interrupted:
-            self.engine.stop()
-            return {}
-        return describe(self.engine.finish())
+        timeout = INTERRUPTED_WAIT_S if interrupted else None
+        return describe(self.engine.finish(complete=complete, timeout=timeout))
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -351,17 +353,11 @@ def check_id_of(item: pytest.Item | Any) -> str | None:
     return str(marker.args[0]) if marker and marker.args else None
 
 
-def _spec_of(definition: Any) -> Any:
+def _spec_of(definition: Any) -> CheckSpec | None:
+    """The check a test is marked with (None: unmarked, or an ID this version does not know,
+    which `pytest_collection_modifyitems` reports as a usage error once collection is done)."""
     check_id = check_id_of(definition)
-    if check_id is None:
-        return None
-    checks = all_checks()
-    if check_id not in checks:
-        raise pytest.UsageError(
-            f"{definition.nodeid}: unknown check ID {check_id!r} (this dnssec-conformance "
-            f"knows {_id_range(checks)}): run the suites shipped with the package "
-            "(dnssec-conformance, or pytest --pyargs dnssec_conformance.suites)")
-    return checks[check_id]
+    return all_checks().get(check_id) if check_id is not None else None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -414,11 +410,9 @@ def verdict_of(item: pytest.Item) -> Verdict | None:
     if isinstance(found, Verdict):
         return found
     state = item.config.stash.get(CONFORMANCE, None)
-    check_id = check_id_of(item)
-    if state is None or check_id is None or "conformance" not in getattr(
-            item, "fixturenames", ()):
+    spec = _spec_of(item)
+    if state is None or spec is None or "conformance" not in getattr(item, "fixturenames", ()):
         return None
-    spec = get(check_id)
     if spec.scope in ("coredns", "run"):
         return Verdict(state, Subject("coredns" if spec.scope == "coredns" else "run",
                                       spec.subject), spec.id)
@@ -427,11 +421,19 @@ def verdict_of(item: pytest.Item) -> Verdict | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each check's test with its family, before `-m` selects."""
+    """Mark each check's test with its family, before `-m` selects. A test marked with a
+    check this version does not know (suites newer than the package) is a usage error."""
+    checks = all_checks()
     for item in items:
-        spec = _spec_of(item)
-        if spec is not None:
-            item.add_marker(spec.marker)
+        check_id = check_id_of(item)
+        if check_id is None:
+            continue
+        if check_id not in checks:
+            raise pytest.UsageError(
+                f"{item.nodeid}: unknown check ID {check_id!r} (this dnssec-conformance knows "
+                f"{_id_range(checks)}): run the suites shipped with the package "
+                "(dnssec-conformance, or pytest --pyargs dnssec_conformance.suites)")
+        item.add_marker(checks[check_id].marker)
 
 
 class _Ordering:
@@ -452,7 +454,9 @@ class _Ordering:
             keyed.append((rank.get(verdict.subject, -1) if verdict else -1, index, item))
         items[:] = [item for _rank, _index, item in sorted(keyed, key=lambda k: k[:2])]
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Tests are about to run (collection went well): start the engine on what they ask."""
         state = session.config.stash.get(CONFORMANCE, None)
         if state is None or session.config.option.collectonly or \
                 _is_controller(session.config):
@@ -479,7 +483,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = config.stash.get(CONFORMANCE, None)
     if state is None:
         return
-    stats = state.finish(interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED))
+    ended = int(exitstatus) in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) \
+        and not session.shouldstop and not session.shouldfail
+    stats = state.finish(complete=ended,
+                         interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED))
     if _is_worker(config):
         config.workeroutput["dnssec_probe"] = stats  # type: ignore[attr-defined]
     elif stats:

@@ -1,7 +1,7 @@
 """One question to one server and what came back: the `Exchange` every check reads.
 
 Authoritative queries go out with RD=0, DO=1, CD=1 and a 1232-byte EDNS buffer (see
-`make_query`), over UDP with a fallback to TCP when the answer is truncated, a bounded timeout
+`query_wire`), over UDP with a fallback to TCP when the answer is truncated, a bounded timeout
 and a bounded number of retries (`probe.querier`). Every outcome, good or bad, is an
 `Exchange`: a timeout, a refused connection or a garbage packet is data for the checks, never
 an exception escaping to the caller.
