@@ -207,6 +207,15 @@ class _LeafBuilder:
                 count = tamper.nsec3_cover_nothing(zone, key, tamper.parse_dnskey(zsk.dnskey_line))
                 self.log.note(f"dnspython: next hashed owner := owner hash + 1 in {count} "
                               f"NSEC3 records, re-signed with {zsk.basename}")
+            case Tamper.DROP_ZSK:
+                zone = self._load(signed)
+                ksk, zsk = self.keys[0], self.keys[1]
+                tamper.drop_zsk(zone, tamper.parse_dnskey(zsk.dnskey_line),
+                                tamper.load_private_key(
+                                    self.run_dir / ksk.directory / f"{ksk.basename}.private"),
+                                tamper.parse_dnskey(ksk.dnskey_line))
+                self.log.note(f"dnspython: remove {zsk.basename} from the DNSKEY RRset, "
+                              f"re-sign it with {ksk.basename}")
             case _:
                 return signed
         tampered = self.zone_dir / "zone.tampered"

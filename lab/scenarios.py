@@ -31,6 +31,7 @@ class Tamper(enum.StrEnum):
     NSEC_GAP = "nsec-gap"  # the NSEC of the apex NSEC's next name deleted: a gap after it
     NSEC3_NO_COVER = "nsec3-no-cover"  # every NSEC3's next hash = its own + 1, re-signed
     FLIP_NSEC_SIGNATURES = "flip-nsec-signatures"  # every RRSIG(NSEC) corrupted
+    DROP_ZSK = "drop-zsk"  # the ZSK taken out of the DNSKEY RRset, the data still signed by it
 
 
 class DsKey(enum.StrEnum):
@@ -343,6 +344,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         "not sign it; only the KSK (which has no DS) signs the DNSKEY RRset.",
         how="dnssec-signzone -x (KSK-only DNSKEY signatures); dnssec-dsfromkey on the ZSK.",
         delegation=Delegation(ds_key=DsKey.ZSK),
+    ),
+    Scenario(
+        zone="zsk-missing.test.",
+        categories=(C.BAD_SIGNATURE,),
+        unbound="bogus",
+        description="A botched ZSK rollover: every RRset is signed by the ZSK, which is not in "
+        "the DNSKEY RRset any more (the KSK still signs that RRset, and the DS names the KSK). "
+        "A fresh Unbound answers even `NS` with SERVFAIL under CD=1 here: discovery must not "
+        "depend on a resolver.",
+        how="dnssec-signzone -x, then dnspython removes the ZSK from the DNSKEY RRset and "
+        "re-signs that RRset with the KSK's private key.",
+        tamper=Tamper.DROP_ZSK,
     ),
     Scenario(
         zone="bad-sig-a.test.",

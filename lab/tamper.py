@@ -186,3 +186,13 @@ def nsec3_cover_nothing(zone: dns.zone.Zone, key: PrivateKey, dnskey: DNSKEY) ->
         resign(zone, owner, dns.rdatatype.NSEC3, key, dnskey)
         altered += 1
     return altered
+
+
+def drop_zsk(zone: dns.zone.Zone, zsk: DNSKEY, ksk: PrivateKey, ksk_dnskey: DNSKEY) -> None:
+    """A botched ZSK rollover: the ZSK taken out of the DNSKEY RRset (and that RRset re-signed
+    with the KSK), while every other RRset stays signed by it."""
+    assert zone.origin is not None
+    node = _apex(zone)
+    keys = node.find_rdataset(IN, dns.rdatatype.DNSKEY)
+    node.replace_rdataset(dns.rdataset.from_rdata_list(keys.ttl, [k for k in keys if k != zsk]))
+    resign(zone, zone.origin, dns.rdatatype.DNSKEY, ksk, ksk_dnskey)

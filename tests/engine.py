@@ -67,3 +67,12 @@ def survey_of(targets: list[ResolverTarget], subject: str, qname: dns.name.Name,
             await querier.close()
 
     return asyncio.run(ask())
+
+
+def lab_config_text(lab: object, domains: list[str]) -> str:
+    """A domains.yaml for some lab zones: the lab's validating resolver, root and anchors."""
+    entries = "".join(f"  - name: {name}\n    records: [A]\n" for name in domains)
+    return (f"resolvers: [{lab.validating_resolver}]\n"  # type: ignore[attr-defined]
+            f"root_hints: [{lab.servers['root']}]\n"  # type: ignore[attr-defined]
+            f"trust_anchors: {lab.trust_anchors}\n"  # type: ignore[attr-defined]
+            f"domains:\n{entries}")

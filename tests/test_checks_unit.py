@@ -6,6 +6,8 @@ Each scenario says which checks must fire and, implicitly, that no other check m
 from __future__ import annotations
 
 import dns.name
+import dns.rdata
+import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
 import pytest
@@ -27,6 +29,7 @@ from .inmemory import (
     evaluation,
     make_key,
     parent_zone,
+    resign,
     zone_data,
 )
 
@@ -322,3 +325,36 @@ def test_a_ds_with_another_algorithm_number_is_alg01s_not_key01s():
     delegate(parent, child, ds_text=[_ds_text(child, algorithm=8)])
 
     assert fired(zone_data(child, parent), evaluation(parent)) == {"ALG01": Outcome.FAILED}
+
+
+def unsigned_child_of(parent):
+    """child.test. unsigned, delegated from `parent` without a DS (an insecure delegation)."""
+    child = build_zone("child.test.", keys=[])
+    with parent.zone.writer() as txn:
+        txn.add(child.origin, 3600, dns.rdata.from_text("IN", "NS", "ns1.test."))
+    resign(parent)
+    return child
+
+
+def test_a_proven_ds_absence_is_an_insecure_delegation():
+    parent = parent_zone()
+    child = unsigned_child_of(parent)
+    data = zone_data(child, parent, expect="insecure")
+    assert fired(data, evaluation(parent)) == {}
+    assert run_check("DS05", data, evaluation(parent)).outcome is Outcome.PASSED
+
+
+def test_an_unproven_ds_absence_is_critical():
+    """The parent answers NODATA for the DS, but the NSEC at the delegation is gone: what
+    remains covers the name, which proves nothing about a DS there (RFC 4035 §5.2)."""
+    parent = parent_zone()
+    child = unsigned_child_of(parent)
+    node = parent.zone.find_node(child.origin)
+    node.delete_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC)
+    node.delete_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, dns.rdatatype.NSEC)
+    data = zone_data(child, parent, expect="insecure")
+    result = run_check("DS05", data, evaluation(parent))
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("the parent test. says child.test. has no DS but does "
+                                     "not prove it: validators find the delegation bogus")
+    assert "no NSEC record matches child.test." in result.message

@@ -190,3 +190,33 @@ def test_without_a_domains_file_the_plugin_does_nothing(pytester, monkeypatch):
     assert not (pytester.path / "reports").exists()
     text = result.stdout.str() + result.stderr.str()
     assert "heartbeat" not in text and "DNSSEC" not in text
+
+
+def test_a_saved_snapshot_replays_through_the_plugin_in_either_engine(pytester, lab):
+    """--save-snapshot, then --snapshot with --at set to the instant the live run judged:
+    the same records, whether the engine runs in a thread or in a process of its own, and
+    not a query sent (the replay's probe statistics count none). The rollover checks read the
+    key history, which is not part of what a snapshot records."""
+    selection = ("-k", "good-ecdsa.test or expired.test or nsec3-gap.test", "-m", "not rollover")
+    result, live = run_suites(pytester, lab, *selection, "--save-snapshot", "snap.json",
+                              "--results", "reports/results.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert live["probe"]["queries"] > 0
+    for engine in ("thread", "process"):
+        replay = pytester.runpytest_subprocess(
+            "--domains", str(lab.domains_yaml), "suites", "-p", "no:cacheprovider",
+            *selection, "--snapshot", "snap.json", "--at", live["evaluated_at"],
+            "--engine", engine, "--results", f"replay-{engine}.json")
+        assert replay.ret == pytest.ExitCode.TESTS_FAILED
+        replayed = json.loads((pytester.path / f"replay-{engine}.json").read_text())
+        assert replayed["results"] == live["results"], engine
+        assert replayed.get("probe", {}).get("queries", 0) == 0
+
+
+def test_a_snapshot_that_cannot_be_read_is_a_usage_error(pytester, lab):
+    copy_suites(pytester.path)
+    (pytester.path / "bad.json").write_text('{"format": "something else"}')
+    result = pytester.runpytest_subprocess("--domains", str(lab.domains_yaml), "suites",
+                                           "--snapshot", "bad.json", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "bad.json: not a dnssec-conformance snapshot" in result.stderr.str()

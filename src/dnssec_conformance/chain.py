@@ -18,9 +18,11 @@ import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
+from . import nsec, nsec3
 from .anchors import TrustAnchors
 from .collect import ZoneData, authoritative_problem
 from .findings import Category
+from .nsec import ProofStatus
 from .signatures import (
     Crypto,
     SignatureCheck,
@@ -157,9 +159,7 @@ def ds_verdict(child: dns.name.Name, exchange: Exchange | None, parent: Verdict,
                              f"the parent {parent_apex} says {child} does not exist", evidence)
     ds_rrset = exchange.answer(dns.rdatatype.DS, child)
     if ds_rrset is None:
-        # The proof of absence is checked by the denial checks; here: insecure delegation.
-        return None, Verdict(Security.INSECURE, None,
-                             f"no DS for {child} at the parent {parent_apex}", evidence)
+        return None, absent_ds_verdict(child, exchange, parent, parent_apex, now)
     if parent.security is not Security.SECURE:
         return ds_rrset, Verdict(parent.security, parent.category, parent.message, evidence)
     checks = verify_rrset(ds_rrset, exchange.signatures(dns.rdatatype.DS, child),
@@ -172,6 +172,48 @@ def ds_verdict(child: dns.name.Name, exchange: Exchange | None, parent: Verdict,
 _ANCESTRIES: OrderedDict[tuple[object, ...], tuple[object, list[tuple[dns.name.Name, Verdict]]]] \
     = OrderedDict()
 ANCESTRIES_KEPT = 64
+
+
+def absent_ds_verdict(child: dns.name.Name, exchange: Exchange, parent: Verdict,
+                      parent_apex: dns.name.Name, now: float) -> Verdict:
+    """A parent that answers "no DS" proves it, as a validator requires (RFC 4035 §5.2,
+    RFC 5155 §8.6): with NSEC or NSEC3 records, signed by the parent's keys, that deny the DS
+    at the delegation (or, under NSEC3 opt-out, cover it). Proven: an insecure delegation.
+    Not proven: validators find the delegation bogus (a forged "no DS" would otherwise strip
+    any zone of its security)."""
+    evidence = exchange.evidence()
+    if parent.security is not Security.SECURE:
+        return Verdict(Security.INSECURE, None, f"no DS for {child} at the parent "
+                       f"{parent_apex}", evidence)
+    assert exchange.response is not None
+    denial = [r for r in exchange.response.authority
+              if r.rdtype in (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)]
+    unproven = (f"the parent {parent_apex} says {child} has no DS but does not prove it: "
+                "validators find the delegation bogus")
+    if not denial:
+        return Verdict(Security.BOGUS, Category.MISSING_DS,
+                       f"{unproven} (no NSEC or NSEC3 record in its answer)", evidence)
+    for rrset in denial:
+        checks = verify_rrset(rrset, exchange.signatures(rrset.rdtype, rrset.name,
+                                                         section="authority"),
+                              parent.keys, parent_apex)
+        verdict = judge_signatures(checks, list(parent.keys),
+                                   f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)}", now)
+        if verdict.security is not Security.SECURE:
+            return Verdict(Security.BOGUS, verdict.category or Category.MISSING_DS,
+                           f"{unproven} ({verdict.message})", evidence)
+    uses_nsec3 = any(r.rdtype == dns.rdatatype.NSEC3 for r in denial)
+    prove = nsec3.prove_nodata if uses_nsec3 else nsec.prove_nodata
+    proof = prove(child, dns.rdatatype.DS, parent_apex, denial)
+    if proof.status is ProofStatus.NOT_PROVEN:
+        return Verdict(Security.BOGUS, Category.MISSING_DS, f"{unproven} ({proof.reason})",
+                       evidence)
+    if proof.status is ProofStatus.UNCHECKED:
+        return Verdict(Security.INSECURE, None, f"no DS for {child} at the parent "
+                       f"{parent_apex}; its proof cannot be evaluated ({proof.reason}): "
+                       "validators treat the delegation as insecure", evidence)
+    return Verdict(Security.INSECURE, None, f"no DS for {child} at the parent {parent_apex} "
+                   f"({proof.describe()})", evidence)
 
 
 def ancestor_verdicts(zone: ZoneData, anchors: TrustAnchors, now: float

@@ -51,11 +51,14 @@ EVERYTHING = ProbePlan()
 
 @dataclass(frozen=True)
 class SkippedServer:
-    """A name-server address that was not queried, and why (no route, an address no
-    delegation may use, over the bounds, or no address at all)."""
+    """A name-server address that was not queried, and why: `kind` is "no-route" (this host
+    has none), "forbidden" (an address no delegation may use: broadcast, multicast,
+    link-local, unspecified), "bound" (over the bounds on addresses per name or per zone;
+    one entry counts them) or "no-address" (a name server name without any)."""
 
     server: Server
     why: str
+    kind: str = "no-route"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ class Server:
         return self.port == FILE_PORT
 
     def __str__(self) -> str:
+        if not self.address and self.name is not None:
+            return str(self.name)  # a name server name whose addresses were not queried
         if self.is_file:
             return f"{self.address} (file)"
         host = f"[{self.address}]" if ":" in self.address else self.address

@@ -73,6 +73,11 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
         # Typically an IPv6 address from a pod without IPv6: say which servers went unchecked.
         yield Finding("CONSIST01", Severity.INFO,
                       "not checked: this host has no route to this address", str(server))
+    for skipped in zone.not_queried:
+        # An address no resolver should use, or a name without any, is a broken delegation;
+        # addresses beyond the bounds are only counted (a hostile delegation can list 10,000).
+        severity = Severity.INFO if skipped.kind == "bound" else Severity.WARNING
+        yield Finding("CONSIST01", severity, f"not checked: {skipped.why}", str(skipped.server))
 
 
 def serial_behind(newer: int, older: int) -> int:
@@ -124,12 +129,17 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 
 
 @register(id="CONSIST03", name="ns-rrset-consistent", category=Category.CONSISTENCY,
-          title="Every server serves the same NS RRset", severity=Severity.WARNING,
-          rfc="RFC 1034 §4.2.2, RFC 2181 §5", marker="consistency")
+          title="Every server serves the same NS RRset, the one the parent delegates to",
+          severity=Severity.WARNING, rfc="RFC 1034 §4.2.2, RFC 2181 §5, RFC 7477 §1",
+          marker="consistency")
 def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The apex NS RRset is the zone's own list of its servers; resolvers replace the
     parent's delegation with it. Servers that disagree send resolvers to different server
     sets, which hides a server from some of them and keeps a retired one alive for others.
+    The parent's delegation (its NS set, read from its referral) must name the same servers:
+    a server only the zone lists is never asked by a resolver that starts from the parent,
+    and one only the parent lists is a lame delegation waiting to happen (or a retired server
+    still taking queries).
 
     Remediation: make every server serve the current zone; when moving servers, change the
     NS RRset at every server (and the delegation at the parent) in one release.
@@ -152,8 +162,33 @@ def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 "CONSIST03", Severity.WARNING,
                 f"its NS RRset lacks {', '.join(missing)} (listed by {', '.join(holders)})",
                 server, exchange.evidence()))
-    yield from findings
+    if zone.parent_ns and sets:
+        findings += _parent_delegation_differences(zone, sets)
+    yield from merge_servers(findings)
     yield from unusable_servers(zone, "CONSIST03", (dns.rdatatype.NS,))
+
+
+def _parent_delegation_differences(zone: ZoneData, sets: dict[str, tuple[set[str], Exchange]]
+                                   ) -> list[Finding]:
+    delegated = {n.to_text().lower() for n in zone.parent_ns}
+    evidence = zone.referral.evidence if zone.referral is not None else ""
+    findings = []
+    for server, (listed, _exchange) in sets.items():
+        names = {name.lower() for name in listed}
+        only_child = sorted(names - delegated)
+        only_parent = sorted(delegated - names)
+        if only_child:
+            findings.append(Finding(
+                "CONSIST03", Severity.WARNING,
+                f"its NS RRset lists {', '.join(only_child)}, which the parent {zone.parent} "
+                "does not delegate to: resolvers starting from the parent never ask it",
+                server, evidence))
+        if only_parent:
+            findings.append(Finding(
+                "CONSIST03", Severity.WARNING,
+                f"the parent {zone.parent} delegates to {', '.join(only_parent)}, which its "
+                "NS RRset does not list (a retired or forgotten server?)", server, evidence))
+    return findings
 
 
 @register(id="CONSIST04", name="signing-keys-consistent", category=Category.CONSISTENCY,

@@ -108,6 +108,31 @@ def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
                         "checked; name the parent's DS records (a dsset file) to check it")
 
 
+@register(id="DS05", name="ds-absence-proven", category=Category.MISSING_DS,
+          title="A parent that denies a DS proves the denial",
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 5155 §8.6, RFC 6840 §4.4",
+          marker="chain")
+def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A signed parent that answers "no DS for this zone" must prove it with NSEC or NSEC3
+    records it signed: the NSEC(3) at the delegation without DS in its bitmap, or (NSEC3
+    opt-out) a cover of the delegation by an opt-out span. Validators accept an insecure
+    delegation only with that proof, otherwise anyone could strip a zone of its security by
+    forging "no DS"; without it they find the zone bogus. An unproven denial anywhere above
+    the zone breaks it too.
+
+    Remediation: at the parent, serve the zone's delegation from a correctly signed parent
+    zone (re-sign it, regenerate its NSEC/NSEC3 chain, check that the delegation point has
+    its NSEC or NSEC3 record); the parent's operator or registry has to fix it.
+    """
+    findings = []
+    for entry in parent_ds(zone, ev):
+        if entry.rrset is None and entry.verdict.security is Security.BOGUS:
+            findings.append(Finding("DS05", Severity.CRITICAL, entry.verdict.message,
+                                    str(entry.server), entry.verdict.evidence))
+    yield from merge_servers(findings)
+    yield from chain_findings("DS05", Category.MISSING_DS, chain_verdicts(zone, ev))
+
+
 @register(id="DS02", name="ds-for-unsigned-zone", category=Category.MISSING_DS,
           title="A DS at the parent points at a zone that serves DNSKEYs and signatures",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 4035 §2.1", marker="chain")

@@ -17,6 +17,7 @@ at most `MAX_DEPTH` cuts deep, name-server names resolved at most `MAX_NESTING` 
 from __future__ import annotations
 
 import contextvars
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ MAX_NESTING = 4  # a name server's name whose zone's name server's name ... is r
 MAX_NS_NAMES = 20  # NS names looked at per zone cut (resolvers bound this too)
 ADDRESS_TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)
 NO_ROUTE = "this host has no route to it"
+MAX_LISTED_SKIPS = 16  # addresses not queried listed one by one; the rest are counted
 
 _NESTING: contextvars.ContextVar[int] = contextvars.ContextVar("nesting", default=0)
 
@@ -232,7 +234,8 @@ class Delegations:
                 found = await self.addresses(target)
                 addresses = list(found.addresses)
                 if found.failure is not None:
-                    notes.append(SkippedServer(Server("-", 53, target), found.failure))
+                    notes.append(SkippedServer(Server("", 53, target), found.failure,
+                                               "no-address"))
             candidates += [(Server(a, 53, target), a) for a in addresses]
         cut = self._bounded(apex, parent, tuple(targets), candidates, referral, learnt_from,
                             exclude)
@@ -253,31 +256,44 @@ class Delegations:
                  ns: tuple[dns.name.Name, ...], candidates: Iterable[tuple[Server, str]],
                  referral: Exchange | None, learnt_from: str,
                  exclude: set[tuple[str, int]] | None = None) -> ZoneCut:
-        """Apply the address bounds: what may be queried, and what is reported instead."""
+        """Apply the address bounds, as resolvers do: what may be queried, and what is
+        reported instead (never more than a few lines, however many addresses a hostile
+        delegation lists)."""
         servers: list[Server] = []
         skipped: list[SkippedServer] = []
-        per_name: dict[dns.name.Name | None, int] = {}
+        per_name: Counter[dns.name.Name | None] = Counter()
+        over: Counter[dns.name.Name | None] = Counter()
+        unlisted = 0
         seen: set[tuple[str, int]] = set(exclude or ())
         already = len(seen)
+        policy = self.policy
         for server, address in candidates:
             if (address, server.port) in seen:
                 continue
             seen.add((address, server.port))
-            why = forbidden_destination(address)
-            if why is None and not routable(address):
-                why = NO_ROUTE
-            if why is None and per_name.get(server.name, 0) >= \
-                    self.policy.max_addresses_per_name:
-                why = (f"over the bound of {self.policy.max_addresses_per_name} addresses per "
-                       "name server name (not queried)")
-            if why is None and already + len(servers) >= self.policy.max_addresses_per_zone:
-                why = (f"over the bound of {self.policy.max_addresses_per_zone} addresses per "
-                       "zone (not queried)")
-            if why is not None:
-                skipped.append(SkippedServer(server, why))
+            if per_name[server.name] >= policy.max_addresses_per_name \
+                    or already + len(servers) >= policy.max_addresses_per_zone:
+                over[server.name] += 1
                 continue
-            per_name[server.name] = per_name.get(server.name, 0) + 1
+            forbidden = forbidden_destination(address)
+            problem = (forbidden, "forbidden") if forbidden is not None else \
+                (NO_ROUTE, "no-route") if not routable(address) else None
+            if problem is not None:
+                if len(skipped) < MAX_LISTED_SKIPS:
+                    skipped.append(SkippedServer(server, *problem))
+                else:
+                    unlisted += 1
+                continue
+            per_name[server.name] += 1
             servers.append(server)
+        for name, count in over.items():
+            skipped.append(SkippedServer(
+                Server("", 53, name), f"{count} more address(es) not queried: over the bounds "
+                f"of {policy.max_addresses_per_name} per name server name and "
+                f"{policy.max_addresses_per_zone} per zone", "bound"))
+        if unlisted:
+            skipped.append(SkippedServer(Server("", 53, apex), f"{unlisted} more address(es) "
+                                         "not queried (no route, or forbidden)", "bound"))
         return ZoneCut(apex, parent, ns, tuple(servers), tuple(skipped), referral, learnt_from)
 
     # --- name server addresses --------------------------------------------------------------

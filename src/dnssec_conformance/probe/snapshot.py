@@ -95,7 +95,8 @@ def zone_json(zone: ZoneData) -> dict[str, Any]:
         "discovery_evidence": zone.discovery_evidence,
         "servers": [_server(s) for s in zone.servers],
         "unreachable": [_server(s) for s in zone.unreachable],
-        "not_queried": [{"server": _server(s.server), "why": s.why} for s in zone.not_queried],
+        "not_queried": [{"server": _server(s.server), "why": s.why, "kind": s.kind}
+                        for s in zone.not_queried],
         "parent_ns": [n.to_text() for n in zone.parent_ns],
         "referral": exchange_json(zone.referral),
         "answers": [{"server": _server(a.server),
@@ -247,7 +248,8 @@ class Snapshot:
             zone.parent = dns.name.from_text(data["parent"])
         zone.servers = tuple(_server_of(s) for s in data.get("servers", []))
         zone.unreachable = tuple(_server_of(s) for s in data.get("unreachable", []))
-        zone.not_queried = tuple(SkippedServer(_server_of(s["server"]), s["why"])
+        zone.not_queried = tuple(SkippedServer(_server_of(s["server"]), s["why"],
+                                               s.get("kind", "bound"))
                                  for s in data.get("not_queried", []))
         zone.parent_ns = tuple(dns.name.from_text(n) for n in data.get("parent_ns", []))
         zone.referral = exchange_of(data.get("referral"))

@@ -34,7 +34,7 @@ from ..collect import (
 from ..config import DomainSpec, QueryPolicy
 from ..providers import ProviderView, fetch_view
 from ..transport import Exchange, Server
-from .delegation import NO_ROUTE, Delegations, Location, ZoneCut
+from .delegation import Delegations, Location, ZoneCut
 from .querier import Querier
 from .shared import SharedWork
 
@@ -96,8 +96,8 @@ class ZoneProber:
         skipped = (*cut.skipped, *extra_skipped)
         data.servers = tuple(answers)
         data.answers = answers
-        data.unreachable = tuple(s.server for s in skipped if s.why == NO_ROUTE)
-        data.not_queried = tuple(s for s in skipped if s.why != NO_ROUTE)
+        data.unreachable = tuple(s.server for s in skipped if s.kind == "no-route")
+        data.not_queried = tuple(s for s in skipped if s.kind != "no-route")
         data.ds_answers = ds_answers
         data.ancestors = ancestors
 
