@@ -347,12 +347,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         zone="zsk-missing.test.",
-        categories=(C.BAD_SIGNATURE,),
+        categories=(C.BAD_SIGNATURE, C.DENIAL),
         unbound="bogus",
         description="A botched ZSK rollover: every RRset is signed by the ZSK, which is not in "
         "the DNSKEY RRset any more (the KSK still signs that RRset, and the DS names the KSK). "
-        "A fresh Unbound answers even `NS` with SERVFAIL under CD=1 here: discovery must not "
-        "depend on a resolver.",
+        "Its negative answers' NSEC records fail the same way (denial). A fresh Unbound answers "
+        "even `NS` with SERVFAIL under CD=1 here: discovery must not depend on a resolver.",
         how="dnssec-signzone -x, then dnspython removes the ZSK from the DNSKEY RRset and "
         "re-signs that RRset with the KSK's private key.",
         tamper=Tamper.DROP_ZSK,

@@ -194,6 +194,8 @@ def _mutate_rdata(draw: st.DrawFn, section: list[dns.rrset.RRset], rrset: dns.rr
             "next": st.binary(min_size=1, max_size=40)}))
     if not fields:
         return
+    if rrset.rdclass != dns.rdataclass.IN:
+        return  # an earlier mutation (class-any) made the RRset unlike its records
     replaced = dns.rrset.RRset(rrset.name, rrset.rdclass, rrset.rdtype, rrset.covers)
     for rdata in rrset:
         try:

@@ -395,7 +395,7 @@ TWO_COPIES = "two servers serve different copies; a file is one copy"
 SIGNED_WHEN_ANSWERED = "signed when answered: there is no signed file"
 # The walk finds the faults these lab zones hold in their chain (where present in the lab).
 WALK_FIRES_ON = {"nsec-no-proof.test.", "nsec-gap.test.", "nsec3-gap.test.",
-                 "denial-bad-sig.test."}
+                 "denial-bad-sig.test.", "zsk-missing.test."}
 
 
 def served_files(run_dir: Path) -> dict[str, Path]:

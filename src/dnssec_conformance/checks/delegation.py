@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import dns.name
+import dns.rcode
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
@@ -126,7 +127,8 @@ def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     findings = []
     for entry in parent_ds(zone, ev):
-        if entry.rrset is None and entry.verdict.security is Security.BOGUS:
+        if entry.rrset is None and entry.verdict.security is Security.BOGUS \
+                and entry.exchange.rcode == dns.rcode.NOERROR:
             findings.append(Finding("DS05", Severity.CRITICAL, entry.verdict.message,
                                     str(entry.server), entry.verdict.evidence))
     yield from merge_servers(findings)
