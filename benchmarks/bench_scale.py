@@ -7,8 +7,8 @@
 Starts the lab with enough extra good zones (`python -m lab up --scale N`, on $LAB_PREFIX or
 127.77), then for each N prints, side by side:
 
-- pytest's floor: the same number of trivial parametrized tests (35 per zone, as many as the
-  suites have), plain (`-q`), its wall time and peak memory;
+- pytest's floor: the same number of trivial parametrized tests (as many per zone as the
+  suites collect), plain (`-q`), its wall time and peak memory;
 - the product: every suite over the N zones, with the HTML report, JUnit and results.json, its
   wall time, the ratio of the two, peak memory (the pytest process and the engine process
   together), and the queries per zone counted at the client;
@@ -40,7 +40,6 @@ from dnssec_conformance.catalog import all_checks  # noqa: E402
 from dnssec_conformance.config import load_config  # noqa: E402
 from dnssec_conformance.runner import Run, RunRequest, plan_subjects  # noqa: E402
 
-CHECKS_PER_ZONE = 35
 
 
 def tree_rss_kb(pid: int) -> int:
@@ -83,13 +82,22 @@ def write_domains(source: Path, count: int, target: Path) -> None:
     target.write_text(text)
 
 
-def floor(count: int, folder: Path) -> tuple[float, int]:
+def tests_per_zone(domains: Path, count: int, folder: Path) -> int:
+    """How many tests the suites collect per zone (every check, the run-wide ones aside)."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider",
+         str(ROOT / "suites"), "--domains", str(domains)], cwd=folder, capture_output=True,
+        text=True, check=False).stdout
+    return sum(1 for line in listed.splitlines() if "::" in line) // count
+
+
+def floor(count: int, per_zone: int, folder: Path) -> tuple[float, int]:
     names = [f"scale-{i:05d}.test" for i in range(1, count + 1)]
     module = folder / "test_floor.py"
     module.write_text(
         "import pytest\n\nDOMAINS = " + json.dumps(names) + "\n\n" + "".join(
             f"@pytest.mark.parametrize('domain', DOMAINS)\ndef test_check_{i:02d}(domain):\n"
-            "    assert domain\n\n" for i in range(CHECKS_PER_ZONE)))
+            "    assert domain\n\n" for i in range(per_zone)))
     seconds, peak, _ = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                               "-p", "no:dnssec_conformance", str(module)], folder)
     return seconds, peak
@@ -140,20 +148,21 @@ def main() -> None:
     print(f"building the lab with {biggest} extra zones ...", flush=True)
     info = lab.up(scale=biggest)
     assert info.scale_domains_yaml is not None
-    print(f"{'zones':>6} {'floor s':>8} {'floor MB':>8} {'product s':>9} {'ratio':>6} "
+    print(f"{'zones':>6} {'tests':>6} {'floor s':>8} {'floor MB':>8} {'product s':>9} {'ratio':>6} "
           f"{'peak MB':>8} {'q/zone':>6} {'engine z/s':>10} {'2 procs z/s':>11}", flush=True)
     for count in sizes:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             folder = Path(tmp)
             domains = folder / "domains.yaml"
             write_domains(info.scale_domains_yaml, count, domains)
-            floor_s, floor_kb = floor(count, folder)
+            per_zone = tests_per_zone(domains, count, folder)
+            floor_s, floor_kb = floor(count, per_zone, folder)
             product_s, product_kb, document = product(domains, folder)
             probe = document.get("probe", {})
             queries = probe.get("queries", 0) / max(1, probe.get("zones", 1))  # type: ignore
             one = engine_alone(domains, 1)
             two = engine_alone(domains, 2)
-        print(f"{count:>6} {floor_s:>8.1f} {floor_kb / 1024:>8.0f} {product_s:>9.1f} "
+        print(f"{count:>6} {count * per_zone:>6} {floor_s:>8.1f} {floor_kb / 1024:>8.0f} {product_s:>9.1f} "
               f"{product_s / floor_s:>6.2f} {product_kb / 1024:>8.0f} {queries:>6.1f} "
               f"{one:>10.0f} {two:>11.0f}", flush=True)
     if args.max:

@@ -6,6 +6,7 @@ scenario tests. IDs are never reused: a retired check keeps its ID in `RETIRED`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Callable, Iterable
@@ -76,14 +77,19 @@ class CheckSpec:
 
     @property
     def description(self) -> str:
-        doc = inspect.getdoc(self.function) or ""
-        return doc.split("Remediation:")[0].strip()
+        return _docstring_parts(self.function)[0]
 
     @property
     def remediation(self) -> str:
-        doc = inspect.getdoc(self.function) or ""
-        _, _, tail = doc.partition("Remediation:")
-        return " ".join(tail.split())
+        return _docstring_parts(self.function)[1]
+
+
+@functools.cache
+def _docstring_parts(function: CheckFunction) -> tuple[str, str]:
+    """A check's description and its remediation (one line), from its docstring."""
+    doc = inspect.getdoc(function) or ""
+    description, _, remediation = doc.partition("Remediation:")
+    return description.strip(), " ".join(remediation.split())
 
 
 _REGISTRY: dict[str, CheckSpec] = {}

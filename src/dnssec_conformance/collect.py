@@ -175,7 +175,8 @@ def authoritative_problem(exchange: Exchange) -> str | None:
     if not exchange.ok:
         return exchange.failure
     assert exchange.response is not None
-    rcode = exchange.response.rcode()
+    rcode = exchange.rcode
+    assert rcode is not None
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         return f"answered {dns.rcode.to_text(rcode)}"
     if not exchange.response.flags & dns.flags.AA:

@@ -393,14 +393,23 @@ def conformance(request: pytest.FixtureRequest) -> Verdict:
     state = request.config.stash.get(CONFORMANCE, None)
     if state is None:
         pytest.skip("no domains file: pass --domains PATH (or set dnssec_domains)")
-    spec = _spec_of(request.node)
-    if spec is None:
+    verdict = verdict_of(request.node)
+    if verdict is None:
         raise pytest.UsageError(f"{request.node.nodeid}: mark it @pytest.mark.dnssec_check(ID)")
-    return Verdict(state, Subject("coredns" if spec.scope == "coredns" else "run",
-                                  spec.subject), spec.id)
+    return verdict
+
+
+VERDICT = pytest.StashKey["Verdict | None"]()
 
 
 def verdict_of(item: pytest.Item) -> Verdict | None:
+    """The verdict a test looks up (found once per test)."""
+    if VERDICT not in item.stash:
+        item.stash[VERDICT] = _find_verdict(item)
+    return item.stash[VERDICT]
+
+
+def _find_verdict(item: pytest.Item) -> Verdict | None:
     callspec = getattr(item, "callspec", None)
     verdict = callspec.params.get("conformance") if callspec is not None else None
     if isinstance(verdict, Verdict):

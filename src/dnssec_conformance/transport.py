@@ -79,7 +79,10 @@ class Exchange:
 
     @property
     def rcode(self) -> dns.rcode.Rcode | None:
-        return self.response.rcode() if self.response is not None else None
+        if "_rcode" not in self.__dict__:  # read once: checks ask it again and again
+            object.__setattr__(self, "_rcode",
+                               self.response.rcode() if self.response is not None else None)
+        return self.__dict__["_rcode"]  # type: ignore[no-any-return]
 
     def answer(self, rdtype: dns.rdatatype.RdataType, owner: dns.name.Name | None = None
                ) -> dns.rrset.RRset | None:

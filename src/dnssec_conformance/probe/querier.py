@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import random
 import socket
@@ -42,6 +43,7 @@ RECEIVE_BUFFER = 4 * 1024 * 1024
 MAX_TCP_MESSAGE = 65535
 
 
+@functools.lru_cache(maxsize=65536)
 def forbidden_destination(address: str) -> str | None:
     """Why no query may go to `address` (a delegation aiming our queries elsewhere), or None."""
     try:
@@ -133,6 +135,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         pass  # ICMP errors reach the waiting query as its timeout; nothing to do here
 
 
+@functools.lru_cache(maxsize=65536)
 def _normal(host: str) -> str:
     with contextlib.suppress(ValueError):
         ip = ipaddress.ip_address(host)
