@@ -41,7 +41,6 @@ from dnssec_conformance.config import load_config  # noqa: E402
 from dnssec_conformance.runner import Run, RunRequest, plan_subjects  # noqa: E402
 
 
-
 def tree_rss_kb(pid: int) -> int:
     """The resident memory of a process and all its descendants, from /proc."""
     total, pending = 0, [pid]
