@@ -161,8 +161,8 @@ def main() -> None:
             queries = probe.get("queries", 0) / max(1, probe.get("zones", 1))  # type: ignore
             one = engine_alone(domains, 1)
             two = engine_alone(domains, 2)
-        print(f"{count:>6} {count * per_zone:>6} {floor_s:>8.1f} {floor_kb / 1024:>8.0f} {product_s:>9.1f} "
-              f"{product_s / floor_s:>6.2f} {product_kb / 1024:>8.0f} {queries:>6.1f} "
+        print(f"{count:>6} {count * per_zone:>6} {floor_s:>8.1f} {floor_kb / 1024:>8.0f} "
+              f"{product_s:>9.1f} {product_s / floor_s:>6.2f} {product_kb / 1024:>8.0f} {queries:>6.1f} "
               f"{one:>10.0f} {two:>11.0f}", flush=True)
     if args.max:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
