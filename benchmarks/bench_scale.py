@@ -162,8 +162,8 @@ def main() -> None:
             one = engine_alone(domains, 1)
             two = engine_alone(domains, 2)
         print(f"{count:>6} {count * per_zone:>6} {floor_s:>8.1f} {floor_kb / 1024:>8.0f} "
-              f"{product_s:>9.1f} {product_s / floor_s:>6.2f} {product_kb / 1024:>8.0f} {queries:>6.1f} "
-              f"{one:>10.0f} {two:>11.0f}", flush=True)
+              f"{product_s:>9.1f} {product_s / floor_s:>6.2f} {product_kb / 1024:>8.0f} "
+              f"{queries:>6.1f} {one:>10.0f} {two:>11.0f}", flush=True)
     if args.max:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             folder = Path(tmp)
