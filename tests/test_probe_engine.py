@@ -237,3 +237,64 @@ def test_every_lab_verdict_replays_from_its_snapshot(lab, tmp_path):
     document = json.loads(snapshot.read_text())
     assert document["format"] == "dnssec-conformance-snapshot" and document["version"] == 1
     assert {z["domain"] for z in document["zones"]} >= {"good-ecdsa.test.", "expired.test."}
+
+
+# --- whole runs through the plugin -------------------------------------------------------------
+
+
+def lab_run(pytester: pytest.Pytester, lab, resolvers: str, root: str, *args: str
+            ) -> tuple[pytest.RunResult, dict, float]:
+    """The suites over every lab zone, with the resolvers and root hints given."""
+    import shutil
+
+    text = lab.domains_yaml.read_text()
+    lines = [line for line in text.splitlines()
+             if not line.startswith(("resolvers:", "root_hints:", "trust_anchors:"))]
+    (pytester.path / "domains.yaml").write_text(
+        f"resolvers: [{resolvers}]\nroot_hints: [{root}]\ntrust_anchors: {lab.trust_anchors}\n"
+        "query: {timeout_s: 1, retries: 1}\n" + "\n".join(lines) + "\n")
+    shutil.copytree(Path(__file__).parent.parent / "suites", pytester.path / "suites")
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess("--domains", "domains.yaml", "suites",
+                                           "-p", "no:cacheprovider", *args, timeout=300)
+    elapsed = time.monotonic() - started
+    return result, json.loads((pytester.path / "reports" / "results.json").read_text()), elapsed
+
+
+def test_a_dead_resolver_costs_one_timeout_and_is_reported_once(pytester, lab):
+    """Issue 13's outage: every domain's resolver check is a could-not-check naming the dead
+    resolver, grouped in one line; the walk needs no resolver, so every other verdict stands;
+    the dead resolver costs one timeout (with its retry), and the report and results are
+    written."""
+    from .test_heartbeat import serve
+
+    for receiver in serve():
+        result, document, elapsed = lab_run(pytester, lab, "127.0.0.1:9",
+                                            lab.servers["root"],
+                                            f"--heartbeat-url={receiver.url}")
+        assert len(receiver.posts) == 1
+    records = document["results"]
+    resolver = [r for r in records if r["check"] == "RESOLVER01"]
+    assert resolver and all(r["outcome"] == "error" for r in resolver)
+    assert all("resolver unreachable" in r["message"] for r in resolver)
+    good = {r["check"]: r["outcome"] for r in records if r["domain"] == "good-ecdsa.test"}
+    assert good["DS01"] == "passed" and good["EXPIRY01"] == "passed"
+    assert elapsed < 60  # one timeout (twice, with the retry), not one per domain
+    grouped = [line for line in result.outlines
+               if line.startswith("  unchecked") and "resolver unreachable" in line]
+    assert len(grouped) == 1, result.outlines[-40:]  # every domain and canary, in one line
+    assert (pytester.path / "reports" / "report.html").is_file()
+
+
+def test_a_fleet_that_cannot_be_reached_ends_quickly_with_its_outputs(pytester, lab):
+    """Neither the root hints nor the resolver answer: every check of every domain could not
+    check. The run still ends at once with its outputs, and pytest's per-test failure section
+    (quadratic in the number of failures) is left out in favour of the DNSSEC summary."""
+    result, document, elapsed = lab_run(pytester, lab, "127.0.0.1:9", "127.0.0.1:9")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    outcomes = {r["outcome"] for r in document["results"]}
+    assert "error" in outcomes and "passed" not in outcomes - {"passed"} | {"error"}
+    assert document["status"] == "critical"
+    assert elapsed < 60
+    text = result.stdout.str()
+    assert "= FAILURES =" not in text and "DNSSEC conformance" in text

@@ -50,6 +50,8 @@ MAX_EVIDENCE_CHARS = 4000
 # core then judges while pytest runs the tests (below it, starting a process costs more).
 PROCESS_FROM_DOMAINS = 200
 INTERRUPTED_WAIT_S = 3.0
+# More failed tests than this and pytest prints no failure section (see pytest_sessionfinish).
+MAX_FAILURE_TRACEBACKS = 500
 
 CONFORMANCE = pytest.StashKey["Conformance | None"]()
 PROBE_STATS = pytest.StashKey[dict[str, int]]()
@@ -502,6 +504,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _add_stats(config, stats)
     if _is_controller(config) and state.snapshot_out:
         merge_snapshots(Path(state.snapshot_out))
+    if not _is_worker(config) and session.testsfailed > MAX_FAILURE_TRACEBACKS \
+            and config.option.tbstyle not in ("no", "line"):
+        # pytest's failure section pairs every failure with every report (quadratic): with
+        # a whole fleet failing (a network outage) it would run for hours. The DNSSEC summary,
+        # results.json and the report say it all.
+        config.option.tbstyle = "no"
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -48,9 +48,13 @@ class ResolverSurveyor:
             liveness = await self._ask(resolver, LIVENESS_NAME, dns.rdatatype.NS,
                                        checking_disabled=False)
             if liveness.response is None:
-                self._down[resolver.address] = (
-                    f"down: no answer for {qname} nor for '. NS' earlier in this run "
-                    f"({validated.failure})")
+                # One wording for every name asked of it, so reports say it once.
+                self._down.setdefault(resolver.address, (
+                    f"down: no answer in this run, not even for '. NS' "
+                    f"({validated.failure.partition(' (')[0] if validated.failure else ''})"))
+            down = self._down.get(resolver.address)
+            if down is not None:
+                return Observation(resolver, _not_asked(resolver, qname, rdtype, down))
             return Observation(resolver, validated)
         unchecked = None
         if validated.rcode == dns.rcode.SERVFAIL:
