@@ -298,3 +298,24 @@ def test_a_fleet_that_cannot_be_reached_ends_quickly_with_its_outputs(pytester, 
     assert elapsed < 60
     text = result.stdout.str()
     assert "= FAILURES =" not in text and "DNSSEC conformance" in text
+
+
+def test_only_what_the_selected_checks_read_is_asked(lab, tmp_path):
+    """`-m expiry` needs no CDS, `-m rollover` no negative answers: the plan follows the
+    selected checks, and the probe asks nothing else."""
+    from dnssec_conformance.catalog import get
+    from dnssec_conformance.runner import probe_plan, probe_zones
+
+    checks = all_checks()
+    expiry = probe_plan([c for c in checks if get(c).marker == "expiry"])
+    rollover = probe_plan([c for c in checks if get(c).marker == "rollover"])
+    assert (expiry.records, expiry.denial, expiry.signing, expiry.cds) == (True, True, True,
+                                                                         False)
+    assert (rollover.cds, rollover.denial, rollover.records) == (True, False, False)
+    path = tmp_path / "domains.yaml"
+    path.write_text(lab_config_text(lab, ["good-ecdsa.test"]))
+    zone = probe_zones(load_config(path), plan=expiry)["good-ecdsa.test"]
+    [answers] = zone.answers.values()
+    asked = {dns.rdatatype.to_text(t) for _owner, t in answers.exchanges}
+    assert asked == {"SOA", "DNSKEY", "NS", "NSEC3PARAM", "A"}
+    assert answers.nonexistent is not None and answers.second_look is not None
