@@ -31,8 +31,9 @@ from .anchors import TrustAnchors, load_anchors
 from .catalog import RunData, get, needs_of, run_check, run_run_check
 from .checks.resolver import judge
 from .collect import EVERYTHING, ProbePlan, ZoneData
-from .config import Config, DomainSpec
+from .config import Config, DomainSpec, resolver_addresses
 from .context import Evaluation
+from .errors import ConfigError
 from .findings import CheckResult, Finding, Severity
 from .keystate import StateDirectory
 from .ntp import ClockReading, read_clock
@@ -190,16 +191,13 @@ class Run:
         given = self.config.root_hints
         if not given:
             return iana_root_servers()
-        return tuple(Server(h.host, h.port, dns.name.from_text(f"hint{i}.root-hints."))
-                     for i, h in enumerate(given))
+        return tuple(Server(h.host, h.port) for h in given)
 
     def _resolver_servers(self) -> list[Server]:
-        from .config import resolver_addresses
-
         try:
             return [Server(a.host, a.port) for a in resolver_addresses(
                 self.config, self.request.resolv_conf)]
-        except Exception:  # "system" with no resolv.conf: walk only
+        except ConfigError:  # "system" without a usable resolv.conf: the walk alone
             return []
 
     async def _subject(self, subject: Subject, checks: tuple[str, ...],

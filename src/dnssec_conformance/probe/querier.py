@@ -39,6 +39,9 @@ from ..config import QueryPolicy
 from ..transport import Exchange, Server, answers_question, query_wire
 
 SOCKETS_PER_FAMILY = 4
+# A server that answered before and then lets this many questions in a row go unanswered has
+# stopped: the rest of the run does not wait for it any more.
+STOPPED_AFTER_TIMEOUTS = 5
 RECEIVE_BUFFER = 4 * 1024 * 1024
 MAX_TCP_MESSAGE = 65535
 
@@ -79,6 +82,7 @@ def routable(address: str) -> bool:
 @dataclass
 class ServerHealth:
     answered: int = 0
+    timed_out: int = 0  # questions in a row that got no answer, retries included
     silent_since: float | None = None  # set when it timed out without ever answering
     why: str = ""
 
@@ -190,6 +194,7 @@ class Querier:
             slots = self._server_slots[key] = asyncio.Semaphore(
                 self.policy.max_in_flight_per_server)
         async with self._all_slots, slots:
+            sent_at = time.time()  # when it leaves: not counting the wait for a free slot
             self._in_flight[key] += 1
             if self._in_flight[key] > self.stats.max_in_flight_seen.get(key, 0):
                 self.stats.max_in_flight_seen[key] = self._in_flight[key]
@@ -201,6 +206,7 @@ class Querier:
                 self._in_flight[key] -= 1
         if response is not None:
             health.answered += 1
+            health.timed_out = 0
         return question.exchange(server, response, wire, transport, failure,
                                  time.monotonic() - started, sent_at)
 
@@ -233,7 +239,9 @@ class Querier:
             if not response.flags & dns.flags.TC:
                 return response, data, "udp", None
             return await self._tcp(key, question, timeout)
-        if health.answered == 0 and health.silent_since is None:
+        health.timed_out += 1
+        if health.silent_since is None and (health.answered == 0
+                                             or health.timed_out >= STOPPED_AFTER_TIMEOUTS):
             health.silent_since = time.time()
             health.why = (f"{key[0]} did not answer earlier in this run "
                           f"({failure}, {self.policy.retries + 1} attempt(s))")
