@@ -66,3 +66,20 @@ def test_two_online_providers_raise_nothing():
     verdicts = judge(data, parent)
     assert verdicts.fired == {}
     assert len(data.usable_answers()) == 2
+
+
+def test_providers_keeping_their_own_serials_are_only_noted(keys):
+    """RFC 8901 §3.1: each provider numbers its own versions of the zone."""
+    served = {SERVER: child(keys, signing=("ksk", "zsk"), published=("zsk2",)),
+              SERVER2: child(keys, signing=("ksk2", "zsk2"), published=("zsk",), serial=7)}
+    verdicts = judge(*stage(keys, served, ds=("ksk", "ksk2")))
+    assert verdicts.fired == {}
+    [note] = [f for f in verdicts["CONSIST02"].findings if f.severity is Severity.INFO]
+    assert note.message.startswith("multi-signer: each provider keeps its own SOA serial")
+
+
+def test_a_lagging_server_of_one_provider_is_still_a_warning(keys):
+    """Single-signer zones: a serial behind the others stays CONSIST02's warning."""
+    served = {SERVER: child(keys, serial=5), SERVER2: child(keys, serial=3)}
+    verdicts = judge(*stage(keys, served))
+    assert verdicts.fired == {"CONSIST02": Outcome.WARNING}

@@ -20,7 +20,7 @@ from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
 from ..findings import Category, Finding, Severity
 from ..keytiming import rrset_of, served_keys
-from ..multi_signer import is_other_providers_ksk
+from ..multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
 from ..signatures import Crypto, key_label
 from ..transport import Exchange
 
@@ -102,6 +102,11 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     Remediation: find why the server does not transfer the zone (NOTIFY, ACLs, a broken
     TSIG key, a hidden primary it cannot reach); raise `serial_lag` for zones that change
     faster than their secondaries follow.
+
+    In a multi-signer zone (RFC 8901 model 2: each provider's DNSKEY RRset anchored by a KSK
+    of its own that the parent's DS set names) each provider numbers its own versions
+    (RFC 8901 §3.1): serials are compared among the servers of one provider, and differences
+    between providers are only noted.
     """
     assert zone.apex is not None
     serials: dict[str, tuple[int, Exchange]] = {}
@@ -111,21 +116,49 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if soa is not None and exchange is not None:
             serials[str(answers.server)] = (soa[0].serial, exchange)
     findings = []
-    if serials:
-        newest_server, (newest, _) = next(iter(serials.items()))
-        for server, (serial, _) in serials.items():
-            if serial_behind(serial, newest) > 0:
-                newest_server, newest = server, serial
-        lag = ev.thresholds.serial_lag
-        for server, (serial, exchange) in serials.items():
-            behind = serial_behind(newest, serial)
-            if behind > lag:
-                findings.append(Finding(
-                    "CONSIST02", Severity.WARNING,
-                    f"SOA serial {serial} is {behind} behind the newest, {newest} "
-                    f"({newest_server}); allowed lag {lag}", server, exchange.evidence()))
+    providers = _providers(zone, ev)
+    for group in providers.values() if providers else [set(serials)]:
+        findings += _serial_lags({s: serials[s] for s in group if s in serials},
+                                 ev.thresholds.serial_lag)
+    if len(providers) > 1 and len({serial for serial, _ in serials.values()}) > 1:
+        shown = ", ".join(f"{server} {serial}" for server, (serial, _) in serials.items())
+        findings.append(Finding("CONSIST02", Severity.INFO,
+                                f"multi-signer: each provider keeps its own SOA serial ({shown})"))
     yield from findings
     yield from unusable_servers(zone, "CONSIST02", (dns.rdatatype.SOA,))
+
+
+def _serial_lags(serials: dict[str, tuple[int, Exchange]], lag: int) -> list[Finding]:
+    if not serials:
+        return []
+    newest_server, (newest, _) = next(iter(serials.items()))
+    for server, (serial, _) in serials.items():
+        if serial_behind(serial, newest) > 0:
+            newest_server, newest = server, serial
+    findings = []
+    for server, (serial, exchange) in serials.items():
+        behind = serial_behind(newest, serial)
+        if behind > lag:
+            findings.append(Finding(
+                "CONSIST02", Severity.WARNING,
+                f"SOA serial {serial} is {behind} behind the newest, {newest} "
+                f"({newest_server}); allowed lag {lag}", server, exchange.evidence))
+    return findings
+
+
+def _providers(zone: ZoneData, ev: Evaluation) -> dict[frozenset[str], set[str]]:
+    """The servers grouped by the KSKs that anchor their DNSKEY RRsets, when the zone is
+    multi-signer (RFC 8901 model 2); empty otherwise."""
+    assert zone.apex is not None
+    ds = ds_rrset(zone, ev)
+    served = served_keys(zone)
+    if ds is None or not each_server_anchored(zone.apex, served, ds):
+        return {}
+    groups: dict[frozenset[str], set[str]] = defaultdict(set)
+    for entry in served:
+        anchors = frozenset(k.to_text() for k in anchored_keys(zone.apex, entry, ds))
+        groups[anchors].add(str(entry.server))
+    return dict(groups)
 
 
 @register(id="CONSIST03", name="ns-rrset-consistent", category=Category.CONSISTENCY,
