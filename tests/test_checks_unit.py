@@ -358,3 +358,15 @@ def test_an_unproven_ds_absence_is_critical():
     assert result.message.startswith("the parent test. says child.test. has no DS but does "
                                      "not prove it: validators find the delegation bogus")
     assert "no NSEC record matches child.test." in result.message
+
+
+def test_a_what_if_run_judges_the_parents_signatures_as_fetched():
+    """--at 40 days ahead: the parent's 30-day signatures will have been renewed by then (it
+    re-signs on its own schedule), so the chain above the zone is judged as it was fetched;
+    the zone's own 60-day signatures are judged at the instant asked."""
+    parent, child = scenario(expiration=NOW + 60 * DAY)
+    data = zone_data(child, parent)
+    assert fired(data, evaluation(parent, now=NOW + 40 * DAY)) == {}
+    data.memo.clear()
+    later = fired(data, evaluation(parent, now=NOW + 59 * DAY))
+    assert later == {"EXPIRY01": Outcome.FAILED}  # its own signatures: 1 day left

@@ -183,13 +183,14 @@ def _parent_ds(zone: ZoneData, evaluation: Evaluation) -> list[ParentDS]:
     if zone.source == "file":
         return [_given_ds(zone.apex, server, exchange)
                 for server, exchange in zone.ds_answers.items()]
-    chain = ancestor_verdicts(zone, evaluation.anchors, evaluation.now)
+    chain = ancestor_verdicts(zone, evaluation.anchors, parent_moment(zone, evaluation))
     if not chain or zone.parent is None:
         return []
     parent = chain[-1][1]
     result = []
     for server, exchange in zone.ds_answers.items():
-        rrset, verdict = ds_verdict(zone.apex, exchange, parent, zone.parent, evaluation.now)
+        rrset, verdict = ds_verdict(zone.apex, exchange, parent, zone.parent,
+                                    parent_moment(zone, evaluation))
         result.append(ParentDS(server, exchange, rrset, verdict))
     return result
 
@@ -209,7 +210,17 @@ def _given_ds(apex: dns.name.Name, server: Server, exchange: Exchange) -> Parent
 
 def chain_verdicts(zone: ZoneData, evaluation: Evaluation) -> list[tuple[dns.name.Name, Verdict]]:
     return memoized(zone, ("chain", evaluation.now, evaluation.anchors.source),
-                    lambda: ancestor_verdicts(zone, evaluation.anchors, evaluation.now))
+                    lambda: ancestor_verdicts(zone, evaluation.anchors,
+                                              parent_moment(zone, evaluation)))
+
+
+def parent_moment(zone: ZoneData, evaluation: Evaluation) -> float:
+    """When the data above the zone (its parent's DS, the ancestors' keys) is judged: as of
+    the evaluation, but never later than it was fetched. Parents re-sign on their own
+    schedule (.com's DS signatures live a week, the root's two), so a what-if run (`--at`)
+    days ahead would otherwise find every chain broken above the zones it is asked about."""
+    fetched = zone.collected_at
+    return min(evaluation.now, fetched) if fetched else evaluation.now
 
 
 def ds_rrset(zone: ZoneData, evaluation: Evaluation) -> dns.rrset.RRset | None:
