@@ -388,3 +388,12 @@ def test_the_last_nsec3_wraps_around():
     assert last.covers(nsec3.hash_of_label(b"v0000000000000000000000000000000") or b"")
     assert last.covers(nsec3.hash_of_label(b"00000000000000000000000000000000") or b"")
     assert not last.covers(nsec3.hash_of_label(h("ai.example.").encode()) or b"")
+
+
+def test_an_nsec3_record_owned_by_the_root_is_ignored_not_a_crash():
+    """A hostile answer (found by the fuzzing): an NSEC3 record whose owner is the root."""
+    rrset = dns.rrset.from_text(".", 3600, "IN", "NSEC3",
+                                "1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG")
+    proof = nsec3.prove_nxdomain(dns.name.from_text("a.example."),
+                                 dns.name.from_text("example."), [rrset])
+    assert not proof.proven

@@ -145,7 +145,7 @@ def parameters(rrsets: Iterable[dns.rrset.RRset]) -> set[Nsec3Params]:
 
 def _unusable(record: Nsec3Record, apex: dns.name.Name) -> str | None:
     """Why a validator ignores this record (RFC 5155 §8.1, §8.2), or None."""
-    if record.owner.parent() != apex:
+    if record.owner == dns.name.root or record.owner.parent() != apex:
         return f"{record.owner} NSEC3 is not directly below the zone apex {apex}: ignored"
     if record.flags & ~KNOWN_FLAGS:
         return (f"{record.owner} NSEC3 has unknown flags {record.flags}: validators ignore it "

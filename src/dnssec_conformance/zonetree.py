@@ -31,7 +31,7 @@ def origin_of(zone: dns.zone.Zone) -> dns.name.Name:
 def names_between(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
     """The ancestors of `name` strictly between it and `origin`, deepest first."""
     found = []
-    while name != origin and name.parent() != origin:
+    while name != origin and name != dns.name.root and name.parent() != origin:
         name = name.parent()
         found.append(name)
     return found
@@ -145,7 +145,7 @@ class ZoneTree:
     def closest_encloser(self, qname: dns.name.Name) -> dns.name.Name:
         """The longest existing ancestor of `qname` (itself when it exists)."""
         name = qname
-        while name != self.origin and not self.exists(name):
+        while name != self.origin and name != dns.name.root and not self.exists(name):
             name = name.parent()
         return name
 

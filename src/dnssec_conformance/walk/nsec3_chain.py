@@ -103,7 +103,7 @@ def walk_nsec3(zone: dns.zone.Zone, names: ZoneNames, params: Nsec3Params, chain
 
 def _malformed(record: Nsec3Record, apex: dns.name.Name, length: int) -> str | None:
     """Why validators ignore this record (RFC 5155 §8.1, §8.2), or None."""
-    if record.owner.parent() != apex:
+    if record.owner == dns.name.root or record.owner.parent() != apex:
         return f"the NSEC3 record {record.owner} is not directly below the apex {apex}"
     if record.flags & ~KNOWN_FLAGS:
         return f"the NSEC3 record {record.owner} has unknown flags {record.flags}"
