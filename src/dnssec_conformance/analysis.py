@@ -107,6 +107,10 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
         else []
     seen = {(r.rrset.name, r.rrset.rdtype) for r in sampled}
     extra = []
+    # "file", or "axfr"/"walk" for a live server's whole copy judged as a file is
+    soa = zone.answers[server].get(zone.apex, dns.rdatatype.SOA) if server in zone.answers \
+        else None
+    transport = soa.transport if soa is not None else "file"
 
     def add(exchange: Exchange, rrset: dns.rrset.RRset | None,
             rrsigs: dns.rrset.RRset | None) -> None:
@@ -121,7 +125,7 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
         response = responder.denial_record(name, rdtype)
         if response is None or (name, rdtype) in seen:
             continue  # not served: a stray chain's records never reach a validator
-        exchange = Exchange(server, name, rdtype, False, response, "file", None, 0.0)
+        exchange = Exchange(server, name, rdtype, False, response, transport, None, 0.0)
         add(exchange, response.authority[0], exchange.signatures(rdtype, name, "authority"))
     for name in sorted(tree.authoritative):
         for rdataset in tree.zone.nodes[name].rdatasets:
@@ -131,7 +135,7 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
             if name in tree.cuts and rdtype != dns.rdatatype.DS:
                 continue  # a delegation's NS is the child's, unsigned in the parent
             exchange = Exchange(server, name, rdtype, False, responder.respond(name, rdtype),
-                                "file", None, 0.0)
+                                transport, None, 0.0)
             add(exchange, exchange.answer(rdtype, name), exchange.signatures(rdtype, name))
     return extra
 

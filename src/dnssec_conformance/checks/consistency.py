@@ -18,13 +18,12 @@ from ..analysis import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, u
 from ..catalog import register
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
+from ..copies import serial_behind
 from ..findings import Category, Finding, Severity
 from ..keytiming import rrset_of, served_keys
 from ..multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
 from ..signatures import Crypto, key_label
 from ..transport import Exchange
-
-SERIAL_BITS = 32
 
 
 @register(id="CONSIST01", name="dnskey-rrset-consistent", category=Category.CONSISTENCY,
@@ -78,14 +77,6 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
         # addresses beyond the bounds are only counted (a hostile delegation can list 10,000).
         severity = Severity.INFO if skipped.kind == "bound" else Severity.WARNING
         yield Finding("CONSIST01", severity, f"not checked: {skipped.why}", str(skipped.server))
-
-
-def serial_behind(newer: int, older: int) -> int:
-    """How many serial units `older` is behind `newer` (RFC 1982 arithmetic): negative when
-    it is ahead."""
-    space = 2**SERIAL_BITS
-    delta = (newer - older) % space
-    return delta - space if delta >= space // 2 else delta
 
 
 @register(id="CONSIST02", name="soa-serial-consistent", category=Category.CONSISTENCY,
