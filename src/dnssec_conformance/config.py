@@ -1023,7 +1023,8 @@ def _domain_problems(document: _Document, domains: Any, base_dir: Path) -> Itera
             yield from _record_problems(document, (*path, "records"), entry.get("records"))
             yield from _zone_file_problems(document, path, entry, base_dir)
             yield from _provider_problems(document, path, entry)
-            yield from _transfer_problems(document, (*path, "transfer"), entry.get("transfer"))
+            yield from _transfer_problems(document, (*path, "transfer"), entry.get("transfer"),
+                                          document.data.get("transfer"))
             yield from _waiver_problems(document, (*path, "waive"), entry.get("waive"))
             path, text = (*path, "name"), entry.get("name")
         else:
@@ -1071,10 +1072,17 @@ def _zone_file_problems(document: _Document, path: KeyPath, entry: dict[str, Any
                               _RANK_SEMANTIC)
 
 
-def _transfer_problems(document: _Document, path: KeyPath, transfer: Any
-                       ) -> Iterator[_Problem]:
+def _transfer_problems(document: _Document, path: KeyPath, transfer: Any,
+                       inherited: Any = None) -> Iterator[_Problem]:
     """A TSIG key's secret must be in its environment variable, as base64, when the file is
-    loaded: a run must not find out at its first transfer. The secret is never quoted."""
+    loaded: a run must not find out at its first transfer. The secret is never quoted. And
+    `axfr: false` leaves only the walk: it must be on."""
+    if isinstance(transfer, dict) and "axfr" in transfer:
+        base = inherited if isinstance(inherited, dict) else {}
+        walk = transfer.get("walk", base.get("walk", False))
+        if transfer["axfr"] is False and walk is False:
+            yield document.at_value((*path, "axfr"), "with 'axfr: false' nothing would be "
+                                    "taken: set 'walk: true' (or remove 'axfr')")
     tsig = transfer.get("tsig") if isinstance(transfer, dict) else None
     variable = tsig.get("secret_env") if isinstance(tsig, dict) else None
     if not isinstance(variable, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):

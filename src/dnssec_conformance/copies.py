@@ -62,7 +62,9 @@ class TransferReport:
 
     server: Server
     method: Method | None  # None: no copy was taken
-    failure: str | None = None  # why there is no copy (one line)
+    # What went wrong taking it (one line): with no copy, why there is none; with a walked
+    # copy, why it may be incomplete.
+    failure: str | None = None
     axfr_failure: str | None = None  # with method "walk": why the AXFR was not used
     refused: bool = False  # the AXFR was refused (REFUSED, NOTAUTH, NOTIMP), not broken
     tsig_key: str | None = None  # the key the transfer was signed with
