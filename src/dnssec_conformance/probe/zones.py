@@ -77,7 +77,7 @@ class ZoneProber:
             await self._probe_dns(data, domain, plan)
             if plan.transfer and judge is not None and domain.transfer is not None \
                     and data.discovery_failure is None:
-                data.transfers = await self._transfers(data, domain.transfer, judge)
+                data.transfers = await self.take_copies(data, domain.transfer, judge)
         finally:
             data.provider = await provider
         return data
@@ -237,7 +237,7 @@ class ZoneProber:
 
     # --- whole copies: AXFR from every server, or the NSEC walk -----------------------------
 
-    async def _transfers(self, data: ZoneData, spec: TransferSpec, judge: CopyJudge
+    async def take_copies(self, data: ZoneData, spec: TransferSpec, judge: CopyJudge
                          ) -> tuple[TransferReport, ...]:
         """Each usable server's copy, newest serial first (the first copy is the one the
         others are compared with), one server after the other."""
