@@ -20,7 +20,7 @@ from dnssec_conformance.checks.transfer import COPY_RULES, copy_judge
 from dnssec_conformance.collect import ZoneData
 from dnssec_conformance.config import DomainSpec, TransferSpec, TsigKey
 from dnssec_conformance.context import Evaluation
-from dnssec_conformance.copies import CopyIndex, TransferReport, copy_stats
+from dnssec_conformance.copies import CopyIndex, TransferReport, copy_entries, copy_stats
 from dnssec_conformance.findings import Outcome, Severity
 
 from .inmemory import (
@@ -88,9 +88,10 @@ def take(data: ZoneData, copies: dict, ev: Evaluation, wanted: tuple[str, ...] =
     reports = []
     reference = None
     for server, zone in copies.items():
-        stats = copy_stats(zone)
-        differences = reference.differences(zone) if reference is not None else None
-        reference = reference or CopyIndex(zone, server)
+        entries = copy_entries(zone)
+        stats = copy_stats(zone, entries)
+        differences = reference.differences(entries) if reference is not None else None
+        reference = reference or CopyIndex(entries, server, stats.serial)
         verdict = judge(data, server, zone, "axfr", None)
         reports.append(TransferReport(
             server, "axfr", serial=stats.serial, names=stats.names, rrsets=stats.rrsets,

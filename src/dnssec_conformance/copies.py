@@ -140,61 +140,66 @@ def _entries(packed: bytes) -> Iterator[tuple[int, int, bytes]]:
         yield _ENTRY.unpack_from(packed, offset)
 
 
-def copy_stats(zone: dns.zone.Zone) -> CopyStats:
-    """Counts, serial and digests of a copy (every RRset's digest, combined in canonical name
-    order, so the digest does not depend on the order the records came in)."""
+def copy_entries(zone: dns.zone.Zone) -> dict[bytes, bytes]:
+    """Each name of the copy (in canonical wire form) -> its packed (type, covered, digest)
+    entries: computed once per copy, for its digests and for the comparison."""
+    return {name.canonicalize().to_wire(): _node_entries(name, node)
+            for name, node in zone.nodes.items()}
+
+
+def copy_stats(zone: dns.zone.Zone, entries: dict[bytes, bytes] | None = None) -> CopyStats:
+    """Counts, serial and digests of a copy: every RRset's digest, combined in the order of
+    the names' wire forms, so the digest does not depend on the order records came in."""
     assert zone.origin is not None
+    entries = copy_entries(zone) if entries is None else entries
     whole = hashlib.sha256()
     data = hashlib.sha256()
-    rrsets = records = 0
-    for name in sorted(zone.nodes):
-        node = zone.nodes[name]
-        key = name.canonicalize().to_wire()
-        packed = _node_entries(name, node)
+    for key in sorted(entries):
+        packed = entries[key]
         whole.update(struct.pack("!H", len(key)) + key + packed)
         data.update(struct.pack("!H", len(key)) + key)
         for rdtype, covers, digest in _entries(packed):
             if not _signer_made(rdtype):
                 data.update(_ENTRY.pack(rdtype, covers, digest))
-        rrsets += len(node.rdatasets)
-        records += sum(len(r) for r in node.rdatasets)
-    soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
-    serial = soa[0].serial if soa else None
-    return CopyStats(len(zone.nodes), rrsets, records, serial, whole.hexdigest(),
+    rrsets = sum(len(packed) // _ENTRY.size for packed in entries.values())
+    records = sum(len(r) for node in zone.nodes.values() for r in node.rdatasets)
+    return CopyStats(len(zone.nodes), rrsets, records, _serial(zone), whole.hexdigest(),
                      data.hexdigest())
+
+
+def _serial(zone: dns.zone.Zone) -> int | None:
+    assert zone.origin is not None
+    soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
+    return soa[0].serial if soa else None
 
 
 class CopyIndex:
     """A copy reduced to its names and one digest per RRset: what another copy is compared
     with once this one is gone."""
 
-    def __init__(self, zone: dns.zone.Zone, server: Server):
-        assert zone.origin is not None
+    def __init__(self, entries: dict[bytes, bytes], server: Server, serial: int | None):
         self.server = server
-        soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
-        self.serial = soa[0].serial if soa else None
-        self._names = {name.canonicalize().to_wire(): _node_entries(name, node)
-                       for name, node in zone.nodes.items()}
+        self.serial = serial
+        self._names = entries
 
-    def differences(self, zone: dns.zone.Zone) -> CopyDifferences:
-        """What `zone` (another server's copy) holds differently: data first, then the RRsets
-        whose signatures or denial records alone differ; the first MAX_NAMED of each named,
-        in canonical name order."""
+    @classmethod
+    def of(cls, zone: dns.zone.Zone, server: Server) -> CopyIndex:
+        return cls(copy_entries(zone), server, _serial(zone))
+
+    def differences(self, entries: dict[bytes, bytes]) -> CopyDifferences:
+        """What another copy (its `copy_entries`) holds differently: data first, then the
+        RRsets whose signatures or denial records alone differ; the first MAX_NAMED of each
+        named, in canonical name order."""
         data: list[tuple[dns.name.Name, str]] = []
         signatures: list[tuple[dns.name.Name, str]] = []
-        seen: set[bytes] = set()
-        for name, node in zone.nodes.items():
-            key = name.canonicalize().to_wire()
-            seen.add(key)
+        for key, theirs in entries.items():
             ours = self._names.get(key, b"")
-            theirs = _node_entries(name, node)
             if ours != theirs:
-                self._compare(name, dict(_by_type(ours)), dict(_by_type(theirs)), data,
+                self._compare(key, dict(_by_type(ours)), dict(_by_type(theirs)), data,
                               signatures)
         for key, ours in self._names.items():
-            if key not in seen:
-                name = dns.name.from_wire(key, 0)[0]
-                self._compare(name, dict(_by_type(ours)), {}, data, signatures)
+            if key not in entries:
+                self._compare(key, dict(_by_type(ours)), {}, data, signatures)
         data.sort()
         signatures.sort()
         return CopyDifferences(self.server, self.serial,
@@ -202,10 +207,11 @@ class CopyIndex:
                                tuple(text for _, text in signatures[:MAX_NAMED]),
                                len(signatures))
 
-    def _compare(self, name: dns.name.Name, ours: dict[tuple[int, int], bytes],
+    def _compare(self, key: bytes, ours: dict[tuple[int, int], bytes],
                  theirs: dict[tuple[int, int], bytes],
                  data: list[tuple[dns.name.Name, str]],
                  signatures: list[tuple[dns.name.Name, str]]) -> None:
+        name = dns.name.from_wire(key, 0)[0]
         for rdtype, covers in sorted(set(ours) | set(theirs)):
             if ours.get((rdtype, covers)) == theirs.get((rdtype, covers)):
                 continue

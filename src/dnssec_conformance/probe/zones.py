@@ -38,6 +38,7 @@ from ..copies import (
     CopyJudge,
     Method,
     TransferReport,
+    copy_entries,
     copy_stats,
     serial_behind,
 )
@@ -337,10 +338,11 @@ def _judged(judge: CopyJudge, data: ZoneData, server: Server, zone: dns.zone.Zon
             ) -> tuple[TransferReport, CopyIndex | None]:
     """The report on one copy (in a worker thread: it is CPU work), and the copy the later
     ones are compared with (this one, reduced, when it is the first)."""
-    stats = copy_stats(zone)
-    differences = reference.differences(zone) if reference is not None else None
+    entries = copy_entries(zone)
+    stats = copy_stats(zone, entries)
+    differences = reference.differences(entries) if reference is not None else None
     if reference is None and later:
-        reference = CopyIndex(zone, server)
+        reference = CopyIndex(entries, server, stats.serial)
     verdict = judge(data, server, zone, method, incomplete)
     taken = axfr if axfr is not None and method == "axfr" else None
     return TransferReport(
