@@ -143,6 +143,41 @@ def test_the_open_control_passes_every_transfer_check(lab_transfers):
     assert zone["XFR05"]["message"].startswith("ok (the same copy as ns1.test.")
 
 
+def test_one_copy_is_in_memory_at_a_time(lab, tmp_path, monkeypatch):
+    """Five copies (three zones, two of them on two servers), taken by one run: each is
+    judged and dropped before the next transfer starts."""
+    import dnssec_conformance.probe.zones as zones
+
+    held, most = [0], [0]
+    real_transfer, real_judged = zones.transfer, zones._judged
+
+    async def counted_transfer(*args, **kwargs):  # type: ignore[no-untyped-def]
+        taken = await real_transfer(*args, **kwargs)
+        if taken.zone is not None:
+            held[0] += 1
+            most[0] = max(most[0], held[0])
+        return taken
+
+    def counted_judged(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.2)  # a judge slow enough for another zone's transfer to overlap it
+        try:
+            return real_judged(*args, **kwargs)
+        finally:
+            if args[4] == "axfr":  # (judge, data, server, copy, method, ...): dropped now
+                held[0] -= 1
+
+    monkeypatch.setattr(zones, "transfer", counted_transfer)
+    monkeypatch.setattr(zones, "_judged", counted_judged)
+    path = domains_yaml(lab, tmp_path, {"deep-expiry.test": TSIG, "transfer-open.test": "true",
+                                        "walk-deep-expiry.test": "{walk: true}"})
+
+    found = records(path, ["XFR01"])
+
+    assert {found[z]["XFR01"]["outcome"] for z in ("deep-expiry.test", "transfer-open.test",
+                                                   "walk-deep-expiry.test")} == {"passed"}
+    assert most[0] == 1 and held[0] == 0
+
+
 def test_file_mode_and_the_zone_checkers_catch_it_too(lab):
     """Nothing that claims to check the whole zone misses it: our file mode, ldns-verify-zone
     and dnssec-verify on the file ns1 serves."""
