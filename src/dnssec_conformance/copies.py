@@ -27,10 +27,12 @@ import dns.zone
 from .findings import Finding
 from .transport import Server
 
-# The records a signer makes: they differ between servers that sign separately (online
-# signers, multi-signer providers) while the zone's data is the same.
+# The DNSSEC records, which signers make and keep: they differ between servers that sign
+# separately (online signers, RFC 8901 multi-signer providers, each with its own keys) while
+# the zone's data is the same. How the keys differ is CONSIST01's and CONSIST04's to judge.
 SIGNER_TYPES = frozenset({dns.rdatatype.RRSIG, dns.rdatatype.NSEC, dns.rdatatype.NSEC3,
-                          dns.rdatatype.NSEC3PARAM})
+                          dns.rdatatype.NSEC3PARAM, dns.rdatatype.DNSKEY, dns.rdatatype.CDS,
+                          dns.rdatatype.CDNSKEY})
 # At most this many differing RRsets are named in a finding; the rest are counted.
 MAX_NAMED = 20
 _ENTRY = struct.Struct("!HH8s")  # type, covered type, digest
@@ -47,7 +49,7 @@ class CopyDifferences:
     reference_serial: int | None
     data: tuple[str, ...]  # "www.example. A", "x.example. TXT (only here)": the first ones
     data_count: int  # RRsets whose data differs (or that only one copy holds)
-    signatures: tuple[str, ...]  # RRsets whose signatures or denial records alone differ
+    signatures: tuple[str, ...]  # RRsets whose DNSSEC records alone differ (SIGNER_TYPES)
     signatures_count: int
 
     @property
@@ -73,7 +75,7 @@ class TransferReport:
     rrsets: int = 0
     records: int = 0
     digest: str = ""  # of the whole content: equal copies have equal digests
-    data_digest: str = ""  # of the content without the records a signer makes
+    data_digest: str = ""  # of the content without its DNSSEC records (SIGNER_TYPES)
     elapsed_s: float = 0.0
     judged_at: float = 0.0  # the instant the copy was judged at (the run's `now`)
     # The thresholds it was judged with: warning and critical days, the clock skew tolerance.
@@ -188,7 +190,7 @@ class CopyIndex:
 
     def differences(self, entries: dict[bytes, bytes]) -> CopyDifferences:
         """What another copy (its `copy_entries`) holds differently: data first, then the
-        RRsets whose signatures or denial records alone differ; the first MAX_NAMED of each
+        DNSSEC records (signatures, denial, keys) that differ; the first MAX_NAMED of each
         named, in canonical name order."""
         data: list[tuple[dns.name.Name, str]] = []
         signatures: list[tuple[dns.name.Name, str]] = []

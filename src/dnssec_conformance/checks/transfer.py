@@ -302,10 +302,10 @@ def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Findi
     and a digest of every RRset, naming the RRsets that differ (the first 20 of each kind).
     A server behind by more than `thresholds.serial_lag`, or one with the same serial and
     other data (a copy changed without a new serial: transfers will never repair it), is a
-    warning. Signatures or denial records that alone differ between copies of the same data
-    and serial are information: servers that sign on their own (online signers, RFC 8901
-    multi-signer providers) differ there by design, and CONSIST04 judges whether each
-    server's keys verify the others' signatures.
+    warning. DNSSEC records (RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY, CDS, CDNSKEY) that alone
+    differ between copies of the same data and serial are information: servers that sign on
+    their own (online signers, RFC 8901 multi-signer providers) differ there by design, and
+    CONSIST01 and CONSIST04 judge whether the keys agree and verify each other's signatures.
 
     Remediation: find why the server holds another copy (NOTIFY, transfer ACLs, a broken
     TSIG key, a hidden primary it cannot reach, a secondary edited by hand) and have it
@@ -335,7 +335,7 @@ def _compared(report: TransferReport, reference: TransferReport, ev: Evaluation)
                        f"{report.serial}, digest {report.digest[:16]})", server)
     named = _named(differences.data, differences.data_count, "RRset(s) differ")
     signed = _named(differences.signatures, differences.signatures_count,
-                    "differ in their signatures or denial records only")
+                    "DNSSEC record set(s) differ (signatures, denial, keys)")
     what = "; ".join(p for p in (named, signed) if p)
     if report.serial is not None and reference.serial is not None \
             and report.serial != reference.serial:
