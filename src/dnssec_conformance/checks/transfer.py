@@ -35,8 +35,6 @@ COPY_RULES: dict[str, tuple[str, ...]] = {
     "XFR03": ("SIG01", "SIG03", "ALG02"),
     "XFR04": ("DENIAL10",),
 }
-# The rules that read the instant: their findings hold for the instant they were judged at.
-TIMED = frozenset({"XFR02"})
 NO_TRANSFER = ("no `transfer:` for this domain in domains.yaml: the zone is checked through "
                "the live questions only")
 ZONE_FILE = "a zone file is checked whole already (EXPIRY01, SIG01, DENIAL10)"
@@ -47,7 +45,7 @@ ZONE_FILE = "a zone file is checked whole already (EXPIRY01, SIG01, DENIAL10)"
 
 def copy_judge(evaluation: Evaluation, wanted: Collection[str]) -> CopyJudge:
     """The judge of each copy for a zone: the `wanted` transfer checks' rules, at the
-    evaluation's instant and thresholds (see `probe.zones.CopyJudge`)."""
+    evaluation's instant and thresholds (see `copies.CopyJudge`)."""
     rules = {check: ids for check, ids in COPY_RULES.items() if check in wanted}
     thresholds = evaluation.thresholds
 
@@ -117,18 +115,14 @@ def _as(check: str, finding: Finding) -> Finding:
 # --- the checks -----------------------------------------------------------------------------
 
 
-def _reports(zone: ZoneData) -> tuple[TransferReport, ...]:
+def _reports(zone: ZoneData) -> tuple[TransferReport, ...] | None:
+    """The reports on the zone's copies; None when the zone was not transferred (a snapshot
+    recorded without the transfer checks). Not applicable without `transfer:`, or to a file."""
     if zone.source == "file":
         raise NotApplicable(ZONE_FILE)
     if zone.domain.transfer is None:
         raise NotApplicable(NO_TRANSFER)
-    if zone.transfers is None:
-        raise _NotTransferred
     return zone.transfers
-
-
-class _NotTransferred(Exception):
-    pass
 
 
 NOT_TRANSFERRED = ("the zone was not transferred in this run (a snapshot recorded by a run "
@@ -138,9 +132,8 @@ NOT_TRANSFERRED = ("the zone was not transferred in this run (a snapshot recorde
 def _copy_findings(zone: ZoneData, check: str) -> list[Finding]:
     """The check's findings on every copy, folded over the servers that share them; a server
     without a copy could not be checked."""
-    try:
-        reports = _reports(zone)
-    except _NotTransferred:
+    reports = _reports(zone)
+    if reports is None:
         return [Finding(check, Severity.ERROR, NOT_TRANSFERRED)]
     findings: list[Finding] = []
     for report in reports:
@@ -180,9 +173,8 @@ def transfer_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     name, algorithm and secret on both sides, and the time synchronisation (NTP) of both
     hosts for BADTIME; or set `walk: true` for a zone that uses NSEC.
     """
-    try:
-        reports = _reports(zone)
-    except _NotTransferred:
+    reports = _reports(zone)
+    if reports is None:
         yield Finding("XFR01", Severity.ERROR, NOT_TRANSFERRED)
         return
     for report in reports:
@@ -234,8 +226,7 @@ def transfer_rrsig_validity(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
     incremental signer that skips names, a signing policy that excludes a subtree) and make
     sure every secondary transfers the new version.
     """
-    reports = _judged_reports(zone)
-    for report in reports:
+    for report in _reports(zone) or ():
         if report.method is not None and "XFR02" in report.findings and (
                 report.judged_at != ev.now or report.judged_with != _with(ev)):
             raise NotApplicable(
@@ -244,13 +235,6 @@ def transfer_rrsig_validity(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                 "a snapshot keeps those findings, not the copies; judge another instant with "
                 "a live run (--at)")
     yield from _copy_findings(zone, "XFR02")
-
-
-def _judged_reports(zone: ZoneData) -> tuple[TransferReport, ...]:
-    try:
-        return _reports(zone)
-    except _NotTransferred:
-        return ()
 
 
 def _with(ev: Evaluation) -> tuple[float, float, float]:
@@ -311,11 +295,11 @@ def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Findi
     TSIG key, a hidden primary it cannot reach, a secondary edited by hand) and have it
     transfer the zone again; change a zone only with a new serial.
     """
-    try:
-        reports = [r for r in _reports(zone) if r.method is not None]
-    except _NotTransferred:
+    taken = _reports(zone)
+    if taken is None:
         yield Finding("XFR05", Severity.ERROR, NOT_TRANSFERRED)
         return
+    reports = [r for r in taken if r.method is not None]
     if len(reports) < 2:
         yield Finding("XFR05", Severity.INFO, f"{len(reports)} copy of the zone: nothing to "
                       "compare" if reports else "no copy of the zone to compare")

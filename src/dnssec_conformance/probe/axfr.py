@@ -258,6 +258,10 @@ async def _receive(reader: asyncio.StreamReader, apex: dns.name.Name, tsig: Tsig
                 state.failure = _form_error(str(exc), state.messages)
                 state.evidence += "\n" + _shown(message)
                 return
+            except dns.exception.DNSException as exc:
+                state.failure = (f"malformed transfer (message {state.messages}: "
+                                 f"{exc.__class__.__name__}: {exc})")
+                return
             context = message.tsig_ctx
             if state.messages == 1:
                 state.evidence += "\n" + _head(message)
