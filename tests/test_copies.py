@@ -122,3 +122,4 @@ def test_serials_compare_in_serial_arithmetic() -> None:
     assert serial_behind(5, 2**32 - 5) == 10
     assert serial_behind(2**32 - 5, 5) == -10
     assert serial_behind(7, 7) == 0
+

@@ -291,6 +291,20 @@ def test_an_nsec3_zone_cannot_be_walked(lab, tmp_path):
                                       "cannot be walked"}
 
 
+def test_nsec_records_made_per_query_cannot_be_walked(lab, tmp_path):
+    """The lab's online signer answers with compact denial (RFC 9824): the apex NSEC points
+    to the name right after it, whatever the zone holds."""
+    path = domains_yaml(lab, tmp_path, {"online-compact.test": "{walk: true, axfr: false}"})
+
+    outcome, errors = xfr01(path)
+
+    assert outcome == "error"
+    message, server = errors[0]
+    assert message.startswith("walk: the NSEC record at online-compact.test. points to "
+                              "\\000.online-compact.test., the name right after it")
+    assert "cannot be walked" in message and server.startswith("online1.test.")
+
+
 @contextmanager
 def cut_short_server(first: dns.message.Message, *, truncated: bool = False
                      ) -> Iterator[Server]:
