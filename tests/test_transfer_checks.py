@@ -331,3 +331,29 @@ def test_a_zone_never_transferred_is_an_error(check: str) -> None:
 
     assert result.outcome is Outcome.ERROR
     assert "was not transferred in this run" in result.message
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("", "another provider's copy (multi-signer, RFC 8901): its own serial 1 and DNSSEC "
+         "records, the same data as"),
+    ('extra 3600 IN TXT "only here"\n', "another provider's copy (multi-signer) with other "
+                                        "data than"),
+])
+def test_multi_signer_providers_are_compared_by_their_data(body: str, expected: str) -> None:
+    """RFC 8901 model 2: each provider its own keys, signatures and serial (§3.1)."""
+    from .rollover_stages import child, stage
+
+    keys = {"ksk": make_key(13, ksk=True), "zsk": make_key(13),
+            "ksk2": make_key(13, ksk=True), "zsk2": make_key(13)}
+    first = child(keys, signing=("ksk", "zsk"), published=("zsk2",), body=body)
+    second = child(keys, signing=("ksk2", "zsk2"), published=("zsk",), serial=7)
+    data, parent = stage(keys, {SERVER: first, SERVER2: second}, ds=("ksk", "ksk2"))
+    data.domain = replace(data.domain, transfer=TransferSpec())
+    ev = evaluation(parent, NOW)
+    take(data, {SERVER2: second.zone, SERVER: first.zone}, ev)  # the newest serial first
+
+    finding, = run_check("XFR05", data, ev).findings
+
+    assert finding.server == str(SERVER) and finding.message.startswith(expected)
+    assert finding.severity is (Severity.WARNING if body else Severity.INFO)
+    assert "extra.child.test. TXT (only here)" in finding.message or not body

@@ -107,7 +107,7 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if soa is not None and exchange is not None:
             serials[str(answers.server)] = (soa[0].serial, exchange)
     findings = []
-    providers = _providers(zone, ev)
+    providers = provider_groups(zone, ev)
     for group in providers.values() if providers else [set(serials)]:
         findings += _serial_lags({s: serials[s] for s in group if s in serials},
                                  ev.thresholds.serial_lag)
@@ -137,7 +137,7 @@ def _serial_lags(serials: dict[str, tuple[int, Exchange]], lag: int) -> list[Fin
     return findings
 
 
-def _providers(zone: ZoneData, ev: Evaluation) -> dict[frozenset[str], set[str]]:
+def provider_groups(zone: ZoneData, ev: Evaluation) -> dict[frozenset[str], set[str]]:
     """The servers grouped by the KSKs that anchor their DNSKEY RRsets, when the zone is
     multi-signer (RFC 8901 model 2); empty otherwise."""
     assert zone.apex is not None

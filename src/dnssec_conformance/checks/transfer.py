@@ -28,6 +28,7 @@ from ..signing_mode import signing_modes
 from ..transport import Server
 from ..zonefile import answer_from_content
 from ._common import when
+from .consistency import provider_groups
 
 # The zone-file rules each check applies to every copy.
 COPY_RULES: dict[str, tuple[str, ...]] = {
@@ -290,6 +291,9 @@ def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Findi
     differ between copies of the same data and serial are information: servers that sign on
     their own (online signers, RFC 8901 multi-signer providers) differ there by design, and
     CONSIST01 and CONSIST04 judge whether the keys agree and verify each other's signatures.
+    In a multi-signer zone each provider numbers its own versions (RFC 8901 §3.1): a copy of
+    another provider than the newest copy's is compared by its data alone (its serial lag is
+    CONSIST02's, per provider).
 
     Remediation: find why the server holds another copy (NOTIFY, transfer ACLs, a broken
     TSIG key, a hidden primary it cannot reach, a secondary edited by hand) and have it
@@ -306,8 +310,13 @@ def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Findi
         yield from unusable_servers(zone, "XFR05")
         return
     reference = reports[0]
+    providers = list(provider_groups(zone, ev).values())
     for report in reports[1:]:
-        yield _compared(report, reference, ev)
+        own = any({str(report.server), str(reference.server)} <= group for group in providers)
+        if providers and not own:
+            yield _another_provider(report, reference, zone)
+        else:
+            yield _compared(report, reference, ev)
     yield from unusable_servers(zone, "XFR05")
 
 
@@ -337,6 +346,26 @@ def _compared(report: TransferReport, reference: TransferReport, ev: Evaluation)
     return Finding("XFR05", Severity.INFO,
                    f"the same serial and data as {reference.server}, signed separately: "
                    f"{what}", server)
+
+
+def _another_provider(report: TransferReport, reference: TransferReport, zone: ZoneData
+                      ) -> Finding:
+    """A multi-signer zone (RFC 8901 model 2): another provider numbers and signs its own
+    versions (CONSIST02 compares serials within each provider); only the data must agree."""
+    server = str(report.server)
+    differences = report.differences
+    named = differences.data if differences is not None else ()
+    data = tuple(d for d in named if d != f"{zone.apex} SOA")
+    count = differences.data_count - (len(named) - len(data)) if differences is not None else 0
+    if count:
+        return Finding("XFR05", Severity.WARNING,
+                       f"another provider's copy (multi-signer) with other data than "
+                       f"{reference.server}'s: {_named(data, count, 'RRset(s) differ')}",
+                       server)
+    return Finding("XFR05", Severity.INFO,
+                   f"another provider's copy (multi-signer, RFC 8901): its own serial "
+                   f"{report.serial} and DNSSEC records, the same data as {reference.server}",
+                   server)
 
 
 def _named(items: tuple[str, ...], count: int, what: str) -> str:
