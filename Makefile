@@ -24,7 +24,7 @@ DEMO := $(BIN)/dnssec-conformance --domains $(LAB_RUN_DIR)/domains.yaml \
 
 demo: setup
 	$(BIN)/python -m lab up
-	-$(DEMO)
+	-LAB_TSIG_SECRET=$$(cat $(LAB_RUN_DIR)/tsig.secret) $(DEMO)
 	$(BIN)/python -m dnssec_conformance.summary $(REPORTS)/results.json --report $(REPORTS)/report.html
 
 test: setup

@@ -54,6 +54,9 @@ def _print_up(report: UpReport) -> None:
         print(f"  unexpected: {surprise}")
     print(f"domains.yaml: {_shown(info.domains_yaml)}   ground truth: {_shown(info.ground_truth)}")
     print(f"try: dig @{info.validating_resolver} +dnssec good-ecdsa.test A")
+    if info.tsig_secret_file is not None:
+        print(f"zone transfers (deep-expiry.test): export {info.tsig_secret_env}=$(cat "
+              f"{_shown(info.tsig_secret_file)})")
 
 
 def _print_status() -> int:

@@ -13,13 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import dns.name
 import dns.rdatatype
 import dns.zone
 
 from lab import tamper
 from lab.addresses import AddressPlan
 from lab.keys import Key, ds_record, generate
-from lab.scenarios import CANARIES, EXPIRED_WINDOW, SCENARIOS, DsKey, Scenario, Tamper, Window
+from lab.scenarios import (
+    CANARIES,
+    DEEP_OWNER,
+    EXPIRED_WINDOW,
+    SCENARIOS,
+    DsKey,
+    Scenario,
+    Tamper,
+    Window,
+)
 from lab.signing import sign
 from lab.tools import CommandLog
 from lab.zonefiles import ChildDelegation, leaf_zone, ns_name, root_zone, tld_zone
@@ -87,9 +97,13 @@ class _LeafBuilder:
         serials = {"ns1": serial}
         if self.s.stale_copy is not None:
             stale_serial = serial - int(self.s.stale_copy.age.total_seconds())
-            stale = self._write_unsigned("stale", stale_serial)
+            stale = self._write_unsigned("stale", stale_serial, self.s.stale_copy.without)
             files["ns2"] = self._sign(stale, "stale.signed", self.s.stale_copy.window)
+            if self.s.tamper is Tamper.EXPIRED_DEEP_SIGNATURE:
+                files["ns2"] = self._deep_signature_expired(files["ns2"], "stale.tampered")
             serials["ns2"] = stale_serial
+        if self.s.mirrored:
+            files["ns2"], serials["ns2"] = files["ns1"], serial
         return BuiltZone(
             zone=self.s.zone,
             files=files,
@@ -143,14 +157,15 @@ class _LeafBuilder:
             case None:
                 self.ds_key = None
 
-    def _write_unsigned(self, stem: str, serial: int) -> Path:
+    def _write_unsigned(self, stem: str, serial: int, without: tuple[str, ...] = ()) -> Path:
+        extra = [r for r in self.s.extra_records if r not in without]
         text = leaf_zone(
             self.s.zone,
             serial=serial,
             nameservers=[ns_name(role) for role in self.s.nameservers],
             host_number=self.host_number,
             ttl=self.s.ttl,
-            dnskey_lines=[*self.published, *self.s.extra_records],
+            dnskey_lines=[*self.published, *extra],
         )
         path = self.zone_dir / f"{stem}.unsigned"
         (self.run_dir / path).write_text(text)
@@ -187,6 +202,8 @@ class _LeafBuilder:
                 zone = self._load(signed)
                 tamper.splice_apex_signature(zone, self._load(donor), dns.rdatatype.DNSKEY)
                 self.log.note("dnspython: RRSIG(DNSKEY) taken from expired-run.signed")
+            case Tamper.EXPIRED_DEEP_SIGNATURE:
+                return self._deep_signature_expired(signed, "zone.tampered")
             case Tamper.DROP_NSEC:
                 zone = self._load(signed)
                 dropped = tamper.drop_nsec(zone)
@@ -219,6 +236,21 @@ class _LeafBuilder:
             case _:
                 return signed
         tampered = self.zone_dir / "zone.tampered"
+        tamper.save(zone, self.run_dir / tampered)
+        return tampered
+
+    def _deep_signature_expired(self, signed: Path, name: str) -> Path:
+        """`signed` with the RRSIG over the deep TXT taken from a run signed with an expired
+        window (the donor is signed once, from the current zone: the TXT is the same)."""
+        donor = self.zone_dir / "expired-run.signed"
+        if not (self.run_dir / donor).exists():
+            unsigned = self.zone_dir / "zone.unsigned"
+            self._sign(unsigned, donor.name, EXPIRED_WINDOW)
+        zone = self._load(signed)
+        owner = dns.name.from_text(DEEP_OWNER, dns.name.from_text(self.s.zone))
+        tamper.splice_signature(zone, self._load(donor), owner, dns.rdatatype.TXT)
+        self.log.note(f"dnspython: RRSIG(TXT) at {owner} taken from expired-run.signed")
+        tampered = self.zone_dir / name
         tamper.save(zone, self.run_dir / tampered)
         return tampered
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +17,8 @@ class ServedZone:
     zone: str
     file: Path  # absolute
     serial: int
+    # NSD `provide-xfr` lines: who may transfer the zone ("127.0.0.0/8 NOKEY", or a key name)
+    provide_xfr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Server:
     trust_anchor_file: Path | None = None
     root_hints_file: Path | None = None
     upstream: str | None = None  # dnsmasq only: the resolver it forwards to
+    # NSD only: the TSIG key zones may be transferred with, (name, algorithm, base64 secret)
+    tsig_key: tuple[str, str, str] | None = field(default=None, repr=False)
 
     @property
     def conf(self) -> Path:
@@ -74,8 +78,13 @@ def nsd_conf(server: Server) -> str:
         "remote-control:",
         "    control-enable: no",
     ]
+    if server.tsig_key is not None:
+        name, algorithm, secret = server.tsig_key
+        lines += ["", "key:", f'    name: "{name}"', f"    algorithm: {algorithm}",
+                  f'    secret: "{secret}"']
     for served in server.zones:
         lines += ["", "zone:", f'    name: "{served.zone}"', f'    zonefile: "{served.file}"']
+        lines += [f"    provide-xfr: {acl}" for acl in served.provide_xfr]
     return "\n".join(lines) + "\n"
 
 

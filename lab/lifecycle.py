@@ -20,7 +20,15 @@ from lab.build import BuiltLab, build_all
 from lab.configs import Kind, ServedZone, Server, write_config
 from lab.errors import LabError
 from lab.probes import Measurement, measure
-from lab.scenarios import CANARIES, RESOLVER_SCENARIOS, SCENARIOS
+from lab.scenarios import (
+    CANARIES,
+    RESOLVER_SCENARIOS,
+    SCENARIOS,
+    TSIG_ALGORITHM,
+    TSIG_KEY_NAME,
+    TSIG_SECRET_ENV,
+    by_zone,
+)
 from lab.zonefiles import root_hints
 
 log = logging.getLogger("lab")
@@ -53,6 +61,10 @@ class LabInfo:
     canaries: tuple[str, ...] = ()  # the names domains.yaml lists under canaries.bogus
     # `up --scale N`: the N extra good zones alone (empty file list without --scale)
     scale_domains_yaml: Path | None = None
+    # The TSIG key the NSDs allow transfers for: its secret (base64) is in this file, and
+    # domains.yaml reads it from the environment variable `tsig_secret_env`.
+    tsig_secret_file: Path | None = None
+    tsig_secret_env: str = TSIG_SECRET_ENV
 
 
 @dataclass(frozen=True)
@@ -84,19 +96,32 @@ def _wipe(run_dir: Path) -> None:
             entry.unlink()
 
 
-def _server_list(plan: AddressPlan, built: BuiltLab, run_dir: Path) -> list[Server]:
+def _provide_xfr(zone: str) -> tuple[str, ...]:
+    """Who may transfer a scenario zone from the lab's NSDs (nobody unless it says so)."""
+    scenario = by_zone().get(zone)
+    setup = scenario.transfer if scenario is not None else None
+    if setup is None or not setup.allowed:
+        return ()
+    return (f"127.0.0.0/8 {TSIG_KEY_NAME if setup.tsig else 'NOKEY'}",)
+
+
+def _server_list(plan: AddressPlan, built: BuiltLab, run_dir: Path, tsig_secret: str
+                 ) -> list[Server]:
     served = built.zones_by_role()
     result = []
     for role in ("root", "tld", "ns1", "ns2", "online1", "online2"):
         if role not in served:
             continue
         zones = tuple(
-            ServedZone(zone=zone, file=run_dir / path, serial=serial)
+            ServedZone(zone=zone, file=run_dir / path, serial=serial,
+                       provide_xfr=_provide_xfr(zone))
             for zone, path, serial in served[role]
         )
         address = plan.by_role()[role]
         kind: Kind = "onlinesigner" if role.startswith("online") else "nsd"
-        result.append(Server(f"{kind}-{role}", role, kind, address, run_dir, zones=zones))
+        key = (TSIG_KEY_NAME, TSIG_ALGORITHM, tsig_secret) if kind == "nsd" else None
+        result.append(Server(f"{kind}-{role}", role, kind, address, run_dir, zones=zones,
+                             tsig_key=key))
     for role, validating in (("validating", True), ("nonvalidating", False)):
         result.append(
             Server(
@@ -142,6 +167,7 @@ def _info(run_dir: Path, plan: AddressPlan) -> LabInfo:
         forwarder_domains_yaml=run_dir / outputs.FORWARDER_DOMAINS_YAML,
         canaries=outputs.BOGUS_CANARIES,
         scale_domains_yaml=run_dir / outputs.SCALE_DOMAINS_YAML,
+        tsig_secret_file=run_dir / outputs.TSIG_SECRET,
     )
 
 
@@ -162,7 +188,8 @@ def bring_up(prefix: str | None = None, run_dir: Path = RUN_DIR, scale: int = 0)
         outputs.write_trust_anchors(run_dir, built.trust_anchor_lines)
         outputs.write_delv_anchors(run_dir, built.trust_anchor_lines)
         (run_dir / outputs.ROOT_HINTS).write_text(root_hints(plan))
-        lab = _server_list(plan, built, run_dir)
+        tsig_secret = outputs.write_tsig_secret(run_dir)
+        lab = _server_list(plan, built, run_dir, tsig_secret)
         _write_state(run_dir, plan, now, lab)
         try:
             for server in lab:
@@ -228,11 +255,20 @@ def _stop(run_dir: Path, *, wait_reaped: bool = True) -> list[str]:
 
 
 def up(prefix: str | None = None, scale: int = 0) -> LabInfo:
-    """Build and start the lab; the prefix defaults to $LAB_PREFIX, else 127.77."""
+    """Build and start the lab; the prefix defaults to $LAB_PREFIX, else 127.77. The lab's
+    TSIG secret is put in this process's environment (`LAB_TSIG_SECRET`), where the lab's
+    domains.yaml reads it, for this process and those it starts."""
     report = bring_up(prefix, scale=scale)
     for surprise in report.surprises:
         log.warning("lab: unexpected Unbound verdict: %s", surprise)
+    export_tsig_secret(report.info)
     return report.info
+
+
+def export_tsig_secret(info: LabInfo) -> None:
+    """The lab's TSIG secret in the environment variable its domains.yaml names."""
+    if info.tsig_secret_file is not None and info.tsig_secret_file.exists():
+        os.environ[info.tsig_secret_env] = info.tsig_secret_file.read_text().strip()
 
 
 def stop(run_dir: Path = RUN_DIR) -> list[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,15 @@ from typing import Any
 from lab.addresses import AddressPlan
 from lab.build import BuiltLab
 from lab.probes import Measurement
-from lab.scenarios import CANARIES, RESOLVER_SCENARIOS, SCENARIOS
+from lab.scenarios import (
+    CANARIES,
+    RESOLVER_SCENARIOS,
+    SCENARIOS,
+    TSIG_ALGORITHM,
+    TSIG_KEY_NAME,
+    TSIG_SECRET_ENV,
+    Scenario,
+)
 
 DOMAINS_YAML = "domains.yaml"
 NONVALIDATING_DOMAINS_YAML = "domains-nonvalidating.yaml"
@@ -25,6 +35,7 @@ TRUST_ANCHORS = "trust-anchors.txt"
 DELV_ANCHORS = "delv-anchors.conf"
 GROUND_TRUTH = "ground-truth.json"
 ROOT_HINTS = "root.hints"
+TSIG_SECRET = "tsig.secret"  # the lab's TSIG key's secret, base64 (see lab/README.md)
 # the canary zones, and a scenario zone that is bogus too (a second failure mode)
 BOGUS_CANARIES = (*(c.display for c in CANARIES), "ds-mismatch.test")
 
@@ -46,7 +57,29 @@ def write_delv_anchors(run_dir: Path, ds_lines: Sequence[str]) -> Path:
     return path
 
 
-def _domains_yaml(resolver: str, root: str, zones: Sequence[tuple[str, str]]) -> str:
+def write_tsig_secret(run_dir: Path) -> str:
+    """A new secret for the lab's TSIG key (256 bits, base64, as tsig-keygen makes them),
+    written where only root reads it; returned for the servers' configurations."""
+    secret = base64.b64encode(os.urandom(32)).decode("ascii")
+    path = run_dir / TSIG_SECRET
+    path.touch(mode=0o600)
+    path.write_text(secret + "\n")
+    return secret
+
+
+def _transfer_line(scenario: Scenario) -> str | None:
+    """The domain's `transfer:` in domains.yaml, for the zones the lab transfers or walks."""
+    setup = scenario.transfer
+    if setup is None:
+        return None
+    if setup.tsig:
+        return (f"    transfer: {{tsig: {{name: {TSIG_KEY_NAME}, algorithm: {TSIG_ALGORITHM}, "
+                f"secret_env: {TSIG_SECRET_ENV}}}}}")
+    return "    transfer: {walk: true}" if setup.walk else "    transfer: true"
+
+
+def _domains_yaml(resolver: str, root: str, zones: Sequence[tuple[str, str]],
+                  transfers: dict[str, str] | None = None) -> str:
     lines = [
         "# Written by `python -m lab up`: the lab's scenario zones (see lab/README.md).",
         f"resolvers: [{resolver}]",
@@ -58,14 +91,17 @@ def _domains_yaml(resolver: str, root: str, zones: Sequence[tuple[str, str]]) ->
     lines.append("domains:")
     for name, expect in zones:
         lines += [f"  - name: {name}", "    records: [A]", f"    expect: {expect}"]
+        if transfers and name in transfers:
+            lines.append(transfers[name])
     return "\n".join(lines) + "\n"
 
 
 def write_domains_yaml(run_dir: Path, plan: AddressPlan) -> Path:
     """Every scenario zone, checked through the validating resolver."""
     zones = [(s.display, s.expect) for s in SCENARIOS]
+    transfers = {s.display: line for s in SCENARIOS if (line := _transfer_line(s))}
     path = run_dir / DOMAINS_YAML
-    path.write_text(_domains_yaml(plan.validating, plan.root, zones))
+    path.write_text(_domains_yaml(plan.validating, plan.root, zones, transfers))
     return path
 
 

@@ -32,6 +32,8 @@ class Tamper(enum.StrEnum):
     NSEC3_NO_COVER = "nsec3-no-cover"  # every NSEC3's next hash = its own + 1, re-signed
     FLIP_NSEC_SIGNATURES = "flip-nsec-signatures"  # every RRSIG(NSEC) corrupted
     DROP_ZSK = "drop-zsk"  # the ZSK taken out of the DNSKEY RRset, the data still signed by it
+    # the RRSIG over the deep `_dmarc` TXT taken from an expired signing run, in every copy
+    EXPIRED_DEEP_SIGNATURE = "expired-deep-signature"
 
 
 class DsKey(enum.StrEnum):
@@ -86,10 +88,30 @@ class Delegation:
 
 @dataclass(frozen=True)
 class StaleCopy:
-    """A second server (ns2) serving an old copy of the zone, signed `age` ago."""
+    """A second server (ns2) serving an old copy of the zone, signed `age` ago (without the
+    extra records `without` names: they were added since)."""
 
     age: timedelta
     window: Window
+    without: tuple[str, ...] = ()
+
+
+# The lab's TSIG key for zone transfers (its secret is made by `up`, in tsig.secret) and the
+# environment variable domains.yaml names for it.
+TSIG_KEY_NAME = "lab-xfr-key."
+TSIG_ALGORITHM = "hmac-sha256"
+TSIG_SECRET_ENV = "LAB_TSIG_SECRET"
+# The deep RRset of the transfer scenarios, under the zone's apex.
+DEEP_OWNER = "_dmarc"
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Zone transfers from the lab's NSDs (`provide-xfr`), and what domains.yaml asks."""
+
+    tsig: bool = False  # allowed with the lab's TSIG key only; else from loopback, no key
+    allowed: bool = True  # False: refused to everyone (the NSEC walk's zone)
+    walk: bool = False  # domains.yaml: walk the NSEC chain where no AXFR is given
 
 
 class KeyChange(enum.StrEnum):
@@ -163,6 +185,9 @@ class Scenario:
     extra_records: tuple[str, ...] = ()
     # Signed when answered, by lab/onlinesigner.py (`signing` does not apply).
     online: OnlineSigning | None = None
+    # Zone transfers (issue 16): the NSDs' `provide-xfr`, and `transfer:` in domains.yaml.
+    transfer: Transfer | None = None
+    mirrored: bool = False  # ns2 serves the very same file as ns1
 
     @property
     def display(self) -> str:
@@ -173,7 +198,7 @@ class Scenario:
         """The lab server roles that serve the zone (and its NS names, ns1.test. ...)."""
         if self.online is not None:
             return ("online1", "online2") if self.online.second_provider else ("online1",)
-        two = self.stale_copy or self.key_change in ON_TWO_SERVERS
+        two = self.stale_copy or self.key_change in ON_TWO_SERVERS or self.mirrored
         return ("ns1", "ns2") if two else ("ns1",)
 
 
@@ -692,6 +717,62 @@ SCENARIOS: tuple[Scenario, ...] = (
         signing=None,
         online=OnlineSigning(denial=Denial.COMPACT, second_provider=Denial.NSEC_WHITE_LIES,
                              fault=OnlineFault.PROVIDER_LACKS_ZSK),
+    ),
+    Scenario(
+        zone="deep-expiry.test.",
+        categories=(C.EXPIRED_RRSIG, C.CONSISTENCY),
+        unbound="secure",
+        severity="critical",
+        description="Every RRset the live questions ask is fine; the deep _dmarc TXT has an "
+        "RRSIG that expired a day ago (the signer stopped refreshing it): only a whole copy "
+        "shows it. ns1 and ns2 transfer the zone to the lab's TSIG key (lab-xfr-key., "
+        "hmac-sha256); ns2 holds a copy a day older, without _mta-sts TXT (added since). The "
+        "validating Unbound answers the apex A securely (a _dmarc TXT lookup is bogus).",
+        how="dnssec-signzone twice with the same keys (now-1h..now+30d, and -P now-31d..now-1d); "
+        "dnspython moves the expired run's RRSIG(TXT) at _dmarc into both copies; ns2's copy "
+        "from a zone with serial-86400 signed now-1d-1h..now+29d; NSD provide-xfr "
+        "127.0.0.0/8 lab-xfr-key.",
+        extra_records=('_dmarc.deep-expiry.test. TXT "v=DMARC1; p=reject"',
+                       '_mta-sts.deep-expiry.test. TXT "v=STSv1; id=20261130"'),
+        tamper=Tamper.EXPIRED_DEEP_SIGNATURE,
+        stale_copy=StaleCopy(age=DAY, window=Window(-DAY - HOUR, 29 * DAY),
+                             without=('_mta-sts.deep-expiry.test. TXT "v=STSv1; id=20261130"',)),
+        transfer=Transfer(tsig=True),
+    ),
+    Scenario(
+        zone="walk-deep-expiry.test.",
+        categories=(C.EXPIRED_RRSIG,),
+        unbound="secure",
+        severity="critical",
+        description="As deep-expiry.test, on a server that refuses every transfer: the NSEC "
+        "chain, walked name by name, lists _dmarc TXT, whose RRSIG expired a day ago. The "
+        "chain passes a wildcard, an unsigned delegation (its NSEC comes in the referral) and "
+        "an empty non-terminal.",
+        how="dnssec-signzone twice with the same keys, the _dmarc RRSIG(TXT) from the expired "
+        "run (dnspython); no provide-xfr in NSD.",
+        extra_records=('_dmarc.walk-deep-expiry.test. TXT "v=DMARC1; p=none"',
+                       "*.walk-deep-expiry.test. A 198.51.100.7",
+                       "insecure.walk-deep-expiry.test. NS ns1.test.",
+                       "x.y.walk-deep-expiry.test. A 198.51.100.8"),
+        tamper=Tamper.EXPIRED_DEEP_SIGNATURE,
+        transfer=Transfer(allowed=False, walk=True),
+    ),
+    Scenario(
+        zone="transfer-open.test.",
+        categories=(),
+        unbound="insecure",
+        description="Control: transferred without TSIG to loopback by ns1 and ns2 (the same "
+        "file); NSEC3 opt-out (0 iterations, no salt) with an unsigned delegation, an empty "
+        "non-terminal and a _dmarc TXT, all signed and fresh. Unbound answers a name that "
+        "does not exist without AD (its NSEC3 has the opt-out flag), as for "
+        "nsec3-optout.test.",
+        how="dnssec-signzone -3 - -H 0 -A; NSD provide-xfr 127.0.0.0/8 NOKEY on both.",
+        signing=Signing(nsec3=Nsec3(opt_out=True)),
+        extra_records=('_dmarc.transfer-open.test. TXT "v=DMARC1; p=none"',
+                       "insecure.transfer-open.test. NS ns1.test.",
+                       "a.b.transfer-open.test. A 198.51.100.9"),
+        transfer=Transfer(),
+        mirrored=True,
     ),
     Scenario(
         zone="rollover.test.",

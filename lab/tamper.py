@@ -68,6 +68,13 @@ def splice_apex_signature(
     _apex(zone).replace_rdataset(sigs)
 
 
+def splice_signature(zone: dns.zone.Zone, donor: dns.zone.Zone, owner: dns.name.Name,
+                     covered: dns.rdatatype.RdataType) -> None:
+    """Replace the RRSIGs over `owner`'s `covered` RRset with the donor zone's."""
+    sigs = donor.find_node(owner).find_rdataset(IN, RRSIG, covered)
+    zone.find_node(owner).replace_rdataset(sigs)
+
+
 def _parse_ds(line: str) -> tuple[dns.rrset.RRset, DS]:
     rrset = dns.rrset.from_text_list(*_split_ds(line))
     ds = next(iter(rrset))

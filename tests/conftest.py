@@ -85,6 +85,8 @@ class LabRun:
 @pytest.fixture(scope="session")
 def lab_run(lab: lab_package.LabInfo) -> LabRun:
     config = load_config(lab.domains_yaml)
-    zones = probe_zones(config)
+    # the whole copies (`transfer:`) are judged as they are taken: at the instant judged
+    now = time.time()
+    zones = probe_zones(config, now=now)
     truth = json.loads(lab.ground_truth.read_text(encoding="utf-8"))
-    return LabRun(config, load_anchors(config.trust_anchors), zones, truth, time.time())
+    return LabRun(config, load_anchors(config.trust_anchors), zones, truth, now)

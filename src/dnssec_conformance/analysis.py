@@ -26,6 +26,7 @@ from .context import Evaluation
 from .findings import Finding, Severity
 from .signatures import SignatureCheck, verify_rrset
 from .transport import Exchange, Server
+from .zonetree import canonical_order
 
 T = TypeVar("T")
 DENIAL_TYPES = (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)
@@ -107,6 +108,10 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
         else []
     seen = {(r.rrset.name, r.rrset.rdtype) for r in sampled}
     extra = []
+    # "file", or "axfr"/"walk" for a live server's whole copy judged as a file is
+    soa = zone.answers[server].get(zone.apex, dns.rdatatype.SOA) if server in zone.answers \
+        else None
+    transport = soa.transport if soa is not None else "file"
 
     def add(exchange: Exchange, rrset: dns.rrset.RRset | None,
             rrsigs: dns.rrset.RRset | None) -> None:
@@ -117,13 +122,13 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
     denial = [(n, dns.rdatatype.NSEC3) for n in tree.nsec3_owners]
     denial += [(n, dns.rdatatype.NSEC) for n in tree.authoritative
                if tree.rdataset(n, dns.rdatatype.NSEC) is not None]
-    for name, rdtype in sorted(denial):
+    for name, rdtype in sorted(denial, key=lambda item: (canonical_order(item[0]), item[1])):
         response = responder.denial_record(name, rdtype)
         if response is None or (name, rdtype) in seen:
             continue  # not served: a stray chain's records never reach a validator
-        exchange = Exchange(server, name, rdtype, False, response, "file", None, 0.0)
+        exchange = Exchange(server, name, rdtype, False, response, transport, None, 0.0)
         add(exchange, response.authority[0], exchange.signatures(rdtype, name, "authority"))
-    for name in sorted(tree.authoritative):
+    for name in sorted(tree.authoritative, key=canonical_order):
         for rdataset in tree.zone.nodes[name].rdatasets:
             rdtype = rdataset.rdtype
             if rdtype in (dns.rdatatype.RRSIG, *DENIAL_TYPES) or (name, rdtype) in seen:
@@ -131,7 +136,7 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
             if name in tree.cuts and rdtype != dns.rdatatype.DS:
                 continue  # a delegation's NS is the child's, unsigned in the parent
             exchange = Exchange(server, name, rdtype, False, responder.respond(name, rdtype),
-                                "file", None, 0.0)
+                                transport, None, 0.0)
             add(exchange, exchange.answer(rdtype, name), exchange.signatures(rdtype, name))
     return extra
 

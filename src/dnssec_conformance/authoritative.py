@@ -29,6 +29,7 @@ from .nsec3 import Nsec3Params, hash_of_label, nsec3_records
 from .zonetree import (
     WILDCARD,
     ZoneTree,
+    canonical_order,
     names_between,
     origin_of,
     rrset_of,
@@ -76,8 +77,8 @@ class Responder:
         self.tree = tree or ZoneTree(zone)
         self.origin = self.tree.origin
         self.nsec_owners = sorted(
-            n for n in self.tree.authoritative
-            if self.tree.rdataset(n, dns.rdatatype.NSEC) is not None)
+            (n for n in self.tree.authoritative
+             if self.tree.rdataset(n, dns.rdatatype.NSEC) is not None), key=canonical_order)
         self.nsec3_params = served_nsec3_params(zone, self.tree)
         chain: list[tuple[bytes, dns.name.Name]] = []
         if self.nsec3_params is not None:

@@ -40,6 +40,7 @@ CHECK_MODULES = (
     "dnssec_conformance.checks.rollover",
     "dnssec_conformance.checks.consistency",
     "dnssec_conformance.checks.provider",
+    "dnssec_conformance.checks.transfer",
 )
 RETIRED: dict[str, str] = {}
 # The check that reports a zone file that does not load; the others skip such a file.
@@ -57,8 +58,10 @@ FAMILY_NEEDS: dict[str, frozenset[str]] = {
     "consistency": frozenset({"records"}),
     "rollover": frozenset({"cds"}),
     "provider": frozenset({"provider", "denial"}),
+    # each copy is judged against the live answers: the signing mode, the serials
+    "transfer": frozenset({"transfer", "signing"}),
 }
-EVERYTHING = frozenset({"records", "denial", "cds", "signing", "provider"})
+EVERYTHING = frozenset({"records", "denial", "cds", "signing", "provider", "transfer"})
 
 
 @dataclass(frozen=True)

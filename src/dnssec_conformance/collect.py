@@ -19,6 +19,7 @@ import dns.rdatatype
 import dns.zone
 
 from .config import DomainSpec
+from .copies import TransferReport
 from .providers import ProviderView
 from .transport import Exchange, Server
 
@@ -40,6 +41,7 @@ class ProbePlan:
     cds: bool = True  # CDS and CDNSKEY (RFC 7344)
     signing: bool = True  # a second look at the SOA, last: does the server sign online?
     provider: bool = True  # the cloud DNS provider's own view (`provider:` in domains.yaml)
+    transfer: bool = True  # each server's whole copy (`transfer:` in domains.yaml)
 
     @classmethod
     def needing(cls, needs: set[str] | frozenset[str]) -> ProbePlan:
@@ -140,6 +142,9 @@ class ZoneData:
     # The cloud DNS provider's own view of the zone (`provider:` in domains.yaml), fetched
     # once like the DNS answers; None when the domain names no provider.
     provider: ProviderView | None = None
+    # Each server's whole copy of the zone (AXFR or NSEC walk, `transfer:` in domains.yaml),
+    # judged as it was taken and dropped: what it showed. None: no transfer was attempted.
+    transfers: tuple[TransferReport, ...] | None = None
     # Results of pure computations over this data (signature verification), shared by checks.
     memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import difflib
 import functools
@@ -125,6 +127,34 @@ class CloudflareZone:
 ProviderSpec = Route53Zone | CloudDnsZone | CloudflareZone
 PROVIDER_KEYS = ("route53", "clouddns", "cloudflare")
 
+TSIG_ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1",
+                   "hmac-md5")
+
+
+@dataclass(frozen=True)
+class TsigKey:
+    """`transfer: {tsig: ...}`: the key the servers allow zone transfers for (RFC 8945). The
+    secret is read from the environment variable `secret_env` when domains.yaml is loaded;
+    it is never shown (not in repr, messages, logs or reports)."""
+
+    name: dns.name.Name
+    algorithm: str  # "hmac-sha256", as dnspython and the servers' configurations name it
+    secret_env: str
+    secret: bytes = field(default=b"", repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    """`transfer:`: the zone transferred whole from every server (AXFR), or its NSEC chain
+    walked where a server will not transfer it, and every RRset of each copy checked."""
+
+    tsig: TsigKey | None = None
+    axfr: bool = True
+    walk: bool = False  # where no AXFR is given and the zone uses NSEC: walk the chain
+    timeout_s: float = 600.0  # one server's transfer (or walk) in all
+    max_records: int = 5_000_000
+    walk_max_names: int = 10_000
+
 
 @dataclass(frozen=True)
 class DomainSpec:
@@ -144,6 +174,8 @@ class DomainSpec:
     # The cloud DNS provider that signs the zone, whose own view the provider checks read.
     provider: ProviderSpec | None = None
     waivers: tuple[Waiver, ...] = ()  # `waive:`: accepted findings, each until its date
+    # The zone taken whole (AXFR or an NSEC walk) from every server: the transfer checks.
+    transfer: TransferSpec | None = None
 
     @property
     def display(self) -> str:
@@ -168,6 +200,7 @@ class Config:
     clock: ClockPolicy = field(default_factory=ClockPolicy)
     query: QueryPolicy = field(default_factory=QueryPolicy)
     coredns: CoreDnsSettings | None = None  # None: no `coredns:` section
+    transfer: TransferSpec | None = None  # the global `transfer:` (domains merge over it)
 
 
 @dataclass(frozen=True)
@@ -780,6 +813,7 @@ def _semantic_problems(document: _Document, base_dir: Path) -> Iterator[_Problem
     yield from _canary_problems(document, data.get("canaries"))
     yield from _clock_problems(document, data.get("clock"))
     yield from _coredns_problems(document, data.get("coredns"), base_dir)
+    yield from _transfer_problems(document, ("transfer",), data.get("transfer"))
     yield from _domain_problems(document, data.get("domains"), base_dir)
 
 
@@ -989,6 +1023,8 @@ def _domain_problems(document: _Document, domains: Any, base_dir: Path) -> Itera
             yield from _record_problems(document, (*path, "records"), entry.get("records"))
             yield from _zone_file_problems(document, path, entry, base_dir)
             yield from _provider_problems(document, path, entry)
+            yield from _transfer_problems(document, (*path, "transfer"), entry.get("transfer"),
+                                          document.data.get("transfer"))
             yield from _waiver_problems(document, (*path, "waive"), entry.get("waive"))
             path, text = (*path, "name"), entry.get("name")
         else:
@@ -1027,10 +1063,54 @@ def _zone_file_problems(document: _Document, path: KeyPath, entry: dict[str, Any
         yield document.at_key((*path, "ds"), "a DS file goes with a zone file: add "
                               "'zone_file' (a live zone's DS is asked of its parent)",
                               _RANK_SEMANTIC)
+    if entry.get("transfer") not in (None, False) and "zone_file" in entry:
+        yield document.at_key((*path, "transfer"), "a zone file is checked whole already: "
+                              "remove 'transfer' or 'zone_file'", _RANK_SEMANTIC)
     if "signing" in entry and "zone_file" in entry:
         yield document.at_key((*path, "signing"), "'signing' is for live servers: a zone "
                               "file is signed before it is published (remove 'signing')",
                               _RANK_SEMANTIC)
+
+
+def _transfer_problems(document: _Document, path: KeyPath, transfer: Any,
+                       inherited: Any = None) -> Iterator[_Problem]:
+    """A TSIG key's secret must be in its environment variable, as base64, when the file is
+    loaded: a run must not find out at its first transfer. The secret is never quoted. And
+    `axfr: false` leaves only the walk: it must be on."""
+    if isinstance(transfer, dict) and "axfr" in transfer:
+        base = inherited if isinstance(inherited, dict) else {}
+        walk = transfer.get("walk", base.get("walk", False))
+        if transfer["axfr"] is False and walk is False:
+            yield document.at_value((*path, "axfr"), "with 'axfr: false' nothing would be "
+                                    "taken: set 'walk: true' (or remove 'axfr')")
+    tsig = transfer.get("tsig") if isinstance(transfer, dict) else None
+    variable = tsig.get("secret_env") if isinstance(tsig, dict) else None
+    if not isinstance(variable, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+        return
+    try:
+        tsig_secret(variable)
+    except ValueError as error:
+        yield document.at_value((*path, "tsig", "secret_env"), str(error))
+
+
+def tsig_secret(variable: str) -> bytes:
+    """The TSIG secret held (base64) by the environment variable `variable`; ValueError with
+    a message that names the variable, never its value."""
+    text = os.environ.get(variable)
+    if text is None:
+        raise ValueError(f"the environment variable {variable} is not set: it must hold the "
+                         "TSIG secret (base64, as tsig-keygen prints it)")
+    if not text.strip():
+        raise ValueError(f"the environment variable {variable} is empty: it must hold the "
+                         "TSIG secret (base64, as tsig-keygen prints it)")
+    try:
+        secret = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"the environment variable {variable} does not hold base64 text: "
+                         "it must hold the TSIG secret as tsig-keygen prints it") from None
+    if not secret:
+        raise ValueError(f"the environment variable {variable} holds an empty secret")
+    return secret
 
 
 _ID_RULES = {
@@ -1136,6 +1216,7 @@ def _build_config(document: _Document, config_path: Path, shown: str) -> Config:
     data = document.data
     thresholds = _thresholds(data.get("thresholds"), Thresholds())
     canaries = data.get("canaries", {})
+    transfer = _transfer_spec(data.get("transfer"), None)
     domains = []
     for index, entry in enumerate(data["domains"]):
         written = entry.get("waive", ()) if isinstance(entry, dict) else ()
@@ -1143,7 +1224,7 @@ def _build_config(document: _Document, config_path: Path, shown: str) -> Config:
                  for number in range(len(written))]
         waivers = tuple(_waiver(waiver, f"{shown}:{line}")
                         for waiver, line in zip(written, lines, strict=True))
-        domains.append(replace(_domain_spec(entry, thresholds, config_path.parent),
+        domains.append(replace(_domain_spec(entry, thresholds, config_path.parent, transfer),
                                waivers=waivers))
     return Config(
         path=config_path,
@@ -1159,6 +1240,7 @@ def _build_config(document: _Document, config_path: Path, shown: str) -> Config:
         clock=_clock_policy(data.get("clock", {})),
         query=_query_policy(data.get("query", {})),
         coredns=_coredns_settings(data.get("coredns"), config_path.parent),
+        transfer=transfer,
     )
 
 
@@ -1178,10 +1260,11 @@ def _thresholds(overrides: dict[str, Any] | None, inherited: Thresholds) -> Thre
     return replace(inherited, **changes)
 
 
-def _domain_spec(entry: str | dict[str, Any], thresholds: Thresholds, base_dir: Path
-                 ) -> DomainSpec:
+def _domain_spec(entry: str | dict[str, Any], thresholds: Thresholds, base_dir: Path,
+                 transfer: TransferSpec | None = None) -> DomainSpec:
     if isinstance(entry, str):
-        return DomainSpec(name=dns.name.from_text(entry), thresholds=thresholds)
+        return DomainSpec(name=dns.name.from_text(entry), thresholds=thresholds,
+                          transfer=transfer)
     zone_file, ds_file = entry.get("zone_file"), entry.get("ds")
     return DomainSpec(
         name=dns.name.from_text(entry["name"]),
@@ -1192,7 +1275,37 @@ def _domain_spec(entry: str | dict[str, Any], thresholds: Thresholds, base_dir: 
         ds_file=Path(_anchor_path(ds_file, base_dir)) if ds_file is not None else None,
         signing=cast(SigningMode | None, entry.get("signing")),
         provider=_provider_spec(entry.get("provider")),
+        # a zone file is whole already: the global `transfer:` is for live zones
+        transfer=None if zone_file is not None else _transfer_spec(entry.get("transfer"),
+                                                                   transfer),
     )
+
+
+def _transfer_spec(value: bool | dict[str, Any] | None, inherited: TransferSpec | None
+                   ) -> TransferSpec | None:
+    """`transfer:` as written (absent, a boolean or a mapping) over the one it inherits: a
+    domain without it (or with `true`) takes the global one, `false` turns it off, and a
+    mapping is merged over the global one key by key."""
+    if value is None or value is False:
+        return None if value is False else inherited
+    base = inherited or TransferSpec()
+    if value is True:
+        return base
+    changes: dict[str, Any] = {}
+    for key in ("axfr", "walk"):
+        if key in value:
+            changes[key] = bool(value[key])
+    for key in ("max_records", "walk_max_names"):
+        if key in value:
+            changes[key] = int(value[key])
+    if "timeout_s" in value:
+        changes["timeout_s"] = float(value["timeout_s"])
+    if "tsig" in value:
+        tsig = value["tsig"]
+        changes["tsig"] = None if tsig is None else TsigKey(
+            dns.name.from_text(tsig["name"]), tsig.get("algorithm", TSIG_ALGORITHMS[0]),
+            tsig["secret_env"], tsig_secret(tsig["secret_env"]))
+    return replace(base, **changes)
 
 
 def _provider_spec(provider: dict[str, Any] | None) -> ProviderSpec | None:

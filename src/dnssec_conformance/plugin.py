@@ -42,6 +42,7 @@ MARKERS = {
     "consistency": "consistency between authoritative servers",
     "rollover": "key rollover checks (run hourly)",
     "provider": "cloud DNS provider checks: its own view against the DNS's",
+    "transfer": "whole zones (AXFR with TSIG, or the NSEC walk): every RRset of every server",
     "dnssec_check(id)": "the catalog ID of the check a test runs",
 }
 DEFAULT_RESULTS = "reports/results.json"

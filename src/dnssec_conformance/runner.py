@@ -28,8 +28,9 @@ import dns.name
 
 from .analysis import zone_security
 from .anchors import TrustAnchors, load_anchors
-from .catalog import RunData, get, needs_of, run_check, run_run_check
+from .catalog import RunData, get, needs_of, run_check, run_run_check, zone_checks
 from .checks.resolver import judge
+from .checks.transfer import copy_judge
 from .collect import EVERYTHING, ProbePlan, ZoneData
 from .config import Config, DomainSpec, resolver_addresses
 from .context import Evaluation
@@ -232,20 +233,24 @@ class Run:
             self._domains.update((d.display, d) for d in self.config.domains)
         return self._domains[display]
 
-    async def zone(self, domain: DomainSpec, plan: ProbePlan | None = None) -> ZoneData:
+    async def zone(self, domain: DomainSpec, plan: ProbePlan | None = None,
+                   checks: Sequence[str] = ()) -> ZoneData:
+        """The domain's data; its whole copies (`transfer:`) are judged as they are taken by
+        the transfer checks among `checks`."""
         if self.snapshot is not None:
             return self.snapshot.zone(domain)
         if domain.zone_file is not None:
             return await asyncio.to_thread(collect_zone_file, domain, domain.zone_file,
                                            domain.ds_file, self.request.now)
         started = time.perf_counter()
-        zone = await self.prober.probe(domain, plan or self.plan)
+        judge = copy_judge(self.evaluation(domain), checks) if domain.transfer else None
+        zone = await self.prober.probe(domain, plan or self.plan, judge=judge)
         self.stats.probe_s += time.perf_counter() - started
         self.stats.zones += 1
         return zone
 
     async def _domain(self, domain: DomainSpec, checks: tuple[str, ...]) -> Records:
-        zone = await self.zone(domain)
+        zone = await self.zone(domain, checks=checks)
         if self.writer is not None:
             self.writer.add_zone(zone)
         evaluation = self.evaluation(domain)
@@ -386,16 +391,20 @@ def _internal_error(subject: Subject, check_id: str, exc: BaseException) -> dict
 
 
 def probe_zones(config: Config, domains: Sequence[DomainSpec] | None = None,
-                plan: ProbePlan = EVERYTHING) -> dict[str, ZoneData]:
+                plan: ProbePlan = EVERYTHING, now: float | None = None
+                ) -> dict[str, ZoneData]:
     """The data of each domain (all of the file's by default), probed concurrently as a run
-    probes them (zone files read): for scripts and notebooks that want the data itself."""
-    request = RunRequest(config, time.time(), ())
+    probes them (zone files read): for scripts and notebooks that want the data itself.
+    Whole copies (`transfer:`) are judged by every transfer check as they are taken, at `now`
+    (default: the time of the call)."""
+    request = RunRequest(config, time.time() if now is None else now, ())
 
     async def probe_all() -> list[ZoneData]:
         run = Run(request, lambda s, r: None)
         run.start()
+        checks = zone_checks()
         try:
-            return list(await asyncio.gather(*(run.zone(d, plan) for d in chosen)))
+            return list(await asyncio.gather(*(run.zone(d, plan, checks) for d in chosen)))
         finally:
             await run.querier.close()
 

@@ -31,6 +31,9 @@ dns.rdata.load_all_types()
 EDNS_PAYLOAD = 1232
 # The port of a zone file read in place of a server (file mode): its address is the path.
 FILE_PORT = 0
+# A live server's whole zone, judged as a file is: the exchange's `transport` says how it was
+# taken (probe/axfr.py, probe/nsec_walk.py), and evidence says so.
+COPY_TRANSPORTS = {"axfr": "the zone transfer (AXFR) from", "walk": "the NSEC walk of"}
 
 
 @dataclass(frozen=True, order=True)
@@ -113,6 +116,10 @@ class Exchange:
             qtype = dns.rdatatype.to_text(self.rdtype)
             return (f"{self.qname} {qtype} answered from the zone file {self.server.address}, "
                     "as an authoritative server would answer it")
+        if self.transport in COPY_TRANSPORTS:
+            qtype = dns.rdatatype.to_text(self.rdtype)
+            return (f"{self.qname} {qtype} answered from {COPY_TRANSPORTS[self.transport]} "
+                    f"{self.server}, as the server would answer it")
         flags = "+norec +dnssec" if not self.recursive else "+dnssec"
         flags += " +cd" if self.checking_disabled else ""
         flags += " +adflag" if self.authenticated_data else ""

@@ -313,22 +313,31 @@ def collect_zone_file(domain: DomainSpec, zone_path: Path, ds_path: Path | None,
         data.file_problems = tuple(exc.problems)
         return data
     data.file_problems = tuple(loaded.problems)
+    answer_from_content(data, server, loaded.zone, probe)
+    if ds_path is not None:
+        data.ds_answers[file_server(ds_path)] = _given_ds(file_server(ds_path), apex, ds)
+    return data
+
+
+def answer_from_content(data: ZoneData, server: Server, content: dns.zone.Zone,
+                        probe: dns.name.Name | None = None, transport: str = "file") -> None:
+    """Make `data` the zone `content`, served by `server` alone: the answers to every question
+    a live server is asked, given by `authoritative.Responder` as a server would give them.
+    `transport` says where the content came from: "file", or a whole copy of a live server's
+    zone ("axfr", "walk"), which is judged as a zone file is."""
+    apex = data.domain.name
     data.apex = apex
     data.parent = apex.parent() if apex != dns.name.root else None
     data.servers = (server,)
-    data.file_content = loaded.zone
+    data.file_content = content
     responder = file_responder(data)
 
     def answer(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> Exchange:
         return Exchange(server, qname, rdtype, False, responder.respond(qname, rdtype),
-                        "file", None, 0.0)
+                        transport, None, 0.0)
 
     exchanges = {(owner, rdtype): answer(owner, rdtype)
-                 for owner, rdtype in zone_questions(domain, apex)}
+                 for owner, rdtype in zone_questions(data.domain, apex)}
     data.answers[server] = ServerAnswers(server, exchanges,
-                                         answer(probe or probe_name(apex),
-                                                dns.rdatatype.A),
+                                         answer(probe or probe_name(apex), dns.rdatatype.A),
                                          answer(apex, ABSENT_TYPE))
-    if ds_path is not None:
-        data.ds_answers[file_server(ds_path)] = _given_ds(file_server(ds_path), apex, ds)
-    return data

@@ -23,6 +23,13 @@ import dns.zone
 WILDCARD = dns.name.Name((b"*",))
 
 
+def canonical_order(name: dns.name.Name) -> tuple[bytes, ...]:
+    """A sort key giving RFC 4034 §6.1's canonical order (labels from the right, compared
+    as lower-case octets), computed once per name: sorting large zones by it is several
+    times faster than comparing Name objects pair by pair."""
+    return tuple(label.lower() for label in reversed(name.labels))
+
+
 def origin_of(zone: dns.zone.Zone) -> dns.name.Name:
     assert zone.origin is not None, "zones are read with their origin"
     return zone.origin

@@ -18,13 +18,12 @@ from ..analysis import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, u
 from ..catalog import register
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
+from ..copies import serial_behind
 from ..findings import Category, Finding, Severity
 from ..keytiming import rrset_of, served_keys
 from ..multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
 from ..signatures import Crypto, key_label
 from ..transport import Exchange
-
-SERIAL_BITS = 32
 
 
 @register(id="CONSIST01", name="dnskey-rrset-consistent", category=Category.CONSISTENCY,
@@ -80,14 +79,6 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
         yield Finding("CONSIST01", severity, f"not checked: {skipped.why}", str(skipped.server))
 
 
-def serial_behind(newer: int, older: int) -> int:
-    """How many serial units `older` is behind `newer` (RFC 1982 arithmetic): negative when
-    it is ahead."""
-    space = 2**SERIAL_BITS
-    delta = (newer - older) % space
-    return delta - space if delta >= space // 2 else delta
-
-
 @register(id="CONSIST02", name="soa-serial-consistent", category=Category.CONSISTENCY,
           title="Every server serves the same SOA serial (or one within the allowed lag)",
           severity=Severity.WARNING, rfc="RFC 1982, RFC 1996, RFC 1034 §4.3.5",
@@ -116,7 +107,7 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if soa is not None and exchange is not None:
             serials[str(answers.server)] = (soa[0].serial, exchange)
     findings = []
-    providers = _providers(zone, ev)
+    providers = provider_groups(zone, ev)
     for group in providers.values() if providers else [set(serials)]:
         findings += _serial_lags({s: serials[s] for s in group if s in serials},
                                  ev.thresholds.serial_lag)
@@ -146,7 +137,7 @@ def _serial_lags(serials: dict[str, tuple[int, Exchange]], lag: int) -> list[Fin
     return findings
 
 
-def _providers(zone: ZoneData, ev: Evaluation) -> dict[frozenset[str], set[str]]:
+def provider_groups(zone: ZoneData, ev: Evaluation) -> dict[frozenset[str], set[str]]:
     """The servers grouped by the KSKs that anchor their DNSKEY RRsets, when the zone is
     multi-signer (RFC 8901 model 2); empty otherwise."""
     assert zone.apex is not None

@@ -65,5 +65,5 @@ def _walk(zone: ZoneData) -> ChainWalk:
     checks verified."""
     assert zone.file_content is not None
     verified = {(s.rrset.name, int(s.rrset.rdtype)): s.checks for s in served_rrsets(zone)
-                if s.rrset.rdtype in DENIAL_TYPES and s.server.is_file}
+                if s.rrset.rdtype in DENIAL_TYPES and s.server in zone.servers}
     return walk_denial_chains(zone.file_content, file_responder(zone).tree, verified)

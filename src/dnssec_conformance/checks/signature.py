@@ -22,7 +22,7 @@ from ..analysis import (
 from ..catalog import register
 from ..collect import ZoneData
 from ..context import Evaluation
-from ..findings import Category, Finding, Severity
+from ..findings import Category, Evidence, Finding, Severity
 from ..signatures import Crypto
 from ..zonetree import rrset_of
 from ._common import chain_findings
@@ -94,7 +94,7 @@ def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     findings = []
     for served in served_rrsets(zone):
         finding = _ttl_above_original(served.rrset, served.rrsigs, served.label,
-                                      str(served.server), served.exchange.evidence())
+                                      str(served.server), served.exchange.evidence)
         if finding is not None:
             findings.append(finding)
     for entry in parent_ds(zone, ev):
@@ -114,7 +114,8 @@ def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 
 
 def _ttl_above_original(rrset: dns.rrset.RRset, rrsigs: dns.rrset.RRset | None, label: str,
-                        server: str, evidence: str) -> Finding | None:
+                        server: str, evidence: Evidence) -> Finding | None:
+    # `evidence` may be the exchange's renderer: rendered only for an RRset that is reported
     originals = sorted({r.original_ttl for r in rrsigs or () if r.original_ttl < rrset.ttl})
     if not originals:
         return None

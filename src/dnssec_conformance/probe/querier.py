@@ -25,6 +25,7 @@ import socket
 import struct
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import dns.exception
@@ -209,6 +210,24 @@ class Querier:
             health.timed_out = 0
         return question.exchange(server, response, wire, transport, failure,
                                  time.monotonic() - started, sent_at)
+
+    @contextlib.asynccontextmanager
+    async def reserved(self, server: Server, kind: str = "transfer") -> AsyncIterator[str | None]:
+        """One of the server's in-flight slots (and one of the run's), held for an exchange
+        that is not one query (a zone transfer): it counts against the same politeness
+        bounds. Yields why the server may not be contacted at all, or None."""
+        refused = forbidden_destination(server.address)
+        key = (_normal(server.address), server.port)
+        slots = self._server_slots.get(key)
+        if slots is None:
+            slots = self._server_slots[key] = asyncio.Semaphore(
+                self.policy.max_in_flight_per_server)
+        if refused is not None:
+            yield refused
+            return
+        async with self._all_slots, slots:
+            self.stats.per_kind[kind] += 1
+            yield None
 
     # --- one exchange: attempts over UDP, then TCP -----------------------------------------
 

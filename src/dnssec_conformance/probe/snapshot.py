@@ -41,9 +41,11 @@ import dns.zone
 from .. import __version__
 from ..collect import AncestorZone, FileProblem, ServerAnswers, SkippedServer, ZoneData
 from ..config import DomainSpec, ResolverAddress
+from ..copies import CopyDifferences, TransferReport
 from ..coredns_metrics import MetricsScrape
 from ..corefile import corefile_from_text
 from ..errors import ConformanceError, CorefileError
+from ..findings import Finding, Severity
 from ..ntp import ClockReading
 from ..providers.view import view_from_dict
 from ..resolvers import CoreDnsView, Observation, ResolverTarget
@@ -111,6 +113,36 @@ def zone_json(zone: ZoneData) -> dict[str, Any]:
         "zone_text": content.to_text(relativize=False) if content is not None else None,
         "file_problems": [{"text": p.text, "fatal": p.fatal} for p in zone.file_problems],
         "provider": zone.provider.as_dict() if zone.provider is not None else None,
+        "transfers": [transfer_json(r) for r in zone.transfers]
+        if zone.transfers is not None else None,
+    }
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {"check": finding.check, "severity": finding.severity.label,
+            "message": finding.message, "server": finding.server,
+            "evidence": finding.evidence, "days_left": finding.days_left}
+
+
+def transfer_json(report: TransferReport) -> dict[str, Any]:
+    """What a server's whole copy showed (the copy itself is not kept: see docs/snapshot.md)."""
+    differences = report.differences
+    return {
+        "server": _server(report.server), "method": report.method, "failure": report.failure,
+        "axfr_failure": report.axfr_failure, "refused": report.refused,
+        "tsig_key": report.tsig_key, "serial": report.serial, "names": report.names,
+        "rrsets": report.rrsets, "records": report.records, "digest": report.digest,
+        "data_digest": report.data_digest, "elapsed_s": report.elapsed_s,
+        "judged_at": report.judged_at, "judged_with": list(report.judged_with),
+        "findings": {check: [finding_json(f) for f in found]
+                     for check, found in report.findings.items()},
+        "differences": None if differences is None else {
+            "reference": _server(differences.reference),
+            "reference_serial": differences.reference_serial,
+            "data": list(differences.data), "data_count": differences.data_count,
+            "signatures": list(differences.signatures),
+            "signatures_count": differences.signatures_count},
+        "evidence": report.evidence,
     }
 
 
@@ -203,6 +235,33 @@ def exchange_of(data: dict[str, Any] | None) -> Exchange | None:
                     sent_at=float(data.get("sent_at", 0.0)))
 
 
+def _finding_of(data: dict[str, Any]) -> Finding:
+    return Finding(str(data["check"]), Severity[str(data["severity"]).upper()],
+                   str(data["message"]), data.get("server"), str(data.get("evidence", "")),
+                   data.get("days_left"))
+
+
+def _transfer_of(data: dict[str, Any]) -> TransferReport:
+    found = data.get("differences")
+    differences = None if found is None else CopyDifferences(
+        _server_of(found["reference"]), found.get("reference_serial"),
+        tuple(found.get("data", ())), int(found.get("data_count", 0)),
+        tuple(found.get("signatures", ())), int(found.get("signatures_count", 0)))
+    warning, critical, skew = (float(v) for v in data.get("judged_with", (0, 0, 0)))
+    return TransferReport(
+        _server_of(data["server"]), data.get("method"), failure=data.get("failure"),
+        axfr_failure=data.get("axfr_failure"), refused=bool(data.get("refused", False)),
+        tsig_key=data.get("tsig_key"), serial=data.get("serial"),
+        names=int(data.get("names", 0)), rrsets=int(data.get("rrsets", 0)),
+        records=int(data.get("records", 0)), digest=str(data.get("digest", "")),
+        data_digest=str(data.get("data_digest", "")),
+        elapsed_s=float(data.get("elapsed_s", 0.0)),
+        judged_at=float(data.get("judged_at", 0.0)), judged_with=(warning, critical, skew),
+        findings={check: tuple(_finding_of(f) for f in found)
+                  for check, found in data.get("findings", {}).items()},
+        differences=differences, evidence=str(data.get("evidence", "")))
+
+
 class Snapshot:
     """A snapshot read back: zones by name, the resolvers' answers, CoreDNS and the clock."""
 
@@ -269,6 +328,8 @@ class Snapshot:
                                    for p in data.get("file_problems", []))
         if data.get("provider") is not None:
             zone.provider = view_from_dict(data["provider"])
+        if data.get("transfers") is not None:
+            zone.transfers = tuple(_transfer_of(t) for t in data["transfers"])
         if data.get("zone_text") is not None and zone.apex is not None:
             zone.file_content = dns.zone.from_text(data["zone_text"], origin=zone.apex,
                                                    relativize=False, check_origin=False)

@@ -19,6 +19,7 @@ from typing import TypeVar
 import dns.name
 import dns.rcode
 import dns.rdatatype
+import dns.zone
 
 from ..collect import (
     ABSENT_TYPE,
@@ -31,10 +32,21 @@ from ..collect import (
     probe_name,
     zone_questions,
 )
-from ..config import DomainSpec, QueryPolicy
+from ..config import DomainSpec, QueryPolicy, TransferSpec
+from ..copies import (
+    CopyIndex,
+    CopyJudge,
+    Method,
+    TransferReport,
+    copy_entries,
+    copy_stats,
+    serial_behind,
+)
 from ..providers import ProviderView, fetch_view
 from ..transport import Exchange, Server
+from .axfr import Transfer, transfer
 from .delegation import Delegations, Location, ZoneCut
+from .nsec_walk import Chain, WalkedCopy, ask_every_rrset, follow_chain
 from .querier import Querier
 from .shared import SharedWork
 
@@ -42,20 +54,31 @@ T = TypeVar("T")
 
 
 class ZoneProber:
-    """Probes zones for one run, sharing the walk and the ancestors between them."""
+    """Probes zones for one run, sharing the walk and the ancestors between them. `clock`
+    dates the TSIG of zone transfers (this host's time, whatever instant is judged)."""
 
-    def __init__(self, querier: Querier, delegations: Delegations, policy: QueryPolicy):
+    def __init__(self, querier: Querier, delegations: Delegations, policy: QueryPolicy,
+                 clock: Callable[[], float] = time.time):
         self.querier = querier
         self.delegations = delegations
         self.policy = policy
+        self.clock = clock
         self._ancestors: SharedWork[AncestorZone] = SharedWork()
+        # At most one whole copy of a zone in memory at a time, in the whole run: a copy is
+        # judged and dropped before the next transfer starts.
+        self._copies = asyncio.Semaphore(1)
 
-    async def probe(self, domain: DomainSpec, plan: ProbePlan, now: float | None = None
-                    ) -> ZoneData:
+    async def probe(self, domain: DomainSpec, plan: ProbePlan, now: float | None = None,
+                    judge: CopyJudge | None = None) -> ZoneData:
+        """The zone's data; with `judge` and `transfer:` for the domain (and the plan's
+        transfer group), each server's whole copy too, judged as it is taken."""
         data = ZoneData(domain, collected_at=time.time() if now is None else now)
         provider = asyncio.ensure_future(_provider_view(domain, plan))
         try:
             await self._probe_dns(data, domain, plan)
+            if plan.transfer and judge is not None and domain.transfer is not None \
+                    and data.discovery_failure is None:
+                data.transfers = await self.take_copies(data, domain.transfer, judge)
         finally:
             data.provider = await provider
         return data
@@ -212,6 +235,141 @@ class ZoneProber:
                     and answer.answer(rdtype, qname) is not None:
                 return answer
         return last
+
+    # --- whole copies: AXFR from every server, or the NSEC walk -----------------------------
+
+    async def take_copies(self, data: ZoneData, spec: TransferSpec, judge: CopyJudge
+                         ) -> tuple[TransferReport, ...]:
+        """Each usable server's copy, newest serial first (the first copy is the one the
+        others are compared with), one server after the other."""
+        servers = _newest_first(data)
+        reports = []
+        reference: CopyIndex | None = None
+        chain: Chain | None = None
+        for index, server in enumerate(servers):
+            later = index + 1 < len(servers)
+            axfr: Transfer | None = None
+            if spec.axfr:
+                async with self._copies:
+                    async with self.querier.reserved(server) as forbidden:
+                        axfr = Transfer(None, forbidden, "") if forbidden else await transfer(
+                            server, data.name, spec.tsig, now=self.clock(),
+                            read_timeout=self.policy.timeout_s, lifetime=spec.timeout_s,
+                            max_records=spec.max_records)
+                    if axfr.zone is not None:
+                        report, reference = await asyncio.to_thread(
+                            _judged, judge, data, server, axfr.zone, "axfr", None, reference,
+                            later, spec, axfr)
+                        axfr.zone = None
+                        reports.append(report)
+                        continue
+            if not spec.walk:
+                assert axfr is not None  # the schema allows axfr: false only with walk
+                reports.append(TransferReport(
+                    server, None, failure=axfr.failure, refused=axfr.refused,
+                    tsig_key=_key_name(spec),
+                    elapsed_s=round(axfr.elapsed, 3), evidence=axfr.evidence))
+                continue
+            chain = chain or await self._chain(server, data.name, spec)
+            report, reference = await self._walked(data, server, spec, judge, chain, axfr,
+                                                   reference, later)
+            reports.append(report)
+        return tuple(reports)
+
+    async def _chain(self, server: Server, apex: dns.name.Name, spec: TransferSpec) -> Chain:
+        try:
+            return await asyncio.wait_for(
+                follow_chain(self.querier, server, apex, spec.walk_max_names), spec.timeout_s)
+        except TimeoutError:
+            return Chain(server, failure=f"the walk took longer than transfer.timeout_s "
+                                         f"({spec.timeout_s:g} s)")
+
+    async def _walked(self, data: ZoneData, server: Server, spec: TransferSpec,
+                      judge: CopyJudge, chain: Chain, axfr: Transfer | None,
+                      reference: CopyIndex | None, later: bool
+                      ) -> tuple[TransferReport, CopyIndex | None]:
+        axfr_failure = axfr.failure if axfr is not None else None
+        if not chain.names:
+            failure = f"no walk: {chain.failure}"
+            return TransferReport(server, None, failure=failure, axfr_failure=axfr_failure,
+                                  refused=axfr is not None and axfr.refused,
+                                  tsig_key=_key_name(spec),
+                                  evidence=_joined(axfr, chain.evidence)), reference
+        async with self._copies:
+            try:
+                walked = await asyncio.wait_for(
+                    ask_every_rrset(self.querier, server, data.name, chain), spec.timeout_s)
+            except TimeoutError:
+                return TransferReport(
+                    server, None, failure=f"the walk took longer than transfer.timeout_s "
+                                          f"({spec.timeout_s:g} s)", axfr_failure=axfr_failure,
+                    refused=axfr is not None and axfr.refused,
+                    evidence=_joined(axfr, chain.evidence)), reference
+            incomplete = chain.failure if chain.server == server or chain.failure is None \
+                else f"{chain.failure} (at {chain.server})"
+            report, reference = await asyncio.to_thread(
+                _judged, judge, data, server, walked.zone, "walk", incomplete, reference, later,
+                spec, axfr)
+        problems = [p for p in (incomplete, _unusable(walked)) if p]
+        return replace(report, failure="; ".join(problems) or None,
+                       evidence=_joined(axfr, chain.evidence)), reference
+
+
+def _newest_first(data: ZoneData) -> list[Server]:
+    """The servers that answered, the newest SOA serial first (ties in the probe's order)."""
+    assert data.apex is not None
+    serials: dict[Server, int | None] = {}
+    for answers in data.usable_answers():
+        soa = answers.get(data.apex, dns.rdatatype.SOA)
+        rrset = soa.answer(dns.rdatatype.SOA, data.apex) if soa is not None else None
+        serials[answers.server] = rrset[0].serial if rrset else None
+    known = [s for s in serials.values() if s is not None]
+    newest = known[0] if known else 0
+    for serial in known:
+        if serial_behind(serial, newest) < 0:
+            newest = serial
+    return sorted(serials, key=lambda s: serial_behind(newest, serials[s])
+                  if serials[s] is not None else 2**32)
+
+
+def _judged(judge: CopyJudge, data: ZoneData, server: Server, zone: dns.zone.Zone,
+            method: Method, incomplete: str | None, reference: CopyIndex | None, later: bool,
+            spec: TransferSpec, axfr: Transfer | None
+            ) -> tuple[TransferReport, CopyIndex | None]:
+    """The report on one copy (in a worker thread: it is CPU work), and the copy the later
+    ones are compared with (this one, reduced, when it is the first)."""
+    entries = copy_entries(zone)
+    stats = copy_stats(zone, entries)
+    differences = reference.differences(entries) if reference is not None else None
+    if reference is None and later:
+        reference = CopyIndex(entries, server, stats.serial)
+    verdict = judge(data, server, zone, method, incomplete)
+    taken = axfr if axfr is not None and method == "axfr" else None
+    return TransferReport(
+        server, method, axfr_failure=axfr.failure if axfr is not None and taken is None
+        else None, refused=axfr is not None and axfr.refused,
+        tsig_key=_key_name(spec) if taken is not None else None,
+        serial=stats.serial, names=stats.names, rrsets=stats.rrsets, records=stats.records,
+        digest=stats.digest, data_digest=stats.data_digest,
+        elapsed_s=round(taken.elapsed, 3) if taken is not None else 0.0,
+        judged_at=verdict.judged_at, judged_with=verdict.judged_with,
+        findings=verdict.findings, differences=differences,
+        evidence=taken.evidence if taken is not None else ""), reference
+
+
+def _key_name(spec: TransferSpec) -> str | None:
+    return spec.tsig.name.to_text() if spec.tsig is not None else None
+
+
+def _joined(axfr: Transfer | None, evidence: str) -> str:
+    return "\n\n".join(e for e in (axfr.evidence if axfr is not None else "", evidence) if e)
+
+
+def _unusable(walked: WalkedCopy) -> str | None:
+    if not walked.unusable:
+        return None
+    return (f"{len(walked.unusable)} of the {walked.asked} RRsets the chain lists got no "
+            f"usable answer (first: {walked.unusable[0]})")
 
 
 async def _none() -> None:

@@ -24,7 +24,7 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
 from ..findings import Severity
 from ..signatures import Crypto, SignatureCheck, verify_rrset
-from ..zonetree import ZoneTree, names_between, origin_of, rrset_of
+from ..zonetree import ZoneTree, canonical_order, names_between, origin_of, rrset_of
 
 T = TypeVar("T", bound=Any)
 
@@ -105,7 +105,7 @@ def zone_names(zone: dns.zone.Zone, tree: ZoneTree | None = None) -> ZoneNames:
             makers[above].add(name)
     insecure_only = {ent: frozenset(found) for ent, found in makers.items()
                      if found <= insecure}
-    return ZoneNames(apex, tuple(sorted(types)), types, tree.cuts, insecure,
+    return ZoneNames(apex, tuple(sorted(types, key=canonical_order)), types, tree.cuts, insecure,
                      frozenset(makers), insecure_only, signed)
 
 

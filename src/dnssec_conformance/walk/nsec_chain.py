@@ -15,6 +15,7 @@ import dns.zone
 
 from ..findings import Severity
 from ..nsec import NsecRecord, nsec_records
+from ..zonetree import canonical_order
 from .names import (
     ChainProblem,
     Verified,
@@ -37,7 +38,8 @@ def walk_nsec(zone: dns.zone.Zone, names: ZoneNames, verified: Verified | None =
     owners = names.authoritative
     expected = set(owners)
     problems: list[ChainProblem] = []
-    for name, node in sorted(zone.nodes.items()):
+    for name in sorted(zone.nodes, key=canonical_order):
+        node = zone.nodes[name]
         if name not in expected and node.get_rdataset(dns.rdataclass.IN,
                                                       dns.rdatatype.NSEC) is not None:
             problems.append(_stray(zone, names, name))
