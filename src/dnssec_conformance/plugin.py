@@ -794,10 +794,13 @@ class ResultsReporter:
 def shard_block(conformance: Conformance, shard: shards.Shard) -> dict[str, Any]:
     """results.json's `shard`: which share of which file this run checked, so that a merge
     can tell a complete shard from a partial one."""
-    return {"index": shard.index, "count": shard.count, "run_id": shards.run_id(),
-            "domains_file_sha256": conformance.config_digest(),
-            "owns_run_subjects": shard.owns_run_subjects,
-            "domains": [d.display for d in shard_domains(conformance)]}
+    block = {"index": shard.index, "count": shard.count, "run_id": shards.run_id(),
+             "domains_file_sha256": conformance.config_digest(),
+             "owns_run_subjects": shard.owns_run_subjects,
+             "domains": [d.display for d in shard_domains(conformance)]}
+    if conformance.snapshot_out:
+        block["snapshot"] = str(Path(conformance.snapshot_out).resolve())
+    return block
 
 
 def destinations(config: pytest.Config, shard: shards.Shard | None) -> Destinations:
