@@ -88,7 +88,9 @@ def gather(directory: Path, *, count: int | None, run_id: str | None,
     """The shards' states, waiting up to `wait_s` for all of them to be complete."""
     deadline = time.monotonic() + min(max(wait_s, 0.0), MAX_WAIT_S)
     while True:
-        files, problems = merge.read_shard_files(merge.find_results(directory))
+        # the merging pod may start before any shard has written: wait for the directory too
+        found = merge.find_results(directory) if directory.is_dir() or wait_s <= 0 else []
+        files, problems = merge.read_shard_files(found)
         total, run, states = merge.classify(files, count=count, run_id=run_id,
                                             domains=names, domains_digest=digest)
         complete = total > 0 and all(s.status == merge.MERGED for s in states)
