@@ -94,7 +94,8 @@ def test_partial_interrupted_and_foreign_shards():
     assert by_index[2].status == "interrupted"
     assert by_index[3].status == "missing" and "of another run (job-0)" in by_index[3].reason
     merged = merge.merge_documents(states, count, run_id=run, now=NOW)
-    assert merged["status"] == "critical" and merged["interrupted"] is True
+    assert merged["status"] == "critical" and merged["incomplete"] is True
+    assert merged["interrupted"] is False  # the merge was not
     assert merge.describe(states, count)[0].startswith("shard 1 of 4 partial: has no records")
 
 

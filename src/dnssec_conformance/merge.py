@@ -252,14 +252,15 @@ def merge_documents(states: Sequence[ShardState], count: int, *, run_id: str | N
     evaluated = min((_epoch(d.get("evaluated_at"), now) for d in docs), default=now)
     started = min((_epoch(d.get("started_at"), now) for d in docs), default=now)
     finished = max((_epoch(d.get("finished_at"), now) for d in docs), default=now)
-    interrupted = any(d.get("interrupted") for d in docs)
+    # an interrupted shard makes the merge incomplete; the merge itself was not interrupted
+    # (its heartbeat is not hurried as an interrupted run's is)
     incomplete = any(s.status != MERGED for s in states) or count == 0
     ordered = list(records.values())
     exit_status = 0 if all(r["outcome"] not in ("failed", "error") for r in ordered) else 1
     document = build_document(
         ordered, evaluated_at=evaluated, started_at=started, finished_at=finished,
         domains_file=domains_file or next((d.get("domains_file") for d in docs), None),
-        exit_status=exit_status, interrupted=interrupted)
+        exit_status=exit_status, interrupted=False)
     probe = _sum_probe(present)
     if probe:
         document["probe"] = probe

@@ -16,17 +16,17 @@ checked, the DNS queries sent, its overall status and when it finished.
 from __future__ import annotations
 
 import calendar
-import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from . import __version__, overview
+from .providers.secrets import library_logs_scrubbed
+from .providers.secrets import scrub as scrub_secrets
 from .results import DOMAIN, kind_of
 
 OTLP_ENDPOINT_ENV = "ONEUPTIME_OTLP_ENDPOINT"
@@ -224,37 +224,11 @@ def _secrets_of(url: str, token: str | None) -> list[str]:
 
 
 def scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
+    return scrub_secrets(text, secrets)
 
 
-class _ScrubFilter(logging.Filter):
-    def __init__(self, secrets: list[str]):
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = scrub(message, self.secrets)
-        if clean != message:
-            record.msg, record.args = clean, ()
-        return True
-
-
-@contextmanager
-def _logs_scrubbed(secrets: list[str], prefixes: tuple[str, ...]) -> Iterator[None]:
-    names = {n for n in logging.root.manager.loggerDict if n.split(".")[0] in prefixes}
-    names.update(prefixes)
-    secret_filter = _ScrubFilter(secrets)
-    loggers = [logging.getLogger(name) for name in sorted(names)]
-    for logger in loggers:
-        logger.addFilter(secret_filter)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(secret_filter)
+def _logs_scrubbed(secrets: list[str], libraries: tuple[str, ...]) -> Any:
+    return library_logs_scrubbed(lambda: secrets, libraries)
 
 
 def push(gateway: str, document: Mapping[str, Any], *, job: str = PUSH_JOB,
