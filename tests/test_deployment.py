@@ -197,7 +197,7 @@ def fleet_cronjobs() -> dict[str, dict[str, Any]]:
     ("dnssec-fleet-expiry", "k8s-fleet-expiry-command"),
 ])
 def test_the_fleet_is_an_indexed_job_of_shards_and_a_merge(name, marker):
-    from dnssec_conformance import fleet_command, shards
+    from dnssec_conformance import fleet_command, heartbeat, shards
 
     spec = fleet_cronjobs()[name]["spec"]
     assert spec["concurrencyPolicy"] == "Forbid"
@@ -219,9 +219,10 @@ def test_the_fleet_is_an_indexed_job_of_shards_and_a_merge(name, marker):
     assert command == readme_command(marker)
     assert command[:2] == ["dnssec-conformance", "fleet"]
     assert command[command.index("--dir") + 1].endswith("/runs/$(DNSSEC_RUN_ID)")
-    # the merge gives up waiting well before the Job's deadline ends every pod
+    # the merge gives up waiting early enough to merge, and to send its heartbeat (up to
+    # heartbeat.DEADLINE_S), before the Job's deadline ends every pod
     wait = float(command[command.index("--wait") + 1])
-    assert wait + 30 <= job["activeDeadlineSeconds"]
+    assert wait + 45 + heartbeat.DEADLINE_S <= job["activeDeadlineSeconds"]
     # the same command makes shard I of the pods 0..N-1 and the merge of pod N
     for index in range(count + 1):
         mode, args, _ = fleet_command.commands(command[2:], {
