@@ -168,6 +168,7 @@ class Conformance:
         self.engine_mode = engine
         self.on_demand = on_demand  # an xdist worker: subjects are wanted as tests ask
         self.shard = shard  # None: every domain; else only this shard's
+        self.shard_domains: list[Any] | None = None  # this shard's, once computed
         self.planned: dict[Subject, list[str]] = {}
         self.engine: Engine | None = None
 
@@ -451,11 +452,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def shard_domains(state: Conformance) -> list[Any]:
-    """The domains of the file this process checks: all, or its shard's."""
-    domains = state.config.domains
+    """The domains of the file this process checks: all, or its shard's (hashed once)."""
     if state.shard is None:
-        return list(domains)
-    return [d for d in domains if state.shard.owns_domain(d.display)]
+        return list(state.config.domains)
+    if state.shard_domains is None:
+        state.shard_domains = [d for d in state.config.domains
+                               if state.shard.owns_domain(d.display)]
+    return state.shard_domains
 
 
 NOT_IN_SHARD = "dnssec_not_in_shard"
