@@ -122,11 +122,14 @@ def test_n_processes_of_an_indexed_job_cover_every_domain_exactly_once(tmp_path)
     # never queried (--collect-only), and a dead loopback root all the same
     domains.write_text("root_hints: ['127.0.0.1:9']\ncanaries: {bogus: [bogus.example]}\n"
                        "domains:\n" + "".join(f"  - {n}\n" for n in names))
-    single = _collected(domains, {})
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = list(pool.map(lambda i: _collected(domains, {
             shards.INDEX_ENV: str(i), shards.COUNT_ENV: "4"}), range(4)))
-    assert sorted(id for part in parts for id in part) == sorted(single)  # each test once
+    every = Counter(test for part in parts for test in part)
+    assert set(every.values()) == {1}  # no test runs twice
+    per_domain = Counter(m.group(1) for m in (re.search(r"\[(.+)\]$", t) for t in every) if m)
+    assert set(per_domain) == {*names, "bogus.example"}  # every domain, each fully
+    assert len({n for d, n in per_domain.items() if d != "bogus.example"}) == 1
     for index, part in enumerate(parts):
         subjects = {m.group(1) for m in (re.search(r"\[(.+)\]$", i) for i in part) if m}
         mine = {n for n in names if shards.shard_of(n, 4) == index}
