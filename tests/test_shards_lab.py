@@ -5,7 +5,10 @@ gives the single run's records (exactly, when the shards judge the single run's 
 observations; up to the random names each probe asks and the evidence's timings when they
 probe for themselves), its heartbeat, JUnit test cases and report rows; the merged snapshot
 replays to the merged records; a missing shard is named. The reports are opened in headless
-Chromium: the problems on top, the healthy domains counted."""
+Chromium: the problems on top, the healthy domains counted.
+
+The module is named to run after those that judge the lab's zones as of its build time
+(test_lab_scenarios, test_online_lab): its minute must not stand between the two."""
 
 from __future__ import annotations
 
