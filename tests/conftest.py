@@ -57,10 +57,14 @@ def loopback_only() -> Iterator[None]:
         setattr(socket.socket, name, original)
 
 
+# Extra good zones (`lab up --scale N`) for the fleet's tests: a few, served by ns1.
+SCALE_ZONES = 24
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[lab_package.LabInfo]:
     """The DNSSEC lab on loopback: built and started for the session, stopped after it."""
-    info = lab_package.up()
+    info = lab_package.up(scale=SCALE_ZONES)
     yield info
     lab_package.down()
 

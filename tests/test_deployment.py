@@ -18,8 +18,9 @@ import yaml
 
 ROOT = Path(__file__).parent.parent
 KUBERNETES_VERSION = "1.34.0"
+FLEET = ROOT / "fleet" / "k8s-fleet.yaml"
 MANIFESTS = [ROOT / "k8s-job.yaml", ROOT / "examples" / "heartbeat-secret.example.yaml",
-             ROOT / "examples" / "report-viewer.yaml"]
+             ROOT / "examples" / "report-viewer.yaml", FLEET]
 IMAGE = "registry.example.com/dnssec-conformance:0.1.0"
 
 
@@ -182,3 +183,79 @@ def test_the_image_pins_every_runtime_dependency():
     wanted = {re.split(r"[\[<>=]", d.strip().strip('",'))[0].lower()
               for d in block.splitlines() if d.strip().strip('",')}
     assert wanted <= pinned, f"not pinned in constraints.txt: {sorted(wanted - pinned)}"
+
+
+# --- the fleet: an Indexed Job of shards and a merge -------------------------------------------
+
+
+def fleet_cronjobs() -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in documents(FLEET) if d["kind"] == "CronJob"}
+
+
+@pytest.mark.parametrize(("name", "marker"), [
+    ("dnssec-fleet-validation", "k8s-fleet-validation-command"),
+    ("dnssec-fleet-expiry", "k8s-fleet-expiry-command"),
+])
+def test_the_fleet_is_an_indexed_job_of_shards_and_a_merge(name, marker):
+    from dnssec_conformance import fleet_command, heartbeat, shards
+
+    spec = fleet_cronjobs()[name]["spec"]
+    assert spec["concurrencyPolicy"] == "Forbid"
+    job = spec["jobTemplate"]["spec"]
+    assert job["completionMode"] == "Indexed"
+    # every pod at once (the merge waits for the shards), none run again, none stop the rest
+    assert job["parallelism"] == job["completions"] and job["backoffLimitPerIndex"] == 0
+    assert "backoffLimit" not in job
+    pod = job["template"]["spec"]
+    [container] = pod["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    count = int(env["DNSSEC_SHARD_COUNT"]["value"])
+    assert count == job["completions"] - 1 >= 2  # Kubernetes gives the index, not the count
+    assert env["DNSSEC_RUN_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == \
+        "metadata.labels['batch.kubernetes.io/job-name']"
+    for secret in ("ONEUPTIME_HEARTBEAT_URL", "ONEUPTIME_OTLP_TOKEN", "ONEUPTIME_OTLP_ENDPOINT"):
+        assert env[secret]["valueFrom"]["secretKeyRef"]["optional"] is True
+    command = container["command"]
+    assert command == readme_command(marker)
+    assert command[:2] == ["dnssec-conformance", "fleet"]
+    assert command[command.index("--dir") + 1].endswith("/runs/$(DNSSEC_RUN_ID)")
+    # the merge gives up waiting early enough to merge, and to send its heartbeat (up to
+    # heartbeat.DEADLINE_S), before the Job's deadline ends every pod
+    wait = float(command[command.index("--wait") + 1])
+    assert wait + 45 + heartbeat.DEADLINE_S <= job["activeDeadlineSeconds"]
+    # the same command makes shard I of the pods 0..N-1 and the merge of pod N
+    for index in range(count + 1):
+        mode, args, _ = fleet_command.commands(command[2:], {
+            shards.COUNT_ENV: str(count), shards.INDEX_ENV: str(index)})
+        assert mode == ("run" if index < count else "merge")
+        if mode == "run":
+            assert args[args.index("--shard") + 1] == f"{index}/{count}"
+        else:
+            assert args[args.index("--shards") + 1] == str(count)
+    claims = {d["metadata"]["name"]: d for d in documents(FLEET)
+              if d["kind"] == "PersistentVolumeClaim"}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    claim = claims[volumes["fleet"]["persistentVolumeClaim"]["claimName"]]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # pods on several nodes
+
+
+@pytest.mark.parametrize("name", ["dnssec-fleet-validation", "dnssec-fleet-expiry"])
+def test_fleet_pods_pass_the_restricted_profile(name):
+    pod = fleet_cronjobs()[name]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    for container in pod["containers"]:
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_the_fleet_kustomize_base_renders_valid_manifests():
+    rendered = kustomize(ROOT / "fleet")
+    assert {d["kind"] for d in rendered} == {d["kind"] for d in documents(FLEET)}
+    for document in rendered:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    images = [c["image"] for d in rendered if d["kind"] == "CronJob"
+              for c in d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]]
+    assert images == [IMAGE] * 2

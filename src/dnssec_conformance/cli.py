@@ -32,6 +32,9 @@ NAGIOS_OPTION = "--nagios"
 USAGE = f"""\
 usage: dnssec-conformance --domains FILE [{NAGIOS_OPTION}] [pytest options]
        dnssec-conformance run --domains FILE ...   (the same, named)
+       dnssec-conformance --domains FILE --shard I/N ...   (shard I of N of the domains)
+       dnssec-conformance merge DIR --results FILE [--html FILE] [--junitxml FILE] ...
+       dnssec-conformance fleet --dir DIR --domains FILE ...   (a pod of k8s-fleet.yaml)
        dnssec-conformance --version
 
 Runs every DNSSEC check shipped with this package (pytest on {SUITES_PACKAGE}) against the
@@ -121,6 +124,20 @@ def run_as_nagios_plugin(pytest_args: list[str]) -> int:
     return output.state
 
 
+def merge(args: list[str]) -> int:
+    from . import merge_command
+
+    return merge_command.main(args)
+
+
+def fleet(args: list[str]) -> int:
+    from . import fleet_command
+
+    return fleet_command.main(args)
+
+
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "run": run,
+    "merge": merge,
+    "fleet": fleet,
 }

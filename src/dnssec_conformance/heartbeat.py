@@ -49,6 +49,8 @@ MIN_ATTEMPT_S = 0.05  # less time than this left: another attempt cannot succeed
 MAX_BODY_BYTES = 16 * 1024
 MAX_CHECKS_PER_DOMAIN = 5
 MAX_MESSAGE_CHARS = 200
+# Room kept for `"domains_omitted":N,"problem_domains_omitted":N` at the end of a full body
+OMITTED_FIELDS_BYTES = 64
 REDACTED = "***"
 UNCHECKED = "unchecked"  # results.json's `error` (could not check), under a name OneUptime's
 #                          default criterion does not trip on
@@ -285,17 +287,62 @@ def build_body(document: Mapping[str, Any], *, warning_days: float, critical_day
         "critical_threshold_days": critical_days,
         "results": [],
     }
-    # Worst domains first, so that the cap drops healthy ones; the counts above cover all.
-    size = len(encode(body))
-    for index, summary in enumerate(summaries):
+    fleet = document.get("shards")
+    if fleet:
+        body["shards"] = {"count": fleet.get("count"), "missing": [
+            s["index"] for s in fleet.get("by_index", []) if s.get("status") != "merged"]}
+    if document.get("incomplete"):
+        body["incomplete"] = True
+    _add_entries(body, summaries, by_domain)
+    return body
+
+
+def _add_entries(body: dict[str, Any], summaries: list[Mapping[str, Any]],
+                 by_domain: Mapping[str, list[Mapping[str, Any]]]) -> None:
+    """Worst subjects first, each in full while the body stays under the cap; then every
+    problem subject (not healthy) that is left by name only, with the IDs of its checks that
+    did not pass; then the counts of what is left out (`problem_domains_omitted`,
+    `domains_omitted`): no problem domain is dropped silently."""
+    size = len(encode(body)) + OMITTED_FIELDS_BYTES
+    for summary in summaries:
         entry = _domain_entry(summary, by_domain.get(summary["domain"], []))
         entry_size = len(encode(entry)) + 1
         if size + entry_size > MAX_BODY_BYTES:
-            body["domains_omitted"] = len(summaries) - index
             break
         body["results"].append(entry)
         size += entry_size
-    return body
+    else:
+        return
+    rest = summaries[len(body["results"]):]
+    left: list[Mapping[str, Any]] = []
+    for summary in rest:
+        if summary["status"] == "healthy":
+            continue
+        entry = _named_entry(summary, by_domain.get(summary["domain"], []))
+        entry_size = len(encode(entry)) + 1
+        if left or size + entry_size > MAX_BODY_BYTES:
+            left.append(summary)
+            continue
+        body["results"].append(entry)
+        size += entry_size
+    body["domains_omitted"] = len(summaries) - len(body["results"])
+    if left:
+        body["problem_domains_omitted"] = len(left)
+
+
+def _named_entry(summary: Mapping[str, Any], records: list[Mapping[str, Any]]
+                 ) -> dict[str, Any]:
+    """A problem subject that no longer fits in full: its name, status and check IDs."""
+    days_left = summary.get("days_left")
+    entry: dict[str, Any] = {
+        "domain": summary["domain"], "status": summary["status"],
+        "days_until_expiry": round(days_left, 2) if days_left is not None else None,
+        "checks": [r["check"] for r in records
+                   if r["outcome"] in ("failed", "error", "warning")][:MAX_CHECKS_PER_DOMAIN],
+    }
+    if kind_of(summary) != DOMAIN:
+        entry["kind"] = kind_of(summary)
+    return entry
 
 
 # --------------------------------------------------------------------------------------------

@@ -93,3 +93,88 @@ def _xml_text(text: str) -> str:
     except ImportError:
         return "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
     return bin_xml_escape(text)
+
+
+# --------------------------------------------------------------------------------------------
+# A JUnit file from records (a merge: no test ran in this process)
+# --------------------------------------------------------------------------------------------
+
+
+def suite_tests() -> dict[str, tuple[str, str]]:
+    """Check ID -> (suite module file, test function), from the suites shipped with the
+    package: the names pytest gives each check's test."""
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module("dnssec_conformance.suites")
+    found: dict[str, tuple[str, str]] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, function in vars(module).items():
+            for mark in getattr(function, "pytestmark", []) if name.startswith("test_") else []:
+                if mark.name == "dnssec_check" and mark.args:
+                    found[str(mark.args[0])] = (f"{info.name}.py", name)
+    return found
+
+
+def node_id(record: Mapping[str, Any], tests: Mapping[str, tuple[str, str]]) -> str:
+    """The node ID a single run gives the record's test (`test_expiry.py::test_x[a.test]`)."""
+    module, function = tests.get(str(record["check"]), ("", str(record["check"])))
+    parametrized = record.get("kind", "domain") in ("domain", "canary")
+    name = f"{function}[{record['domain']}]" if parametrized else function
+    return f"{module}::{name}" if module else name
+
+
+def _failure_text(record: Mapping[str, Any]) -> str:
+    lines = [f"{record['check']} {record['outcome']}: {record['message']}"]
+    for finding in record.get("findings", []):
+        where = f" [{finding['server']}]" if finding.get("server") else ""
+        lines.append(f"  - {finding['severity']}: {finding['message']}{where}")
+    return "\n".join(lines)
+
+
+def junit_xml(records: list[Mapping[str, Any]], *, timestamp: str,
+              tests: Mapping[str, tuple[str, str]] | None = None) -> bytes:
+    """A JUnit XML document with one test case per record, as a single run writes it: a
+    failed or could-not-check record is a failure, a waived one an xfail, a skipped one a
+    skip; each carries the same properties and system-out as the run's own file."""
+    tests = suite_tests() if tests is None else tests
+    suite = ElementTree.Element("testsuite", name="pytest", timestamp=timestamp)
+    counts = {"failures": 0, "skipped": 0}
+    for record in sorted(records, key=lambda r: node_id(r, tests)):
+        module, _, name = node_id(record, tests).rpartition("::")
+        case = ElementTree.SubElement(suite, "testcase",
+                                      classname=module.removesuffix(".py").replace("/", "."),
+                                      name=name, time="0.000")
+        listed = properties(record)
+        if listed:
+            holder = ElementTree.SubElement(case, "properties")
+            for key, value in listed:
+                ElementTree.SubElement(holder, "property", name=key, value=_xml_text(value))
+        outcome = record["outcome"]
+        if outcome in ("failed", "error"):
+            counts["failures"] += 1
+            failure = ElementTree.SubElement(case, "failure",
+                                             message=_xml_text(str(record["message"])[:300]))
+            failure.text = _xml_text(_failure_text(record))
+        elif outcome == "waived":
+            counts["skipped"] += 1
+            waiver = record.get("waiver") or {}
+            ElementTree.SubElement(case, "skipped", type="pytest.xfail", message=_xml_text(
+                f"waived until {waiver.get('until')}: {waiver.get('reason')}"))
+        elif outcome == "skipped":
+            counts["skipped"] += 1
+            ElementTree.SubElement(case, "skipped", type="pytest.skip",
+                                   message=_xml_text(str(record["message"])[:300]))
+        text = system_out(record)
+        if text:
+            ElementTree.SubElement(case, "system-out").text = _xml_text(text)
+    suite.set("errors", "0")
+    suite.set("failures", str(counts["failures"]))
+    suite.set("skipped", str(counts["skipped"]))
+    suite.set("tests", str(len(records)))
+    suites = ElementTree.Element("testsuites", name="pytest tests")
+    suites.append(suite)
+    return b'<?xml version="1.0" encoding="utf-8"?>' + ElementTree.tostring(suites, "utf-8")

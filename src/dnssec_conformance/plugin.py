@@ -10,6 +10,7 @@ reports/results.json at the end of every run, failed or interrupted.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from . import archive, heartbeat, junit, overview, report_html
+from . import archive, heartbeat, junit, metrics, overview, report_html, shards
 from .background import Engine, EngineError, Mode, describe
 from .catalog import CheckSpec, all_checks, get
 from .config import Config, Thresholds, load_config
@@ -29,6 +30,7 @@ from .errors import ConformanceError, one_line
 from .findings import Severity
 from .keystate import DEFAULT_STATE_DIR
 from .probe.snapshot import Snapshot, merge_snapshots
+from .publish import Destinations, Published, publish
 from .results import DOMAIN, build_document, write_atomically
 from .runner import RunRequest, Subject
 
@@ -44,8 +46,10 @@ MARKERS = {
     "provider": "cloud DNS provider checks: its own view against the DNS's",
     "transfer": "whole zones (AXFR with TSIG, or the NSEC walk): every RRset of every server",
     "dnssec_check(id)": "the catalog ID of the check a test runs",
+    "dnssec_not_in_shard": "a placeholder for a test with no subject in this shard",
 }
 DEFAULT_RESULTS = "reports/results.json"
+DEFAULT_SHARD_RESULTS = "reports/shard-{shard}/results.json"
 MAX_EVIDENCE_CHARS = 4000
 # In one process, the engine runs in a process of its own from this many domains on: a second
 # core then judges while pytest runs the tests (below it, starting a process costs more).
@@ -93,6 +97,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where the probe engine runs: a thread of pytest's process, or a "
                          f"process of its own (auto: a process from {PROCESS_FROM_DOMAINS} "
                          "domains on)")
+    group.addoption("--shard", metavar="I/N", default=None,
+                    help="run shard I of N (0 <= I < N): a stable share of the domains by a "
+                         "hash of the zone name (`auto`: from $JOB_COMPLETION_INDEX and "
+                         f"${shards.COUNT_ENV}, a Kubernetes Indexed Job; the default when "
+                         f"${shards.COUNT_ENV} is set). Output paths may hold {{shard}}; "
+                         f"results default to {DEFAULT_SHARD_RESULTS}; merge the shards with "
+                         "`dnssec-conformance merge`")
+    group.addoption("--metrics-file", metavar="FILE", default=None,
+                    help="write the run's metrics as Prometheus text to FILE (atomically; "
+                         "for node_exporter's textfile collector)")
+    group.addoption("--pushgateway", metavar="URL", default=None,
+                    help="push the run's metrics to a Prometheus Pushgateway")
+    group.addoption("--otlp-endpoint", metavar="URL", default=None,
+                    help="send the run's metrics over OTLP/HTTP, e.g. "
+                         "https://oneuptime.com/otlp/v1/metrics (default: "
+                         f"${metrics.OTLP_ENDPOINT_ENV}; the token: ${metrics.OTLP_TOKEN_ENV})")
+    group.addoption("--report-rows", choices=("auto", "all", "problems"), default="auto",
+                    help="the HTML report's table: every check, or only those that did not "
+                         "pass (auto: only those from "
+                         f"{report_html.PROBLEMS_ONLY_FROM_DOMAINS} domains on)")
     parser.addini("dnssec_domains", "default domains.yaml for --domains", default="")
 
 
@@ -133,7 +157,7 @@ class Conformance:
     def __init__(self, config: Config, now: float, *, domains_file: str,
                  state_dir: str, state_writable: bool, snapshot_in: str | None = None,
                  snapshot_out: str | None = None, engine: str = "auto",
-                 on_demand: bool = False):
+                 on_demand: bool = False, shard: shards.Shard | None = None):
         self.config = config
         self.now = now
         self.domains_file = domains_file
@@ -143,6 +167,8 @@ class Conformance:
         self.snapshot_out = snapshot_out
         self.engine_mode = engine
         self.on_demand = on_demand  # an xdist worker: subjects are wanted as tests ask
+        self.shard = shard  # None: every domain; else only this shard's
+        self.shard_domains: list[Any] | None = None  # this shard's, once computed
         self.planned: dict[Subject, list[str]] = {}
         self.engine: Engine | None = None
 
@@ -184,6 +210,13 @@ class Conformance:
             raise EngineError(f"{check_id} on {subject.name} was not planned")
         return record
 
+    def config_digest(self) -> str:
+        """SHA-256 of the domains file: shards of one run read the same file."""
+        try:
+            return hashlib.sha256(Path(self.domains_file).read_bytes()).hexdigest()
+        except OSError:
+            return ""
+
     def finish(self, *, complete: bool, interrupted: bool) -> dict[str, Any]:
         """End the engine (it writes its snapshot); what it measured, for results.json.
         A run that ended early (-x, an interruption) judges nothing more; an interrupted
@@ -219,15 +252,19 @@ def domains_path(config: pytest.Config) -> str | None:
     return str(path) if path else None
 
 
-def _snapshot_part(config: pytest.Config, path: str | None) -> str | None:
+def _snapshot_part(config: pytest.Config, path: str | None,
+                   shard: shards.Shard | None = None) -> str | None:
     """Where this process writes its snapshot: the file itself, or (an xdist worker) a part
     the controller merges into it at the end."""
+    if path is not None and shard is not None:
+        path = shards.place(path, shard)
     if path is None or not _is_worker(config):
         return path
     return f"{path}.part-{config.workerinput['workerid']}"  # type: ignore[attr-defined]
 
 
 def _conformance_of(config: pytest.Config, path: str, now: float) -> Conformance:
+    shard = shards.configured(config.getoption("shard"))
     loaded = load_config(path)
     replay = config.getoption("snapshot")
     if replay:
@@ -238,8 +275,10 @@ def _conformance_of(config: pytest.Config, path: str, now: float) -> Conformance
     writable = given is not None or (config.getoption("at") is None and not replay)
     return Conformance(loaded, now, domains_file=path, state_dir=given or DEFAULT_STATE_DIR,
                        state_writable=writable, snapshot_in=replay,
-                       snapshot_out=_snapshot_part(config, config.getoption("save_snapshot")),
-                       engine=config.getoption("engine"), on_demand=_is_worker(config))
+                       snapshot_out=_snapshot_part(config, config.getoption("save_snapshot"),
+                                                   shard),
+                       engine=config.getoption("engine"), on_demand=_is_worker(config),
+                       shard=shard)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -268,10 +307,26 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(report_html, "dnssec-report-html")
     config.pluginmanager.register(_Ordering(), "dnssec-ordering")
     if not _is_worker(config):
-        report_html.use_default_outputs(config)
-        results = Path(config.getoption("results") or DEFAULT_RESULTS)
-        config.pluginmanager.register(ResultsReporter(results, now, path), "dnssec-results")
+        shard = conformance.shard
+        if shard is None:
+            report_html.use_default_outputs(config)
+        else:  # a shard's report and JUnit are the merge's, unless asked for
+            _place_outputs(config, shard)
+        results = Path(config.getoption("results") or
+                       (DEFAULT_RESULTS if shard is None else DEFAULT_SHARD_RESULTS))
+        if shard is not None:
+            results = Path(shards.place(str(results), shard))
+        config.pluginmanager.register(ResultsReporter(results, now, path, shard=shard),
+                                      "dnssec-results")
         config.pluginmanager.register(junit.JunitWarnings(config), "dnssec-junit")
+
+
+def _place_outputs(config: pytest.Config, shard: shards.Shard) -> None:
+    """A shard's own --html / --junitxml paths, with {shard} replaced."""
+    for option in ("htmlpath", "xmlpath"):
+        value = config.getoption(option, None)
+        if value:
+            setattr(config.option, option, shards.place(str(value), shard))
 
 
 def check_waivers(config: Config) -> None:
@@ -374,18 +429,46 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     state = metafunc.config.stash.get(CONFORMANCE, None)
     if state is None:
         return  # no domains file: the `conformance` fixture skips the test
+    shard = state.shard
     if spec.scope == "canary":
         subjects = [Subject("canary", c.to_text(omit_final_dot=True))
                     for c in state.config.canaries.bogus]
+        if shard is not None and not shard.owns_run_subjects:
+            subjects = []
+            _other_shards(metafunc, shard)
+            return
         if not subjects:
             metafunc.parametrize("conformance", [pytest.param(
                 None, id="no-canary",
                 marks=pytest.mark.skip(reason="no canaries.bogus in domains.yaml"))])
             return
     else:
-        subjects = [Subject("domain", d.display) for d in state.config.domains]
+        subjects = [Subject("domain", d.display) for d in shard_domains(state)]
+        if not subjects and shard is not None:
+            _other_shards(metafunc, shard)
+            return
     metafunc.parametrize("conformance", [Verdict(state, s, spec.id) for s in subjects],
                          ids=[s.name for s in subjects])
+
+
+def shard_domains(state: Conformance) -> list[Any]:
+    """The domains of the file this process checks: all, or its shard's (hashed once)."""
+    if state.shard is None:
+        return list(state.config.domains)
+    if state.shard_domains is None:
+        state.shard_domains = [d for d in state.config.domains
+                               if state.shard.owns_domain(d.display)]
+    return state.shard_domains
+
+
+NOT_IN_SHARD = "dnssec_not_in_shard"
+
+
+def _other_shards(metafunc: pytest.Metafunc, shard: shards.Shard) -> None:
+    """A test with no subject in this shard: one placeholder, deselected after collection
+    (an empty parametrization would show as a skipped test)."""
+    metafunc.parametrize("conformance", [pytest.param(
+        None, id=f"not-in-shard-{shard.index}", marks=pytest.mark.dnssec_not_in_shard)])
 
 
 @pytest.fixture
@@ -432,10 +515,12 @@ def _find_verdict(item: pytest.Item) -> Verdict | None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each check's test with its family, before `-m` selects. A test marked with a
-    check this version does not know (suites newer than the package) is a usage error."""
+    check this version does not know (suites newer than the package) is a usage error.
+    A shard drops the tests of other shards' subjects (the run's own subjects: shard 0's)."""
     checks = all_checks()
+    _deselect_other_shards(config, items)
     for item in items:
         check_id = check_id_of(item)
         if check_id is None:
@@ -446,6 +531,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 f"{_id_range(checks)}): run the suites shipped with the package "
                 "(dnssec-conformance, or pytest --pyargs dnssec_conformance.suites)")
         item.add_marker(checks[check_id].marker)
+
+
+def _deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(CONFORMANCE, None)
+    shard = state.shard if state is not None else None
+    if shard is None:
+        return
+    checks = all_checks()
+    dropped, kept = [], []
+    for item in items:
+        check_id = check_id_of(item)
+        spec = checks.get(check_id) if check_id else None
+        other = item.get_closest_marker(NOT_IN_SHARD) is not None or (
+            spec is not None and spec.scope in ("coredns", "run")
+            and not shard.owns_run_subjects)
+        (dropped if other else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 class _Ordering:
@@ -592,10 +696,12 @@ class ResultsReporter:
     Registered on the controlling process only: xdist workers forward their reports here.
     """
 
-    def __init__(self, path: Path, evaluated_at: float, domains_file: str | None):
+    def __init__(self, path: Path, evaluated_at: float, domains_file: str | None, *,
+                 shard: shards.Shard | None = None):
         self.path = path
         self.evaluated_at = evaluated_at
         self.domains_file = domains_file
+        self.shard = shard
         self.started_at = time.time()
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -635,29 +741,18 @@ class ResultsReporter:
         probe = session.config.stash.get(PROBE_STATS, None)
         if probe:
             document["probe"] = probe
+        conformance = session.config.stash.get(CONFORMANCE, None)
+        if self.shard is not None and conformance is not None:
+            document["shard"] = shard_block(conformance, self.shard)
         write_atomically(self.path, document)
         self.document = document
         # results.json is written before the heartbeat (up to 30 s): a killed job keeps it.
-        conformance = session.config.stash.get(CONFORMANCE, None)
         thresholds = conformance.config.thresholds if conformance else Thresholds()
-        self.heartbeat_outcome = self._heartbeat(session.config, document, thresholds)
-        document["heartbeat"] = self.heartbeat_outcome.as_record()
+        self.published = publish(destinations(session.config, self.shard), document,
+                                 warning_days=thresholds.warning_days,
+                                 critical_days=thresholds.critical_days)
+        self.heartbeat_outcome = self.published.heartbeat
         write_atomically(self.path, document)
-
-    @staticmethod
-    def _heartbeat(config: pytest.Config, document: dict[str, Any], thresholds: Thresholds
-                   ) -> heartbeat.HeartbeatOutcome:
-        """A what-if run (--at) judges another instant than now: its verdict must not page
-        anyone, so only a --heartbeat-url given on its command line sends it."""
-        option = config.getoption("heartbeat_url")
-        url = heartbeat.configured_url(option)
-        if config.getoption("at") and url and not option:
-            return heartbeat.HeartbeatOutcome(
-                False, url=heartbeat.redact(url),
-                reason="a what-if run (--at) sends no heartbeat unless --heartbeat-url is "
-                       "given on its command line")
-        return heartbeat.report_run(url, document, warning_days=thresholds.warning_days,
-                                    critical_days=thresholds.critical_days)
 
     def keep_in_archive(self, config: pytest.Config) -> archive.ArchiveOutcome | None:
         """Once the report and JUnit are written (after every pytest_sessionfinish)."""
@@ -692,8 +787,49 @@ class ResultsReporter:
             tr.write_line(archived.summary())
         if beat is not None:
             tr.write_line(beat.summary())
+        published: Published | None = getattr(self, "published", None)
+        for outcome in published.metrics if published is not None else []:
+            tr.write_line(outcome.summary())
         if getattr(self, "failed_on_warnings", False):
             tr.write_line("exit status 1: warnings fail this run (--fail-on warning)")
+
+
+def shard_block(conformance: Conformance, shard: shards.Shard) -> dict[str, Any]:
+    """results.json's `shard`: which share of which file this run checked, so that a merge
+    can tell a complete shard from a partial one."""
+    block = {"index": shard.index, "count": shard.count, "run_id": shards.run_id(),
+             "domains_file_sha256": conformance.config_digest(),
+             "owns_run_subjects": shard.owns_run_subjects,
+             "domains": [d.display for d in shard_domains(conformance)]}
+    if conformance.snapshot_out:
+        block["snapshot"] = str(Path(conformance.snapshot_out).resolve())
+    return block
+
+
+def destinations(config: pytest.Config, shard: shards.Shard | None) -> Destinations:
+    """Where the run's outcome goes. A what-if run (--at) judges another instant than now:
+    its verdict must not page anyone, so only a --heartbeat-url given on its command line
+    sends it. A shard's outcome is the merge's: the same rule."""
+    option = config.getoption("heartbeat_url")
+    url = heartbeat.configured_url(option)
+    reason = ""
+    if url and not option and config.getoption("at"):
+        reason = ("a what-if run (--at) sends no heartbeat unless --heartbeat-url is given on "
+                  "its command line")
+    elif url and not option and shard is not None:
+        reason = (f"a shard sends no heartbeat ({shard.label}): `dnssec-conformance merge` "
+                  "sends the run's, unless --heartbeat-url is given on its command line")
+    otlp_option = config.getoption("otlp_endpoint")
+    endpoint = metrics.configured_otlp_endpoint(otlp_option)
+    if endpoint and not otlp_option and (shard is not None or config.getoption("at")):
+        endpoint = None  # the same rule for the metrics: only when asked on the command line
+    metrics_file = config.getoption("metrics_file")
+    if metrics_file and shard is not None:
+        metrics_file = shards.place(metrics_file, shard)
+    return Destinations(heartbeat_url=url, heartbeat_reason=reason,
+                        metrics_file=Path(metrics_file) if metrics_file else None,
+                        pushgateway=config.getoption("pushgateway"),
+                        otlp_endpoint=endpoint, otlp_token=metrics.otlp_token())
 
 
 SUMMARY_ORDER = {"failed": 0, "warning": 1, "error": 2, "waived": 3}

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from . import heartbeat, overview
+from . import heartbeat, overview, report_scale
 from .config import Thresholds
 from .results import build_document
 
@@ -51,6 +51,10 @@ TICK_STEPS = (1, 2, 5, 7, 10, 14, 30, 60, 90, 180, 365)
 COLOURS = {"healthy": "#2e7d32", "warning": "#b26a00", "critical": "#c62828"}
 
 DEFAULTED_OUTPUTS = pytest.StashKey[tuple[str, ...]]()
+PROBLEMS_ONLY = pytest.StashKey[bool]()
+PROBLEMS_ONLY_FROM_DOMAINS = report_scale.PROBLEMS_ONLY_FROM_DOMAINS
+FOLDED_NAMES_SHOWN = 50  # names in the folded healthy cell's tooltip
+TIMELINE_ROWS_AT_SCALE = 100  # problem domains drawn as bars when the rest is a histogram
 
 
 def _e(value: object) -> str:
@@ -253,7 +257,9 @@ def status_grid_html(document: Mapping[str, Any]) -> str:
     listing = overview.fold_healthy(domains)
     cells = [_grid_cell(s, problems.get(s["domain"], [])) for s in listing.shown]
     if listing.folded_healthy:
-        names = ", ".join(str(s["domain"]) for s in listing.folded_healthy)
+        names = ", ".join(str(s["domain"]) for s in listing.folded_healthy[:FOLDED_NAMES_SHOWN])
+        if len(listing.folded_healthy) > FOLDED_NAMES_SHOWN:
+            names += f" … +{len(listing.folded_healthy) - FOLDED_NAMES_SHOWN} more"
         cells.append(f'<div class="dnssec-cell dnssec-healthy dnssec-folded" '
                      f'data-status="healthy" title="{_e(names)}">'
                      f'<div class="dnssec-cell-domain">{len(listing.folded_healthy)} healthy '
@@ -385,9 +391,35 @@ MOVE_TO_TOP = ("<script>(function(){var d=document.getElementById('dnssec-dashbo
                "if(d&&p){p.parentNode.insertBefore(d,p.nextSibling);}})();</script>")
 
 
+def expiry_panel_html(domains: Sequence[Mapping[str, Any]], *, thresholds: Thresholds,
+                      domain_thresholds: Mapping[str, Thresholds] | None,
+                      at_scale: bool) -> str:
+    """Days left per domain as bars; at scale, bars for the domains that are not healthy
+    (the soonest first) and a histogram of every domain."""
+    if not at_scale:
+        return ('<div class="dnssec-panel" id="dnssec-expiry"><h3>RRSIG expiry timeline</h3>'
+                + expiry_timeline_svg(domains, thresholds=thresholds,
+                                      domain_thresholds=domain_thresholds) + "</div>")
+    problems = [d for d in overview.worst_first(domains)
+                if overview.rank_of(d) != overview.HEALTHY and d.get("days_left") is not None]
+    problems.sort(key=lambda d: (d["days_left"], d["domain"]))
+    shown = problems[:TIMELINE_ROWS_AT_SCALE]
+    more = (f'<p class="dnssec-muted">+{len(problems) - len(shown)} more domains that are not '
+            "healthy: see the grid</p>" if len(problems) > len(shown) else "")
+    bars = (expiry_timeline_svg(shown, thresholds=thresholds,
+                                domain_thresholds=domain_thresholds) if shown else
+            '<p class="dnssec-muted">Every domain with expiry data is healthy.</p>')
+    return ('<div class="dnssec-panel" id="dnssec-expiry"><h3>Days left, every domain</h3>'
+            + report_scale.days_histogram_svg(domains, thresholds)
+            + f"<h3>Domains that are not healthy, soonest expiry first</h3>{bars}{more}</div>")
+
+
 def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
-                   domain_thresholds: Mapping[str, Thresholds] | None = None) -> str:
-    """The dashboard for a results document: the guide's layout, from this run's data."""
+                   domain_thresholds: Mapping[str, Thresholds] | None = None,
+                   only_problems: bool = False) -> str:
+    """The dashboard for a results document: the guide's layout, from this run's data.
+    `only_problems`: the table below lists only the checks that did not pass (a large run),
+    and the timeline is a histogram with bars for the domains that are not healthy."""
     status = document["status"]
     domains, _others = overview.domains_and_others(document["domains"])
     counts = ", ".join(f"{n} {OUTCOME_LABELS.get(o, o)}"
@@ -398,9 +430,8 @@ def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
     panels = [
         '<div class="dnssec-panel" id="dnssec-domain-status"><h3>Domain validation status'
         f'</h3>{status_grid_html(document)}</div>',
-        '<div class="dnssec-panel" id="dnssec-expiry"><h3>RRSIG expiry timeline</h3>'
-        + expiry_timeline_svg(domains, thresholds=thresholds,
-                              domain_thresholds=domain_thresholds) + "</div>",
+        expiry_panel_html(domains, thresholds=thresholds, domain_thresholds=domain_thresholds,
+                          at_scale=only_problems),
         unchecked_groups_html(records),
     ]
     if any(d.get("provider") for d in domains):
@@ -411,7 +442,8 @@ def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
                       f'events</h3>{rotation_events_html(events)}</div>')
     return (
         f'<section id="dnssec-dashboard" data-status="{_e(status)}">'
-        f"<style>{DASHBOARD_CSS}{FILTER_CSS}</style><h2>DNSSEC health</h2>"
+        f"<style>{DASHBOARD_CSS}{FILTER_CSS}{report_scale.FILTER_BOX_CSS}</style>"
+        f"<h2>DNSSEC health</h2>{incomplete_html(document)}"
         f'<div class="dnssec-overall dnssec-{_e(status)}">'
         f'<span class="dnssec-badge">{_e(status.upper())}</span>'
         f'<span>priority {_e(document.get("priority") or heartbeat.priority_of(records))}'
@@ -420,8 +452,23 @@ def dashboard_html(document: Mapping[str, Any], *, thresholds: Thresholds,
         f'<span>{_e(overview.counts_line(document["domains"]))}</span>'
         f"<span>checks: {_e(counts)}</span></div>"
         f'<div class="dnssec-panels">{"".join(panels)}</div>'
-        f'{outcome_filter_html(document["counts"])}{MOVE_TO_TOP}{FILTER_SCRIPT}</section>'
+        f'{outcome_filter_html(document["counts"])}{report_scale.FILTER_BOX}'
+        f'{report_scale.listing_note(document["counts"], only_problems)}'
+        f"{MOVE_TO_TOP}{FILTER_SCRIPT}{report_scale.FILTER_BOX_SCRIPT}</section>"
     )
+
+
+def incomplete_html(document: Mapping[str, Any]) -> str:
+    """A merged run whose shards did not all report: which, and why, above everything."""
+    fleet = document.get("shards") or {}
+    absent = [s for s in fleet.get("by_index", []) if s.get("status") != "merged"]
+    if not absent:
+        return ""
+    items = "".join(f'<li data-shard="{_e(s["index"])}">shard {_e(s["index"])} of '
+                    f'{_e(fleet.get("count"))}: {_e(s.get("reason", ""))}</li>' for s in absent)
+    return ('<div class="dnssec-overall dnssec-critical" id="dnssec-incomplete">'
+            f"<strong>INCOMPLETE: {len(absent)} of {_e(fleet.get('count'))} shards did not "
+            f"report everything</strong><ul>{items}</ul></div>")
 
 
 def redact_metadata(metadata: dict[str, Any], url: str | None) -> None:
@@ -531,6 +578,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     report = yield
     meta = getattr(report, "dnssec", None)
     record = meta.get("record") if meta else None
+    if meta is not None and report.when == "call":
+        meta["listed"] = report_scale.listed(record, only_problems(item.config))
     if report.when == "call" and record and record["outcome"] in REPORTED_OUTCOMES:
         from pytest_html import extras  # type: ignore[import-untyped]
 
@@ -558,9 +607,32 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
         for name, label in COLUMNS]
 
 
+def only_problems(config: pytest.Config) -> bool:
+    """Whether this run's table lists only the checks that did not pass (decided once)."""
+    decided = config.stash.get(PROBLEMS_ONLY, None)
+    if decided is None:
+        conformance = _conformance(config)
+        if conformance is None:
+            decided = False
+        else:
+            from .plugin import shard_domains
+
+            decided = report_scale.problems_only(config.getoption("report_rows", "auto"),
+                                                 len(shard_domains(conformance)))
+        config.stash[PROBLEMS_ONLY] = decided
+    return decided
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    cells[FIRST_COLUMN:FIRST_COLUMN] = result_cells(getattr(report, "dnssec", None))
+    meta = getattr(report, "dnssec", None)
+    # A passed or skipped check of a large run: counted, not listed. A passed setup or
+    # teardown is never listed by pytest-html: its row is not built either.
+    if meta is not None and (meta.get("listed") is False
+                             or (report.when != "call" and report.passed)):
+        del cells[:]
+        return
+    cells[FIRST_COLUMN:FIRST_COLUMN] = result_cells(meta)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -590,4 +662,5 @@ def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: 
         exit_status=int(session.exitstatus), interrupted=False)
     prefix.append(dashboard_html(
         document, thresholds=conformance.config.thresholds,
-        domain_thresholds={d.display: d.thresholds for d in conformance.config.domains}))
+        domain_thresholds={d.display: d.thresholds for d in conformance.config.domains},
+        only_problems=only_problems(session.config)))

@@ -378,7 +378,16 @@ def merge_snapshots(path: Path) -> None:
     parts = sorted(path.parent.glob(f"{path.name}.part-*"))
     if not parts:
         return
-    documents = [json.loads(part.read_text(encoding="utf-8")) for part in parts]
+    merge_snapshot_documents([json.loads(part.read_text(encoding="utf-8")) for part in parts],
+                             path)
+    for part in parts:
+        part.unlink()
+
+
+def merge_snapshot_documents(documents: list[dict[str, Any]], path: Path) -> None:
+    """Snapshots of disjoint sets of zones (xdist workers', a fleet's shards') as one file at
+    `path`, written atomically: zones and ancestors together, each resolver answer once, the
+    CoreDNS view and the clock reading of the first that has one."""
     merged = dict(documents[0])
     merged["zones"], merged["ancestors"], merged["resolvers"] = [], {}, []
     seen: set[tuple[Any, ...]] = set()
@@ -394,10 +403,9 @@ def merge_snapshots(path: Path) -> None:
                 merged["resolvers"].append(entry)
         for key in ("coredns", "clock"):
             merged[key] = merged.get(key) or document.get(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(merged, handle)
         handle.write("\n")
     os.replace(temporary, path)
-    for part in parts:
-        part.unlink()

@@ -62,11 +62,14 @@ class _ScrubFilter(logging.Filter):
 
 
 @contextmanager
-def library_logs_scrubbed(secrets: SecretSource) -> Iterator[None]:
-    """While a provider is read: every record of the SDKs' loggers, at any depth, scrubbed.
-    A filter sees only its own logger's records, hence one on each existing logger."""
+def library_logs_scrubbed(secrets: SecretSource,
+                          libraries: Iterable[str] = LIBRARY_LOGGERS) -> Iterator[None]:
+    """While a provider is read (or metrics are sent): every record of the libraries'
+    loggers, at any depth, scrubbed. A filter sees only its own logger's records, hence one
+    on each existing logger."""
+    libraries = tuple(libraries)
     names = {n for n in logging.root.manager.loggerDict
-             if n.split(".")[0] in LIBRARY_LOGGERS} | set(LIBRARY_LOGGERS)
+             if n.split(".")[0] in libraries} | set(libraries)
     scrub_filter = _ScrubFilter(secrets)
     loggers = [logging.getLogger(name) for name in sorted(names)]
     for logger in loggers:
