@@ -23,7 +23,7 @@ from .chain import (
 )
 from .collect import ServerAnswers, ZoneData, authoritative_problem
 from .context import Evaluation
-from .findings import Finding, Severity
+from .findings import Finding, Severity, joined
 from .signatures import SignatureCheck, verify_rrset
 from .transport import Exchange, Server
 from .zonetree import canonical_order
@@ -250,7 +250,7 @@ def unusable_servers(zone: ZoneData, check: str,
     wanted = None if questions is None else tuple(questions)
     for answers in zone.answers.values():
         if answers.failure is not None:
-            evidence = "\n\n".join(e.evidence() for e in answers.exchanges.values())
+            evidence = joined(*(e.evidence for e in answers.exchanges.values()))
             findings.append(Finding(check, Severity.ERROR,
                                     f"could not check this server: {answers.failure}",
                                     str(answers.server), evidence))
@@ -279,7 +279,8 @@ def merge_servers(findings: Iterable[Finding]) -> list[Finding]:
         servers = [f.server for f in group if f.server]
         server = ", ".join(dict.fromkeys(servers)) if servers else None
         days = [f.days_left for f in group if f.days_left is not None]
-        merged.append(replace(first, server=server, days_left=min(days) if days else None))
+        merged.append(replace(first, server=server, days_left=min(days) if days else None,
+                              evidence=first.raw_evidence))
     return merged
 
 

@@ -21,7 +21,7 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from . import nsec, nsec3
 from .anchors import TrustAnchors
 from .collect import ZoneData, authoritative_problem
-from .findings import Category
+from .findings import Category, Evidence
 from .nsec import ProofStatus
 from .signatures import (
     Crypto,
@@ -50,7 +50,7 @@ class Verdict:
     security: Security
     category: Category | None = None  # the failure mode, for a bogus verdict
     message: str = ""
-    evidence: str = ""
+    evidence: Evidence = ""  # rendered when a finding that shows it is read
     keys: tuple[DNSKEY, ...] = ()  # the keys proven for the zone, when secure
 
 
@@ -91,8 +91,8 @@ def keyset_verdict(apex: dns.name.Name, exchange: Exchange | None,
     if exchange is None or authoritative_problem(exchange) is not None:
         why = "no server answered" if exchange is None else authoritative_problem(exchange)
         return Verdict(Security.UNKNOWN, None, f"{apex} DNSKEY could not be fetched: {why}",
-                       exchange.evidence() if exchange else "")
-    evidence = exchange.evidence()
+                       exchange.evidence if exchange else "")
+    evidence: Evidence = exchange.evidence
     dnskeys = exchange.answer(dns.rdatatype.DNSKEY, apex)
     if dnskeys is None:
         return Verdict(Security.BOGUS, Category.MISSING_DS,
@@ -152,8 +152,8 @@ def ds_verdict(child: dns.name.Name, exchange: Exchange | None, parent: Verdict,
     if exchange is None or authoritative_problem(exchange) is not None:
         why = "no server answered" if exchange is None else authoritative_problem(exchange)
         return None, Verdict(Security.UNKNOWN, None, f"{child} DS could not be fetched: {why}",
-                             exchange.evidence() if exchange else "")
-    evidence = exchange.evidence()
+                             exchange.evidence if exchange else "")
+    evidence: Evidence = exchange.evidence
     if exchange.rcode == dns.rcode.NXDOMAIN:
         return None, Verdict(Security.BOGUS, Category.MISSING_DS,
                              f"the parent {parent_apex} says {child} does not exist", evidence)
@@ -181,7 +181,7 @@ def absent_ds_verdict(child: dns.name.Name, exchange: Exchange, parent: Verdict,
     at the delegation (or, under NSEC3 opt-out, cover it). Proven: an insecure delegation.
     Not proven: validators find the delegation bogus (a forged "no DS" would otherwise strip
     any zone of its security)."""
-    evidence = exchange.evidence()
+    evidence: Evidence = exchange.evidence
     if parent.security is not Security.SECURE:
         return Verdict(Security.INSECURE, None, f"no DS for {child} at the parent "
                        f"{parent_apex}", evidence)

@@ -65,6 +65,15 @@ class Waiver:
 Evidence = str | Callable[[], str]
 
 
+def rendered(evidence: Evidence) -> str:
+    return evidence() if callable(evidence) else evidence
+
+
+def joined(*parts: Evidence) -> Evidence:
+    """Evidence made of several parts, blank-line separated, rendered only when read."""
+    return lambda: "\n\n".join(text for text in map(rendered, parts) if text)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One observation of a check: a problem, a could-not-check, or an information.
@@ -87,6 +96,11 @@ class Finding:
             value = value()
             object.__setattr__(self, "evidence", value)
         return value
+
+    @property
+    def raw_evidence(self) -> Evidence:
+        """The evidence as given (a renderer is not called)."""
+        return object.__getattribute__(self, "evidence")  # type: ignore[no-any-return]
 
     def describe(self) -> str:
         where = f" [{self.server}]" if self.server else ""
@@ -181,15 +195,14 @@ def bounded(findings: list[Finding]) -> list[Finding]:
         message = finding.message
         if finding.severity is Severity.INFO:
             # Information carries no evidence in any output: leave it unrendered.
-            evidence = object.__getattribute__(finding, "evidence")
+            evidence = finding.raw_evidence
         else:
-            evidence = cut(finding.evidence, min(MAX_EVIDENCE_CHARS, budget), "evidence")
+            evidence = cut(rendered(finding.evidence), min(MAX_EVIDENCE_CHARS, budget), "evidence")
             budget = max(0, budget - len(evidence))
         if len(message.splitlines()) > 1:  # quoting a library's or a server's text
             message = " ".join(message.split())
         message = cut(message, MAX_MESSAGE_CHARS, "message", one_line=True)
-        if message != finding.message or evidence is not object.__getattribute__(
-                finding, "evidence"):
+        if message != finding.message or evidence is not finding.raw_evidence:
             finding = replace(finding, evidence=evidence, message=message)
         result.append(finding)
     if left_out:

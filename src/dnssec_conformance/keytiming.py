@@ -10,7 +10,7 @@ TTL (plus a margin); an old key may go once no DS set still cacheable names only
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dns.name
 import dns.rdataclass
@@ -35,6 +35,8 @@ class ServerKeys:
     server: Server
     keys: tuple[DNSKEY, ...]
     exchange: Exchange
+    _signers: dict[dns.name.Name, list[DNSKEY]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -42,17 +44,23 @@ class ServerKeys:
 
     def signers_of_keyset(self, apex: dns.name.Name) -> list[DNSKEY]:
         """The zone keys whose RRSIG over this DNSKEY RRset verifies."""
-        rrset = self.exchange.answer(dns.rdatatype.DNSKEY, apex)
-        if rrset is None:
-            return []
-        checks = verify_rrset(rrset, self.exchange.signatures(dns.rdatatype.DNSKEY, apex),
-                              self.keys, apex)
-        return [c.key for c in checks if c.crypto is Crypto.VALID and c.key is not None
-                and c.key.flags & ZONE_KEY_FLAG]
+        if apex not in self._signers:
+            rrset = self.exchange.answer(dns.rdatatype.DNSKEY, apex)
+            checks = [] if rrset is None else verify_rrset(
+                rrset, self.exchange.signatures(dns.rdatatype.DNSKEY, apex), self.keys, apex)
+            self._signers[apex] = [c.key for c in checks if c.crypto is Crypto.VALID
+                                   and c.key is not None and c.key.flags & ZONE_KEY_FLAG]
+        return list(self._signers[apex])
 
 
 def served_keys(zone: ZoneData) -> list[ServerKeys]:
     """Each usable server's DNSKEY RRset, for the servers that answered the question."""
+    if "served_keys" not in zone.memo:
+        zone.memo["served_keys"] = _served_keys(zone)
+    return list(zone.memo["served_keys"])  # type: ignore[call-overload]
+
+
+def _served_keys(zone: ZoneData) -> list[ServerKeys]:
     assert zone.apex is not None
     result = []
     for answers in zone.usable_answers():

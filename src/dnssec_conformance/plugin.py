@@ -10,6 +10,7 @@ reports/results.json at the end of every run, failed or interrupted.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
@@ -303,6 +304,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "of dnssec-conformance, please report it with the file")) from None
     config.stash[CONFORMANCE] = conformance
     interrupt_on_sigterm(config)
+    config.pluginmanager.register(_LongLivedHeap(config), "dnssec-heap")
     if not config.pluginmanager.is_registered(report_html):
         config.pluginmanager.register(report_html, "dnssec-report-html")
     config.pluginmanager.register(_Ordering(), "dnssec-ordering")
@@ -319,6 +321,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ResultsReporter(results, now, path, shard=shard),
                                       "dnssec-results")
         config.pluginmanager.register(junit.JunitWarnings(config), "dnssec-junit")
+
+
+class _LongLivedHeap:
+    """A run of thousands of domains holds every test item and every report to the end, and
+    the garbage collector's full passes walk all of them again and again (and pytest forces
+    five more at exit): seconds of a large run. What lives that long is moved out of the
+    collector's sight (`gc.freeze`) once collected and again at the end; `gc.unfreeze` gives
+    it back as the last thing the run does (the plugin's cleanup, registered first, runs
+    last), so an in-process run (pytester) leaks nothing."""
+
+    def __init__(self, config: pytest.Config):
+        config.add_cleanup(gc.unfreeze)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self) -> None:
+        gc.freeze()
+
+    def pytest_unconfigure(self) -> None:
+        gc.freeze()
 
 
 def _place_outputs(config: pytest.Config, shard: shards.Shard) -> None:
@@ -486,6 +507,7 @@ def conformance(request: pytest.FixtureRequest) -> Verdict:
 
 
 VERDICT = pytest.StashKey["Verdict | None"]()
+META = pytest.StashKey[dict[str, Any]]()  # what a test's reports carry (`report.dnssec`)
 
 
 def verdict_of(item: pytest.Item) -> Verdict | None:
@@ -669,12 +691,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     verdict = verdict_of(item)
     if verdict is None:
         return report
-    spec = get(verdict.check_id)
-    report.dnssec = {  # type: ignore[attr-defined]
-        "domain": verdict.subject.name, "kind": verdict.subject.kind, "check": spec.id,
-        "category": str(spec.category), "title": spec.title,
-        "remediation": spec.remediation, "record": verdict.record,
-    }
+    meta = item.stash.get(META, None)
+    if meta is None:  # one per test, shared by its three reports (thousands are kept)
+        spec = get(verdict.check_id)
+        meta = item.stash[META] = {
+            "domain": verdict.subject.name, "kind": verdict.subject.kind, "check": spec.id,
+            "category": spec.category.value, "title": spec.title,
+            "remediation": spec.remediation, "record": None,
+        }
+    meta["record"] = verdict.record
+    report.dnssec = meta  # type: ignore[attr-defined]
     if report.when == "call" and verdict.record is not None:
         # JUnit takes the test case's properties from its teardown report, made from these
         item.user_properties.extend(junit.properties(verdict.record))

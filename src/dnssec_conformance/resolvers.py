@@ -34,6 +34,7 @@ from .config import (
 from .coredns_metrics import MetricsScrape, scrape
 from .corefile import Corefile, forward_upstreams, load_corefile
 from .errors import CorefileError
+from .findings import Evidence, joined
 from .transport import Exchange, Server
 
 Expectation = Literal["secure", "insecure", "bogus"]
@@ -65,9 +66,9 @@ class Observation:
     unchecked: Exchange | None = None  # CD=1, asked when `validated` is SERVFAIL
 
     @property
-    def evidence(self) -> str:
+    def evidence(self) -> Evidence:
         exchanges = [self.validated] + ([self.unchecked] if self.unchecked else [])
-        return "\n\n".join(e.evidence() for e in exchanges)
+        return joined(*(e.evidence for e in exchanges))
 
 
 @dataclass(frozen=True)

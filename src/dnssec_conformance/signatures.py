@@ -124,12 +124,24 @@ def _verify(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> Crypto:
     if not key.flags & ZONE_FLAG or key.protocol != 3 or (
             key.flags & REVOKE_FLAG and rrsig.type_covered != dns.rdatatype.DNSKEY):
         return Crypto.INVALID
-    public = _public_key(key)
+    try:
+        data = dns.dnssec._make_rrsig_signature_data(rrset, rrsig)
+    except (dns.exception.DNSException, ValueError, TypeError):
+        return Crypto.INVALID  # an RRSIG whose fields cannot even be put on the wire
+    return _signature_verifies(key.flags, key.protocol, int(key.algorithm), key.key,
+                               rrsig.signature, data)
+
+
+@functools.lru_cache(maxsize=8192)
+def _signature_verifies(flags: int, protocol: int, algorithm: int, public_key: bytes,
+                        signature: bytes, data: bytes) -> Crypto:
+    # Keyed by the exact bytes signed: several checks verify the same RRSIG over the same
+    # RRset (the DNSKEY RRset above all), and the public-key operation is the costly part.
+    public = _public_key(flags, protocol, algorithm, public_key)
     if isinstance(public, Crypto):
         return public
     try:
-        data = dns.dnssec._make_rrsig_signature_data(rrset, rrsig)
-        public.verify(rrsig.signature, data)
+        public.verify(signature, data)
     except (InvalidSignature, dns.dnssec.ValidationFailure):
         return Crypto.INVALID
     except (dns.exception.DNSException, ValueError, TypeError):
@@ -138,8 +150,10 @@ def _verify(rrset: dns.rrset.RRset, rrsig: RRSIG, key: DNSKEY) -> Crypto:
 
 
 @functools.lru_cache(maxsize=4096)
-def _public_key(key: DNSKEY) -> Any:
+def _public_key(flags: int, protocol: int, algorithm: int, public_key: bytes) -> Any:
     """The key as the crypto library uses it (built once per key), or why it cannot be."""
+    key = DNSKEY(dns.rdataclass.IN, dns.rdatatype.DNSKEY, flags, protocol, algorithm,
+                 public_key)
     try:
         return dns.dnssecalgs.get_algorithm_cls_from_dnskey(key).public_cls.from_dnskey(key)
     except dns.dnssec.UnsupportedAlgorithm:

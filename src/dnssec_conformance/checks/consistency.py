@@ -19,7 +19,7 @@ from ..catalog import register
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
 from ..copies import serial_behind
-from ..findings import Category, Finding, Severity
+from ..findings import Category, Evidence, Finding, Severity
 from ..keytiming import rrset_of, served_keys
 from ..multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
 from ..signatures import Crypto, key_label
@@ -233,7 +233,7 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
     """
     keysets = {str(e.server): e.keys for e in served_keys(zone)}
     lacking: dict[tuple[str, str, tuple[str, ...]], list[str]] = defaultdict(list)
-    evidence: dict[str, str] = {}
+    evidence: dict[str, Evidence] = {}
     signer_sets: dict[str, set[frozenset[str]]] = defaultdict(set)
     for served in served_rrsets(zone):
         if served.rrset.rdtype == dns.rdatatype.DNSKEY:
@@ -247,7 +247,7 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
             if other != server and not any(k in keys for k in signers):
                 labels = tuple(sorted({key_label(k) for k in signers}))
                 lacking[(server, other, labels)].append(served.label)
-                evidence.setdefault(server, served.exchange.evidence())
+                evidence.setdefault(server, served.exchange.evidence)
     findings = []
     for (server, other, labels), rrsets in lacking.items():
         findings.append(Finding(

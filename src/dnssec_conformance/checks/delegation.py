@@ -26,7 +26,7 @@ from ..catalog import NotApplicable, register
 from ..chain import ZONE_KEY_FLAG, Security
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
-from ..findings import Category, Finding, Severity
+from ..findings import Category, Finding, Severity, joined
 from ..signatures import Crypto, digest_matches, ds_matches, key_label, key_tag, verify_rrset
 from ..transport import Exchange
 from ._common import chain_findings
@@ -75,13 +75,13 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                           f"the chain of trust is insecure above the zone: "
                           f"{above_insecure[1].message}", evidence=above_insecure[1].evidence)
         elif not has_ds and signed:
-            evidence = "\n\n".join(e.exchange.evidence() for e in answered)
+            evidence = joined(*(e.exchange.evidence for e in answered))
             yield Finding("DS01", Severity.CRITICAL,
                           f"the zone is signed but its parent {zone.parent} has no DS for it "
                           "(island of security: validators treat it as unsigned)",
                           evidence=evidence)
         elif not has_ds and not signed:
-            evidence = "\n\n".join(e.exchange.evidence() for e in answered)
+            evidence = joined(*(e.exchange.evidence for e in answered))
             yield Finding("DS01", Severity.CRITICAL,
                           "the zone is unsigned and has no DS, but domains.yaml expects it "
                           "secure", evidence=evidence)
@@ -197,8 +197,8 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         unmatched = [d for d in ds if not any(ds_matches(d, zone.apex, k)
                                               or _algorithm_swapped(d, zone.apex, k)
                                               for k in keys)]
-        evidence = f";; DS at the parent:\n{ds.to_text()}\n\n" + \
-            answers.get(zone.apex, dns.rdatatype.DNSKEY).evidence()  # type: ignore[union-attr]
+        evidence = joined(lambda: f";; DS at the parent:\n{ds.to_text()}",
+                          answers.get(zone.apex, dns.rdatatype.DNSKEY).evidence)  # type: ignore[union-attr]
         tags = ", ".join(_ds_tag(d) for d in unmatched)
         wrong_tags = "".join(f"; DS {d.key_tag} carries the digest of {key_label(k)}, under "
                              "another key tag" for d in unmatched for k in keys

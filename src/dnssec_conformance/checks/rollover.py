@@ -23,7 +23,7 @@ from ..analysis import (
 from ..catalog import register
 from ..collect import ZoneData
 from ..context import Evaluation
-from ..findings import Category, Finding, Severity
+from ..findings import Category, Evidence, Finding, Severity, joined
 from ..keystate import KeyRecord, describe_key, fingerprint, stamp
 from ..keytiming import (
     Readiness,
@@ -144,7 +144,7 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     readiness = _readiness(zone, ev, served)
     in_use: set[str] = set()
     unready: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
-    evidence: dict[str, str] = {}
+    evidence: dict[str, Evidence] = {}
     for entry in served_rrsets(zone):
         if entry.rrset.rdtype == dns.rdatatype.DNSKEY:
             continue
@@ -155,7 +155,7 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             continue  # a server did not answer: unusable_servers says so, no verdict here
         if signers and not any(readiness[p][1].ready for p in signers if p in readiness):
             unready[(str(entry.server), tuple(sorted(signers)))].append(entry.label)
-            evidence.setdefault(str(entry.server), entry.exchange.evidence())
+            evidence.setdefault(str(entry.server), entry.exchange.evidence)
     findings = []
     for (server, prints), labels in unready.items():
         reasons = "; ".join(f"{key_label(readiness[p][0])}: {readiness[p][1].why}"
@@ -233,7 +233,7 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if entry.rrset is None or frozenset(d.to_text() for d in entry.rrset) in seen_sets:
             continue
         seen_sets.add(frozenset(d.to_text() for d in entry.rrset))
-        evidence = entry.exchange.evidence()
+        evidence = entry.exchange.evidence
         named = {ds.to_text(): (ds, [k for k in keys if names_key(ds, zone.apex, k)])
                  for ds in entry.rrset}
         carrying = [ds for ds, ks in named.values()
@@ -407,13 +407,13 @@ def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     assert zone.apex is not None
     served = {s.label: s for s in served_keys(zone)}
     findings: list[Finding] = []
-    published: dict[str, tuple[list[DSBase], list[DNSKEYBase], str]] = {}
+    published: dict[str, tuple[list[DSBase], list[DNSKEYBase], Evidence]] = {}
     for answers in zone.usable_answers():
         cds_exchange = answers.get(zone.apex, dns.rdatatype.CDS)
         cdnskey_exchange = answers.get(zone.apex, dns.rdatatype.CDNSKEY)
         cds = list(rrset_of(cds_exchange, zone.apex, dns.rdatatype.CDS) or ())
         cdnskey = list(rrset_of(cdnskey_exchange, zone.apex, dns.rdatatype.CDNSKEY) or ())
-        evidence = "\n\n".join(e.evidence() for e in (cds_exchange, cdnskey_exchange) if e)
+        evidence = joined(*(e.evidence for e in (cds_exchange, cdnskey_exchange) if e))
         published[str(answers.server)] = (cds, cdnskey, evidence)
     if any(cds or cdnskey for cds, cdnskey, _ in published.values()):
         findings += _cds_differences(published)
@@ -425,7 +425,7 @@ def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                                    dns.rdatatype.CDNSKEY))
 
 
-def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], str]]
+def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], Evidence]]
                      ) -> list[Finding]:
     variants: dict[frozenset[str], list[str]] = defaultdict(list)
     for server, (cds, cdnskey, _) in published.items():
@@ -435,7 +435,7 @@ def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], 
         return []
     described = "; ".join(f"{', '.join(servers)}: {len(records)} record(s)"
                           for records, servers in variants.items())
-    evidence = "\n\n".join(e for _, _, e in published.values())
+    evidence = joined(*(e for _, _, e in published.values()))
     return [Finding("ROLLOVER05", Severity.WARNING,
                     f"the servers publish different CDS/CDNSKEY RRsets ({described}): a parent "
                     "ignores them until every server agrees", evidence=evidence)]
@@ -450,7 +450,7 @@ def _is_delete(record: DSBase | DNSKEYBase) -> bool:
                                                                                    b"\x00")
 
 
-def _malformed_delete(records: list[DSBase | DNSKEYBase], server: str, evidence: str
+def _malformed_delete(records: list[DSBase | DNSKEYBase], server: str, evidence: Evidence
                       ) -> list[Finding]:
     """Algorithm 0 outside the exact delete form: neither a DS nor a delete request."""
     bad = [r for r in records if int(r.algorithm) == 0 and not _is_delete(r)]
@@ -465,7 +465,7 @@ def _malformed_delete(records: list[DSBase | DNSKEYBase], server: str, evidence:
 
 def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
                here: ServerKeys, cds: list[DSBase], cdnskey: list[DNSKEYBase],
-               evidence: str) -> list[Finding]:
+               evidence: Evidence) -> list[Finding]:
     assert zone.apex is not None
     server = here.label
     if not cds and not cdnskey:
@@ -530,7 +530,7 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
     return findings
 
 
-def _cds_signer(zone: ZoneData, ev: Evaluation, here: ServerKeys, evidence: str
+def _cds_signer(zone: ZoneData, ev: Evaluation, here: ServerKeys, evidence: Evidence
                 ) -> list[Finding]:
     """RFC 7344 §4.1: the CDS/CDNSKEY RRsets are signed with a key the current DS names."""
     assert zone.apex is not None

@@ -101,7 +101,7 @@ def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         rrsigs = entry.exchange.signatures(dns.rdatatype.DS, zone.apex)
         if entry.rrset is not None:
             finding = _ttl_above_original(entry.rrset, rrsigs, f"{zone.apex} DS",
-                                          str(entry.server), entry.exchange.evidence())
+                                          str(entry.server), entry.exchange.evidence)
             if finding is not None:
                 findings.append(finding)
     for owner, server, evidence in _signed_rrsigs(zone):
