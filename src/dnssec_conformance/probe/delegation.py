@@ -79,6 +79,7 @@ class _Step:
     exchange: Exchange | None = None
     cut: ZoneCut | None = None  # referral, hosted: the zone below
     tried: tuple[Exchange, ...] = ()
+    why: str = ""  # failure: why no server could be asked, when none was
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,9 @@ class Delegations:
         try:
             return await self._steps.get(key, lambda: self._step(cut, name))
         except CircularWait:
-            return _Step("failure", tried=())
+            return _Step("failure", why=f"finding {name} depends on itself (a circular "
+                                        "delegation: name servers without glue in each "
+                                        "other's zones)")
 
     async def _step(self, cut: ZoneCut, name: dns.name.Name) -> _Step:
         """Ask the cut's servers, in turn, about `name` until one answers usably."""
@@ -466,6 +469,8 @@ def _address_order(address: str) -> tuple[int, str]:
 
 
 def _walk_failure(cut: ZoneCut, name: dns.name.Name, step: _Step) -> str:
+    if step.why:
+        return step.why
     if not cut.servers:
         skipped = "; ".join(f"{s.server}: {s.why}" for s in cut.skipped) or "none known"
         return f"no server of {cut.apex} can be asked about {name} ({skipped})"
