@@ -47,17 +47,20 @@ from tests.fuzz_inputs import config_files
 USAGE_ERROR = 4
 
 
+MODES = {"": (), "xdist": ("-n", "2"), "engine-process": ("--engine", "process")}
+
+
 def case_mode(case: int, interrupt_every: int) -> tuple[signal.Signals | None, tuple[str, ...],
                                                         str]:
-    """How the case-th run goes: interrupted (by which signal), and with which options."""
+    """How the case-th run goes: interrupted (by which signal), and with which options: in
+    pytest's process (the engine in a thread), under xdist, or the engine in a process."""
     if interrupt_every and case % interrupt_every == interrupt_every - 1:
-        sent = signal.SIGTERM if case // interrupt_every % 2 == 0 else signal.SIGINT
-        return sent, (), sent.name
-    if case % 7 == 3:
-        return None, ("-n", "2"), "xdist"
-    if case % 7 == 5:
-        return None, ("--engine", "process"), "engine-process"
-    return None, (), ""
+        nth = case // interrupt_every
+        sent = signal.SIGTERM if nth % 2 == 0 else signal.SIGINT
+        mode = list(MODES)[nth // 2 % len(MODES)]
+        return sent, MODES[mode], f"{sent.name} {mode}".strip()
+    mode = {3: "xdist", 5: "engine-process"}.get(case % 7, "")
+    return None, MODES[mode], mode
 
 
 def dns_campaign(arguments: argparse.Namespace) -> tuple[dict[str, object], list[str]]:

@@ -33,6 +33,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,7 @@ import dns.rdatatype
 import dns.rrset
 
 from .hostile_zones import (
+    CANARY,
     FORBIDDEN_ADDRESSES,
     TLD,
     Universe,
@@ -89,8 +91,13 @@ class Plan:
     # The root, the TLD and the resolver serve every zone: spoiled as often, one zone's
     # checks would rarely get past discovery.
     shared_rate: float | None = None
+    # (role, name, type) -> the fault every answer to that question gets (for tests)
+    forced: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def fault(self, role: str, qname: dns.name.Name, rdtype: int, attempt: int) -> str | None:
+        forced = self.forced.get((role, qname.to_text().lower(), dns.rdatatype.to_text(rdtype)))
+        if forced is not None:
+            return forced
         rng = random.Random(f"{self.seed}:{role}:{qname.to_text().lower()}:{rdtype}:{attempt}")
         shared = self.rate / 5 if self.shared_rate is None else self.shared_rate
         if rng.random() >= (self.rate if role in ("ns1", "ns2") else shared):
@@ -172,8 +179,11 @@ def answer_of(universe: Universe, role: str, query: dns.message.Message) -> Answ
     response.id = query.id
     response.flags = (response.flags & ~dns.flags.RD) | (query.flags & dns.flags.RD)
     response.flags |= query.flags & dns.flags.CD
-    if role == "resolver":
+    if role == "resolver":  # a resolver that claims to have validated whatever it answers
         response.flags = (response.flags & ~dns.flags.AA) | dns.flags.RA
+        if query.ednsflags & dns.flags.DO and not query.flags & dns.flags.CD \
+                and response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            response.flags |= dns.flags.AD
     response.use_edns(0, dns.flags.DO if query.ednsflags & dns.flags.DO else 0, 1232)
     answer.carried = _carried(universe, role, qname, rdtype, response)
     return answer
@@ -419,8 +429,11 @@ class HostileServer:
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._elsewhere: socket.socket | None = None
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hostile")
 
     def start(self) -> None:
+        for zone in self.universe.zones.values():  # indexed before the first query
+            self.universe.responder(zone)
         for role, address in self.universe.addresses.items():
             udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             udp.bind((address, self.port))
@@ -444,6 +457,7 @@ class HostileServer:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=2)  # each notices within its socket timeout
+        self._pool.shutdown(wait=True, cancel_futures=True)
         for sock in self._sockets:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -498,15 +512,21 @@ class HostileServer:
                 continue
             except OSError:
                 return
-            reply, fault = self._decide(role, wire, tcp=False)
-            datagrams = reply if isinstance(reply, list) else [reply]
-            for datagram in datagrams:
-                if datagram is None:
-                    continue
-                try:
-                    self._send(role, sock, datagram[:65507], client, fault)
-                except OSError as exc:
-                    self.stats.failed(f"{role}: sending over UDP failed: {exc}")
+            # Answered in a pool: one slow answer (a flood rendered, NSEC3 hashed 65,535
+            # times) must not hold up the server's other answers past the client's timeout.
+            self._pool.submit(self._reply_udp, role, sock, wire, client)
+
+    def _reply_udp(self, role: str, sock: socket.socket, wire: bytes,
+                   client: tuple[str, int]) -> None:
+        reply, fault = self._decide(role, wire, tcp=False)
+        datagrams = reply if isinstance(reply, list) else [reply]
+        for datagram in datagrams:
+            if datagram is None:
+                continue
+            try:
+                self._send(role, sock, datagram[:65507], client, fault)
+            except OSError as exc:
+                self.stats.failed(f"{role}: sending over UDP failed: {exc}")
 
     def _send(self, role: str, sock: socket.socket, datagram: bytes,
               client: tuple[str, int], fault: str | None) -> None:
@@ -539,24 +559,31 @@ class HostileServer:
             except (OSError, struct.error):
                 return  # the client went away: nothing to answer
             reply, fault = self._decide(role, wire, tcp=True)
+            if fault == "silence":  # hold the connection open, say nothing
+                with contextlib.suppress(OSError):
+                    connection.recv(1)
+                return
             replies = reply if isinstance(reply, list) else [reply]
+            rng = random.Random(f"{self.plan.seed}:{wire.hex()}:tcp")
             try:
                 for data in replies:
                     if data is not None:
-                        _send_tcp(connection, data[:65535], fault)
+                        _send_tcp(connection, data[:65535], fault, rng)
             except OSError:
                 return  # the client gave up (its timeout) while we dripped
 
 
-def _send_tcp(connection: socket.socket, data: bytes, fault: str | None) -> None:
-    if fault == "tcp-length-lie":
-        connection.sendall(struct.pack("!H", min(65535, len(data) + 999)) + data)
-    elif fault == "slow-drip":
+def _send_tcp(connection: socket.socket, data: bytes, fault: str | None,
+              rng: random.Random) -> None:
+    if fault == "tcp-length-lie":  # announce more than follows, or less
+        lie = min(65535, len(data) + 999) if rng.random() < 0.5 else len(data) // 2
+        connection.sendall(struct.pack("!H", lie) + data)
+    elif fault == "slow-drip":  # 20 pieces, 0.1 to 1.2 s in all: in time, or not
         framed = struct.pack("!H", len(data)) + data
-        step = max(1, len(framed) // 20)
+        step, pause = max(1, len(framed) // 20), rng.uniform(0.005, 0.06)
         for start in range(0, len(framed), step):
             connection.sendall(framed[start:start + step])
-            time.sleep(0.01)
+            time.sleep(pause)
     else:
         connection.sendall(struct.pack("!H", len(data)) + data)
 
@@ -585,6 +612,7 @@ def write_inputs(universe: Universe, folder: Path, *, timeout_s: float = 0.3,
     path.write_text(f"resolvers: ['{universe.addresses['resolver']}']\n"
                     f"root_hints: ['{universe.addresses['root']}']\n"
                     "trust_anchors: anchors.txt\n"
+                    f"canaries: {{bogus: [{CANARY.to_text(omit_final_dot=True)}]}}\n"
                     f"query: {{timeout_s: {timeout_s}, retries: {retries}, "
                     f"zone_budget_s: {zone_budget_s}}}\n"
                     f"domains:\n{domains}")

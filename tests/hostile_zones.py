@@ -28,6 +28,7 @@ from dnssec_conformance.authoritative import Responder
 
 TLD = dns.name.from_text("fuzz.")
 HOSTS = dns.name.from_text("hosts.fuzz.")
+CANARY = dns.name.from_text("canary.fuzz.")  # bogus: its DS names no key (a wrong key tag)
 DAY = 86400
 ZONE_FAULTS = ("none", "rrsig-dates", "rrsig-fields", "dnskey-empty", "dnskey-huge",
                "dnskey-unknown-algorithm", "nsec3-huge", "ds-wrong-tag", "cname-games",
@@ -59,9 +60,10 @@ class Keys:
 @dataclass
 class Universe:
     """The zones and who serves them: the root at the root address, `fuzz.` at the TLD
-    address, `hosts.fuzz.` and every zN.fuzz. at ns1 and ns2; the resolver answers from all
-    of them. The hostile delegations are data: addresses only the resolver gives, names
-    whose addresses flood, zones whose servers answer below the apex with referrals."""
+    address, `hosts.fuzz.`, the bogus `canary.fuzz.` and every zN.fuzz. at ns1 and ns2; the
+    resolver answers from all of them, and claims to have validated every answer (AD). The
+    hostile delegations are data: addresses only the resolver gives, names whose addresses
+    flood, zones whose servers answer below the apex with referrals."""
 
     prefix: str
     zones: dict[dns.name.Name, dns.zone.Zone]
@@ -230,6 +232,12 @@ def build_universe(prefix: str, count: int, seed: int, now: float, *,
         if fault == "ds-wrong-tag":
             ds = ds.replace(key_tag=(ds.key_tag + 1) % 65536)
         tld_body += f"z{index} 300 IN DS {ds.to_text()}\n"
+    canary_keys = _keys()
+    universe.zones[CANARY] = _child_zone(CANARY, "none", canary_keys, now, rng,
+                                         _Delegation([], ["ns1.nic.fuzz.", "ns2.nic.fuzz."]))
+    canary_ds = dns.dnssec.make_ds(CANARY, canary_keys.ksk[1], 2)
+    tld_body += ("canary 300 IN NS ns1.nic.fuzz.\ncanary 300 IN NS ns2.nic.fuzz.\ncanary 300 IN "
+                 f"DS {canary_ds.replace(key_tag=(canary_ds.key_tag + 1) % 65536).to_text()}\n")
     hosts = dns.zone.from_text(
         "@ 300 IN SOA ns1.nic.fuzz. hostmaster.fuzz. 1 7200 3600 1209600 300\n"
         "@ 300 IN NS ns1.nic.fuzz.\n@ 300 IN NS ns2.nic.fuzz.\n" + hosts_body,

@@ -5,7 +5,6 @@ loopback, with no spoiled answers (rate 0) and chosen hostile delegations."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Iterator
 
@@ -17,6 +16,7 @@ from dnssec_conformance.probe.delegation import Delegations, Location
 from dnssec_conformance.probe.querier import Querier
 from dnssec_conformance.probe.shared import CircularWait, SharedWork
 from dnssec_conformance.transport import Server
+from lab.addresses import prefix_from_env
 
 from .hostile_dns import Plan, serving
 from .hostile_zones import FORBIDDEN_ADDRESSES, Universe
@@ -27,10 +27,14 @@ DELEGATIONS = {1: "forbidden-glueless", 2: "glueless-cycle", 3: "address-flood",
                4: "forbidden-resolver"}
 
 
+# Answers always spoiled: z5's delegation lost at the TLD, and the resolver no help.
+FORCED = {("tld", "z5.fuzz.", "NS"): "silence", ("resolver", "z5.fuzz.", "SOA"): "qr0",
+          ("resolver", "fuzz.", "SOA"): "garbage"}
+
+
 @pytest.fixture(scope="module")
 def universe() -> Iterator[Universe]:
-    prefix = os.environ.get("LAB_PREFIX", "127.77")
-    with serving(prefix, 15, 5, Plan(15, rate=0.0), time.time(),
+    with serving(prefix_from_env(), 15, 6, Plan(15, rate=0.0, forced=FORCED), time.time(),
                  delegations=DELEGATIONS) as (universe, _stats):
         yield universe
 
@@ -111,3 +115,14 @@ def test_forbidden_addresses_from_the_resolver_are_not_queried(universe):
     location = locate(universe, "z4.fuzz.", resolver=True)
     assert [s.address for s in location.zone.servers] == [universe.addresses["ns1"]]
     assert {s.kind for s in location.zone.skipped} == {"forbidden"}
+
+
+def test_a_resolver_that_cannot_rescue_the_walk_is_named(universe):
+    """The TLD's referral lost, the walk falls back on the resolver, whose answers are no
+    answers: the failure names the TLD server and the resolver."""
+    location = locate(universe, "z5.fuzz.", resolver=True)
+    assert location.failure is not None
+    assert f"b.nic.fuzz. ({universe.addresses['tld']}): timeout" in location.failure
+    assert (f"nor did the resolvers help: {universe.addresses['resolver']} gave no usable "
+            "answer for z5.fuzz. SOA: an answer without the QR flag") in location.failure
+    assert f";; SERVER: {universe.addresses['resolver']}" in location.evidence
