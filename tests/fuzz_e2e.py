@@ -120,7 +120,8 @@ def heartbeat_receiver() -> Iterator[Heartbeats]:
 def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
              bound_s: float = 120.0, lead_faults: bool = False,
              prefix: str | None = None, interrupt: signal.Signals | None = None,
-             strace: bool = False, extra_args: tuple[str, ...] = ()) -> CaseResult:
+             strace: bool = False, extra_args: tuple[str, ...] = (),
+             zone_budget_s: float = 20) -> CaseResult:
     """One run of the product against the universe of `seed`; `interrupt` sends that signal
     once the universe has answered a seeded share of the run's queries."""
     prefix = prefix or prefix_from_env()
@@ -131,7 +132,7 @@ def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
     started = time.monotonic()
     with serving(prefix, seed, zones, plan, time.time()) as (universe, stats), \
             heartbeat_receiver() as heartbeats:
-        domains = write_inputs(universe, folder)
+        domains = write_inputs(universe, folder, zone_budget_s=zone_budget_s)
         command = [sys.executable, "-m", "pytest", str(ROOT / "suites"), "--domains",
                    str(domains), "--results", str(folder / "results.json"),
                    "--html", str(folder / "report.html"), "--self-contained-html",

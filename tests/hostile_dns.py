@@ -5,11 +5,12 @@ signed zones, and a recursive resolver, all answering from zones signed in memor
 The plan decides, for each answer, from the seed and the question alone (so that a run
 replays whatever the order of queries): send it as it is, or spoil its wire format (garbage,
 bit flips, truncation, wrong ID or question, compression loops, labels over 63 octets,
-RDLENGTH overruns, TC then a giant TCP answer, TCP length lies, a slow drip, silence, two
-answers, an answer from another port or another address, BADVERS, records of class ANY), or
-answer a referral back to the zone. The zones themselves may carry absurd data and hostile
-delegations (see `hostile_zones`). Answers are sized as servers size them: a UDP answer larger
-than the query's EDNS buffer goes out truncated (TC), and the TCP retry gets it whole.
+names over 255, RDLENGTH overruns, two OPT records or an unknown EDNS version, TC then a
+giant TCP answer, TCP length lies, a slow drip, silence, two answers, an answer from another
+port or another address, BADVERS, records of class ANY), or answer a referral back to the
+zone. The zones themselves may carry absurd data and hostile delegations (see
+`hostile_zones`). Answers are sized as servers size them: a UDP answer larger than the
+query's EDNS buffer goes out truncated (TC), and the TCP retry gets it whole.
 
 Everything it did is counted, per kind, and every unusable answer to a zone's own questions
 is listed with the server that sent it, so that a test can hold the product to "every
@@ -60,13 +61,13 @@ __all__ = ["FORBIDDEN_ADDRESSES", "Plan", "Stats", "Universe", "build_universe",
 
 # Wire faults after which no checker can use the answer: each must surface as a finding.
 UNUSABLE = frozenset({"garbage", "wrong-id", "wrong-question", "qr0", "compression-loop",
-                      "long-label", "rdlength-overrun", "silence", "wrong-source",
-                      "wrong-address", "badvers", "tcp-length-lie", "servfail", "formerr",
-                      "notimp", "refused", "not-authoritative", "class-any"})
+                      "long-label", "long-name", "rdlength-overrun", "silence", "wrong-source",
+                      "wrong-address", "badvers", "two-opt", "tcp-length-lie", "servfail",
+                      "formerr", "notimp", "refused", "not-authoritative", "class-any"})
 # Faults that may leave a usable answer (a flipped bit in a TTL, a cut in the additional
 # section, a duplicate, a slow but timely drip).
 MAYBE_USABLE = frozenset({"bitflip", "truncate", "duplicate", "slow-drip", "tc-giant-tcp",
-                          "referral", "extra-records"})
+                          "referral", "extra-records", "edns-version"})
 # Wire faults aimed at the probe engine's defences (address caps, forbidden targets, class
 # contamination): only in campaigns that ask for them (`lead_faults`), with the hostile
 # delegations of `hostile_zones`.
@@ -320,6 +321,21 @@ def spoil(fault: str, query: dns.message.Message, good: dns.message.Message, tcp
         case "long-label":
             label = bytes([rng.choice([64, 100, 255])]) + b"x" * 63
             return wire[:12] + label + wire[12:]
+        case "long-name":  # an answer whose owner name is 320 octets (at most 255)
+            owner = b"".join(bytes([63]) + b"n" * 63 for _ in range(5)) + b"\x00"
+            question = query.question[0]
+            return (wire[:2] + struct.pack("!HHHHH", 0x8400, 1, 1, 0, 0)
+                    + question.name.to_wire() + struct.pack("!HH", question.rdtype, 1)
+                    + owner + struct.pack("!HHIH", question.rdtype, 1, 300, 4)
+                    + bytes([192, 0, 2, 1]))
+        case "two-opt":
+            header = bytearray(wire[:12])
+            header[10:12] = struct.pack("!H", struct.unpack("!H", header[10:12])[0] + 1)
+            return bytes(header) + wire[12:] + b"\x00" + struct.pack("!HHIH", 41, 1232,
+                                                                      0x8000, 0)
+        case "edns-version":  # an EDNS version nobody speaks, in an answer
+            good.use_edns(rng.choice([1, 255]), good.ednsflags, 1232)
+            return render(good, query, tcp)
         case "rdlength-overrun":
             return _rdlength_overrun(wire, rng)
         case "silence":
