@@ -126,3 +126,48 @@ def test_a_resolver_that_cannot_rescue_the_walk_is_named(universe):
     assert (f"nor did the resolvers help: {universe.addresses['resolver']} gave no usable "
             "answer for z5.fuzz. SOA: an answer without the QR flag") in location.failure
     assert f";; SERVER: {universe.addresses['resolver']}" in location.evidence
+
+
+def test_a_late_duplicate_is_not_blamed_on_a_later_timeout(monkeypatch):
+    """A server answers the first question twice, then stays silent: the second question's
+    timeout says nothing of the duplicate that arrived before it was even asked."""
+    import socket
+    import threading
+
+    import dns.message
+    import dns.rdatatype
+
+    from dnssec_conformance.probe import querier as querier_module
+
+    monkeypatch.setattr(querier_module, "SOCKETS_PER_FAMILY", 1)  # the same socket for both
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+
+    def serve() -> None:
+        wire, client = sock.recvfrom(4096)
+        answer = dns.message.make_response(dns.message.from_wire(wire)).to_wire()
+        sock.sendto(answer, client)
+        sock.sendto(answer, client)  # the duplicate: a stray once the first is taken
+        while True:
+            try:
+                sock.recvfrom(4096)  # silence from now on
+            except OSError:
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    server = Server("127.0.0.1", sock.getsockname()[1])
+
+    async def two_questions() -> list[str | None]:
+        querier = Querier(QueryPolicy(timeout_s=0.5, retries=0))
+        try:
+            first = await querier.ask(server, dns.name.from_text("a.test."), dns.rdatatype.A)
+            await asyncio.sleep(0.2)  # the duplicate is in
+            second = await querier.ask(server, dns.name.from_text("b.test."), dns.rdatatype.A)
+            return [first.failure, second.failure]
+        finally:
+            await querier.close()
+
+    try:
+        assert asyncio.run(two_questions()) == [None, "timeout after 0.5 s"]
+    finally:
+        sock.close()
