@@ -72,7 +72,7 @@ class CaseResult:
     interrupted_after_s: float | None = None  # from the signal to the end of the run
     sends: int = 0  # sendto/sendmsg/connect calls the audit hook saw
     syscall_sends: int | None = None  # system calls strace saw (None: not traced)
-    peak_rss_kb: int = 0
+    peak_rss_kb: int = 0  # the largest process of the run (VmHWM)
     mode: str = ""
 
     def summary(self) -> str:
@@ -152,7 +152,7 @@ def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
         share = (seed * 7919) % 100 / 100
         threshold, after_s = int(zones * 20 * (0.1 + 0.5 * share)), 1 + 4 * share
         with open(folder / "output.txt", "w") as output_file:
-            exit_code, after, peak = _supervise(command, folder, output_file, env, bound_s,
+            exit_code, after = _supervise(command, folder, output_file, env, bound_s,
                                                 stats, interrupt, (threshold, after_s), strace)
         counts = stats.as_json()
         bodies = list(heartbeats.bodies)
@@ -160,7 +160,7 @@ def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
                         int(counts["queries"]), int(counts["answers"]),  # type: ignore[call-overload]
                         int(counts["hostile"]), dict(counts["by_fault"]),  # type: ignore[call-overload]
                         interrupt=interrupt.name if interrupt and after is not None else None,
-                        interrupted_after_s=after, peak_rss_kb=peak)
+                        interrupted_after_s=after)
     (folder / "stats.json").write_text(json.dumps(counts, indent=1))
     output = (folder / "output.txt").read_text(errors="replace")
     _judge(result, folder, output, counts, bodies, bound_s)
@@ -169,32 +169,31 @@ def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
 
 def _supervise(command: list[str], folder: Path, output_file: object, env: dict[str, str],
                bound_s: float, stats: Stats, interrupt: signal.Signals | None,
-               when: tuple[int, float], traced: bool) -> tuple[int | None, float | None, int]:
+               when: tuple[int, float], traced: bool) -> tuple[int | None, float | None]:
     """Run `command` to its end or its bound, sending `interrupt` once the universe got
     `when[0]` queries or `when[1]` seconds passed; returns its exit code (None: killed at
-    the bound), the seconds from the interrupt to its end, and its peak RSS in KiB."""
+    the bound) and the seconds from the interrupt to its end."""
     process = subprocess.Popen(command, cwd=folder, stdout=output_file,
                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
     started = time.monotonic()
     deadline = started + bound_s
     signalled: float | None = None
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            after = time.monotonic() - signalled if signalled is not None else None
-            return process.returncode, after, int(usage.ru_maxrss)
-        now = time.monotonic()
-        if interrupt is not None and signalled is None and (
-                stats.queries >= when[0] or now - started >= when[1]):
-            os.kill(_product_pid(process.pid, traced), interrupt)
-            signalled = now
-        if now > deadline:
+    try:
+        while (code := process.poll()) is None:
+            now = time.monotonic()
+            if interrupt is not None and signalled is None and (
+                    stats.queries >= when[0] or now - started >= when[1]):
+                os.kill(_product_pid(process.pid, traced), interrupt)
+                signalled = now
+            if now > deadline:
+                return None, None
+            time.sleep(0.02)
+        return code, time.monotonic() - signalled if signalled is not None else None
+    finally:  # past its bound, or the harness itself interrupted: nothing left behind
+        if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            return None, None, 0
-        time.sleep(0.02)
 
 
 def _product_pid(pid: int, traced: bool) -> int:
@@ -283,6 +282,8 @@ def _judge_sends(result: CaseResult, folder: Path) -> None:
     log = folder / "sends.log"
     lines = log.read_text().splitlines() if log.exists() else []
     result.sends = sum(int(line.split()[2]) for line in lines if line.startswith("SENDS "))
+    result.peak_rss_kb = max((int(line.split()[2]) for line in lines
+                              if line.startswith("PEAK ")), default=0)
     for line in sorted({x for x in lines if x.startswith("FORBIDDEN ")})[:20]:
         result.violations.append(f"forbidden send (audit hook): {line[len('FORBIDDEN '):]}")
     trace = folder / "strace.txt"

@@ -7,7 +7,8 @@ of the process, whatever code path makes it (asyncio's transports included). Eac
 destination that is not on loopback, or that no delegation may aim a query at (broadcast,
 multicast, link-local, unspecified, reserved), is appended to the log at once, as
 `FORBIDDEN <event> <host> <port>`; at exit the process appends `SENDS <pid> <count>`. The
-classification is this file's own, independent of the product's.
+classification is this file's own, independent of the product's. The process also appends
+`PEAK <pid> <kB>`, its peak resident memory (VmHWM: this program's own, from its exec on).
 """
 
 from __future__ import annotations
@@ -60,8 +61,17 @@ def _install(log: str) -> None:
         except Exception:  # an audit hook must never break the operation it watches
             return
 
+    def at_exit() -> None:
+        write(f"SENDS {os.getpid()} {count}")
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            return
+        write(f"PEAK {os.getpid()} {peak}")
+
     sys.addaudithook(hook)
-    atexit.register(lambda: write(f"SENDS {os.getpid()} {count}"))
+    atexit.register(at_exit)
 
 
 if _LOG:
