@@ -91,7 +91,8 @@ class Heartbeats:
 
 
 @contextlib.contextmanager
-def heartbeat_receiver() -> Iterator[Heartbeats]:
+def heartbeat_receiver(secret: str = SECRET) -> Iterator[Heartbeats]:
+    """A loopback HTTP server that keeps every heartbeat posted to it."""
     received = Heartbeats()
 
     class Handler(BaseHTTPRequestHandler):
@@ -107,7 +108,7 @@ def heartbeat_receiver() -> Iterator[Heartbeats]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    received.url = f"http://127.0.0.1:{server.server_address[1]}/heartbeat/{SECRET}"
+    received.url = f"http://127.0.0.1:{server.server_address[1]}/heartbeat/{secret}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

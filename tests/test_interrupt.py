@@ -15,10 +15,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from .fuzz_e2e import heartbeat_receiver
 
 ROOT = Path(__file__).parent.parent
 KEY = "k3y-that-must-not-leak"
@@ -52,24 +53,8 @@ def silent_resolver() -> Iterator[SilentResolver]:
 
 @pytest.fixture
 def heartbeats() -> Iterator[tuple[str, list[dict]]]:
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/heartbeat/{KEY}", received
-    server.shutdown()
-    server.server_close()
+    with heartbeat_receiver(KEY) as received:
+        yield received.url, received.bodies
 
 
 def start_run(tmp_path: Path, resolver_port: int, url: str, *extra: str) -> subprocess.Popen:

@@ -27,9 +27,9 @@ DELEGATIONS = {1: "forbidden-glueless", 2: "glueless-cycle", 3: "address-flood",
                4: "forbidden-resolver"}
 
 
-# Answers always spoiled: z5's delegation lost at the TLD, and the resolver no help.
-FORCED = {("tld", "z5.fuzz.", "NS"): "silence", ("resolver", "z5.fuzz.", "SOA"): "qr0",
-          ("resolver", "fuzz.", "SOA"): "garbage"}
+# Answers always spoiled: z5's delegation lost at the TLD, and the resolver no help (its
+# answer about fuzz. is fine: the fallback climbs there, and the walk fails again below).
+FORCED = {("tld", "z5.fuzz.", "NS"): "silence", ("resolver", "z5.fuzz.", "SOA"): "qr0"}
 
 
 @pytest.fixture(scope="module")

@@ -123,6 +123,7 @@ class Delegations:
         cuts = list(self._known_chain(name))
         position = cuts[-1].apex  # how far down towards `name` the walk has come
         fell_back = False
+        consulted: list[Exchange] = []  # what the resolvers answered, if the walk fell back
         while len(cuts) <= MAX_DEPTH:
             current = cuts[-1]
             if position == name:
@@ -148,7 +149,6 @@ class Delegations:
             if step.kind == "nxdomain":
                 return Location(name, tuple(cuts), nonexistent=True,
                                 evidence=step.exchange.evidence() if step.exchange else "")
-            consulted: list[Exchange] = []
             if not fell_back and self.resolvers:
                 fell_back = True
                 rescued = await self._rescue(name, cuts, consulted)
