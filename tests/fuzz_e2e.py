@@ -355,8 +355,8 @@ def _names(record: dict[str, object], address: str) -> bool:
     texts = [str(record.get("message"))]
     for finding in record["findings"]:  # type: ignore[attr-defined]
         texts += [str(finding.get("server") or ""), str(finding.get("message") or "")]
-    return any(t == address or f"({address})" in t or f"@{address} " in t
-               or f" {address}:" in t for t in texts)
+    named = re.compile(rf"(?<![\d.]){re.escape(address)}(?!\d)")  # .1 is not .11
+    return any(named.search(text) for text in texts)
 
 
 def main() -> None:
