@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import ipaddress
 import json
 import random
@@ -227,13 +228,17 @@ def _addresses(query: dns.message.Message, addresses: list[str] | tuple[str, ...
     response = dns.message.make_response(query)
     if authoritative:
         response.flags |= dns.flags.AA
-    family = [a for a in addresses if (":" in a) == (question.rdtype == dns.rdatatype.AAAA)]
-    if family:
-        rrset = dns.rrset.RRset(question.name, dns.rdataclass.IN, question.rdtype)
-        for address in family:
-            rrset.add(dns.rdata.from_text(dns.rdataclass.IN, question.rdtype, address), 300)
-        response.answer.append(rrset)
+    family = tuple(a for a in addresses if (":" in a) == (question.rdtype == dns.rdatatype.AAAA))
+    if family:  # a copy: a fault may change the RRset's class
+        response.answer.append(_address_rrset(question.name, question.rdtype, family).copy())
     return response
+
+
+@functools.lru_cache(maxsize=64)
+def _address_rrset(owner: dns.name.Name, rdtype: int, addresses: tuple[str, ...]
+                   ) -> dns.rrset.RRset:
+    """Built once: thousands of records take longer to build than a client waits."""
+    return dns.rrset.from_text_list(owner, 300, dns.rdataclass.IN, rdtype, list(addresses))
 
 
 def _loop_referral(query: dns.message.Message, apex: dns.name.Name, universe: Universe
@@ -450,6 +455,10 @@ class HostileServer:
     def start(self) -> None:
         for zone in self.universe.zones.values():  # indexed before the first query
             self.universe.responder(zone)
+        for name, which in self.universe.flood_names.items():  # and the floods built
+            for rdtype in ADDRESS_TYPES:
+                _addresses(dns.message.make_query(name, rdtype),
+                           self.universe.flood(rdtype, which), authoritative=True)
         for role, address in self.universe.addresses.items():
             udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             udp.bind((address, self.port))

@@ -39,13 +39,14 @@ def universe() -> Iterator[Universe]:
         yield universe
 
 
-def locate(universe: Universe, name: str, *, resolver: bool = False) -> Location:
+def locate(universe: Universe, name: str, *, resolver: bool = False,
+           policy: QueryPolicy = POLICY) -> Location:
     async def walk() -> Location:
-        querier = Querier(POLICY)
+        querier = Querier(policy)
         hints = (Server(universe.addresses["root"], 53, dns.name.from_text("hint.")),)
         resolvers = (Server(universe.addresses["resolver"]),) if resolver else ()
         try:
-            return await Delegations(querier, hints, resolvers, POLICY).locate(
+            return await Delegations(querier, hints, resolvers, policy).locate(
                 dns.name.from_text(name))
         finally:
             await querier.close()
@@ -104,7 +105,8 @@ def test_name_servers_in_each_others_zones_are_a_circular_delegation(universe):
 
 
 def test_thousands_of_addresses_answered_over_tcp_are_bounded(universe):
-    location = locate(universe, "z3.fuzz.")
+    # 60 KB over TCP: a timeout a loaded machine meets in time
+    location = locate(universe, "z3.fuzz.", policy=QueryPolicy(timeout_s=3.0, retries=0))
     cut = location.zone
     assert len(cut.servers) == 2 * POLICY.max_addresses_per_name
     (over_a,) = [s for s in cut.skipped if str(s.server) == "z3-a.hosts.fuzz."]
