@@ -140,7 +140,10 @@ def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
                    "--junitxml", str(folder / "junit.xml"), "--state-dir",
                    str(folder / "state"), "--heartbeat-url", heartbeats.url,
                    "-p", "no:cacheprovider", "-q", "--tb=native",
-                   "-o", "console_output_style=classic", *extra_args]
+                   "-o", "console_output_style=classic",
+                   # Hypothesis is a test dependency, not the product's: its plugin's import at
+                   # the session's end costs each xdist worker seconds users never pay.
+                   "-p", "no:hypothesispytest", *extra_args]
         if strace:
             command = ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "signal=none", "-e",
                        "trace=connect,sendto,sendmsg,sendmmsg", "-o",
