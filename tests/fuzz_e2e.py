@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import IO
 
 from lab.addresses import prefix_from_env
 
@@ -124,7 +125,8 @@ def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
              strace: bool = False, extra_args: tuple[str, ...] = (),
              zone_budget_s: float = 20) -> CaseResult:
     """One run of the product against the universe of `seed`; `interrupt` sends that signal
-    once the universe has answered a seeded share of the run's queries."""
+    mid-run (once the universe got a seeded share of the run's queries, or after a seeded
+    while), as Kubernetes would."""
     prefix = prefix or prefix_from_env()
     plan = Plan(seed, rate, lead_faults=lead_faults)
     folder.mkdir(parents=True, exist_ok=True)
@@ -156,8 +158,8 @@ def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
         share = (seed * 7919) % 100 / 100
         threshold, after_s = int(zones * 20 * (0.1 + 0.5 * share)), 1 + 4 * share
         with open(folder / "output.txt", "w") as output_file:
-            exit_code, after = _supervise(command, folder, output_file, env, bound_s,
-                                                stats, interrupt, (threshold, after_s), strace)
+            exit_code, after = _supervise(command, folder, output_file, env, bound_s, stats,
+                                          interrupt, (threshold, after_s), strace)
         counts = stats.as_json()
         bodies = list(heartbeats.bodies)
     result = CaseResult(seed, zones, time.monotonic() - started, exit_code,
@@ -171,7 +173,7 @@ def run_case(seed: int, folder: Path, *, zones: int = 12, rate: float = 0.3,
     return result
 
 
-def _supervise(command: list[str], folder: Path, output_file: object, env: dict[str, str],
+def _supervise(command: list[str], folder: Path, output_file: IO[str], env: dict[str, str],
                bound_s: float, stats: Stats, interrupt: signal.Signals | None,
                when: tuple[int, float], traced: bool) -> tuple[int | None, float | None]:
     """Run `command` to its end or its bound, sending `interrupt` once the universe got
