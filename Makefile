@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := nsd unbound bind9-utils bind9-dnsutils ldnsutils dnsmasq-base chrony \
-	python3-venv iproute2 chromium
+	python3-venv iproute2 chromium strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Where the lab is built and the demo writes its reports. The demo's key history lives in
 # the lab's folder: each `lab up` makes new keys, and wipes the history with the old ones, so
@@ -46,8 +46,9 @@ $(VENV)/.installed: pyproject.toml setup.py | debs
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# The release fuzz campaign (about 15 minutes): 10,000 hostile DNS answers against the real
-# product, 2,000 mutated domains.yaml files. FUZZ_ARGS='--seed N --lead-faults' to vary it.
+# The release fuzz campaign (see README, "Hostile input and fuzzing"): at least 10,000 hostile
+# DNS answers against the real product, traced with strace, and 2,000 mutated domains.yaml
+# files. FUZZ_ARGS='--seed N' replays a campaign; `fuzz/campaign.py --help` for the rest.
 fuzz: setup
 	$(BIN)/python fuzz/campaign.py --responses 10000 --files 2000 $(FUZZ_ARGS)
 

@@ -15,10 +15,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from .fuzz_e2e import heartbeat_receiver
 
 ROOT = Path(__file__).parent.parent
 KEY = "k3y-that-must-not-leak"
@@ -52,24 +53,8 @@ def silent_resolver() -> Iterator[SilentResolver]:
 
 @pytest.fixture
 def heartbeats() -> Iterator[tuple[str, list[dict]]]:
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/heartbeat/{KEY}", received
-    server.shutdown()
-    server.server_close()
+    with heartbeat_receiver(KEY) as received:
+        yield received.url, received.bodies
 
 
 def start_run(tmp_path: Path, resolver_port: int, url: str, *extra: str) -> subprocess.Popen:
@@ -110,6 +95,39 @@ def test_a_signal_during_collection_leaves_every_output_marked_interrupted(
         if run.poll() is None:
             run.kill()
             run.communicate()
+    document = assert_every_output_marked_interrupted(tmp_path, run, output, took, received)
+    assert "example.com" in {r["domain"] for r in document["results"]}
+    assert "example.com" in (tmp_path / "reports" / "junit.xml").read_text()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_while_xdist_starts_its_workers_leaves_every_output(
+        tmp_path, silent_resolver, heartbeats, signum):
+    """pytest skips the session's end when its start is interrupted: the signal must wait
+    until the workers are up, then end the run like any other."""
+    url, received = heartbeats
+    run = start_run(tmp_path, silent_resolver.port, url, "-n", "2")
+    seen = ""
+    try:
+        assert run.stdout is not None
+        while "bringing up nodes" not in seen:
+            chunk = os.read(run.stdout.fileno(), 4096)
+            assert chunk, f"the run ended before starting its workers: {seen[-2000:]}"
+            seen += chunk.decode(errors="replace")
+        signalled = time.monotonic()
+        run.send_signal(signum)
+        output, _ = run.communicate(timeout=30)
+        took = time.monotonic() - signalled
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    assert_every_output_marked_interrupted(tmp_path, run, seen + output, took, received)
+
+
+def assert_every_output_marked_interrupted(tmp_path: Path, run: subprocess.Popen,
+                                           output: str, took: float,
+                                           received: list[dict]) -> dict:
     assert run.returncode == 2, output[-3000:]  # pytest's "interrupted"
     assert took < 10, f"{took:.1f} s from the signal to the end of the run"
     assert "Traceback" not in output and "INTERNALERROR" not in output, output[-3000:]
@@ -117,13 +135,12 @@ def test_a_signal_during_collection_leaves_every_output_marked_interrupted(
     document = json.loads((reports / "results.json").read_text())
     assert document["interrupted"] is True
     assert document["status"] == "critical"
-    assert "example.com" in {r["domain"] for r in document["results"]}
     assert (reports / "report.html").stat().st_size > 0
-    junit = (reports / "junit.xml").read_text()
-    assert "example.com" in junit
+    assert (reports / "junit.xml").stat().st_size > 0
     (body,) = received
     assert body["incomplete"] is True and body["status"] == "critical"
     assert body["priority"] == "P1"
     assert document["heartbeat"]["sent"] is True
     for path in reports.iterdir():
         assert KEY not in path.read_text(errors="replace")
+    return document

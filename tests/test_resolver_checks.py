@@ -199,7 +199,7 @@ def test_the_suites_write_canary_and_coredns_records(pytester, lab, tmp_path):
 
 @pytest.mark.parametrize(("verdict", "severity"), [
     (Security.BOGUS, Severity.CRITICAL), (Security.SECURE, Severity.ERROR),
-    (None, Severity.ERROR)])
+    (Security.UNKNOWN, Severity.ERROR), (None, Severity.ERROR)])
 def test_a_resolver_that_sets_ad_on_a_bogus_canary_is_critical(verdict, severity):
     """A real socket answering every A question with data and the AD flag: for a canary our
     own validation finds bogus, that is a resolver accepting what it must reject."""
@@ -221,3 +221,6 @@ def test_a_resolver_that_sets_ad_on_a_bogus_canary_is_critical(verdict, severity
     assert finding.severity is severity and finding.server == str(target)
     if severity is Severity.CRITICAL:
         assert "validated (AD) though our own validation" in finding.message
+    if verdict in (None, Security.UNKNOWN):  # we do not know: never "not bogus"
+        assert "could not decide whether the canary is still bogus" in finding.message
+        assert "not bogus" not in finding.message

@@ -4,6 +4,7 @@ question type: never a silent pass while the SOA answer is fine."""
 
 from __future__ import annotations
 
+import dns.message
 import dns.name
 import dns.rdatatype
 import pytest
@@ -103,3 +104,34 @@ def test_a_parent_server_whose_ds_answer_is_unusable_is_named(signed):
     assert finding.server == str(broken)
     assert finding.message == ("could not check child.test. DS at this server of the parent "
                                "test.: timeout after 3 s")
+
+
+def test_an_unusable_second_look_at_the_soa_is_named(signed):
+    """The SOA asked again after every other question (is the server an online signer?)
+    answered with another question's answer: named like any other unusable answer."""
+    from dnssec_conformance.authoritative import respond
+
+    parent, child = signed
+    data = zone_data(child, parent, records=RECORDS)
+    soa_queries = []
+
+    def answer(query):
+        question = query.question[0]
+        if question.rdtype == dns.rdatatype.SOA:
+            soa_queries.append(question.name)
+            if len(soa_queries) > 1:
+                return dns.message.make_response(dns.message.make_query("elsewhere.invalid.",
+                                                                        "A"))
+        return respond(child.zone, question.name, question.rdtype)
+
+    with zone_server(answer, {}) as (address, port):
+        server = Server(address, port, dns.name.from_text("ns2.test."))
+        answers = server_answers(server, DomainSpec(child.origin, RECORDS), POLICY)
+    assert len(soa_queries) == 2 and answers.second_look is not None
+    data.answers[server] = answers
+    data.servers = (*data.servers, server)
+    (finding,) = run_check("CONSIST05", data, evaluation(parent)).findings
+    assert finding.server == str(server) and finding.severity is Severity.ERROR
+    assert finding.message == ("could not check child.test. SOA asked a second time at this "
+                               "server: an answer that does not match the query (wrong "
+                               "question section)")

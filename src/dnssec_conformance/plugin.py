@@ -403,6 +403,43 @@ def _signal_children(signum: int) -> None:
             continue
 
 
+# A signal that came while the session was starting (xdist bringing its workers up).
+PENDING_SIGNAL = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session) -> Any:
+    """A signal during the session's start (under xdist: seconds of starting workers) is
+    acted on once it has started: pytest ends a session interrupted in its start without
+    the session's end, which writes results.json, the report, JUnit and the heartbeat."""
+    config = session.config
+    if config.stash.get(CONFORMANCE, None) is None \
+            or threading.current_thread() is not threading.main_thread():
+        return (yield)
+
+    def later(signum: int, frame: object) -> None:
+        # Not passed on yet: a worker signalled while it starts dies in its bootstrap.
+        config.stash.setdefault(PENDING_SIGNAL, signum)
+
+    previous = {signum: signal.signal(signum, later)
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return (yield)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    pending = session.config.stash.get(PENDING_SIGNAL, None)
+    if pending is None:
+        return
+    if pending == signal.SIGTERM and not _is_worker(session.config):
+        _signal_children(pending)  # as the SIGTERM handler does (see interrupt_on_sigterm)
+    raise KeyboardInterrupt(f"{signal.Signals(pending).name} received")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: every worker judges the same instant as the controller."""

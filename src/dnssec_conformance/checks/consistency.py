@@ -269,15 +269,16 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
           rfc="RFC 1035 §4.1, RFC 3597 §3, RFC 4035 §3.1", marker="consistency")
 def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Each authoritative server of the zone is asked SOA, DNSKEY, NS, NSEC3PARAM, CDS,
-    CDNSKEY and the configured records, and each server of the parent the zone's DS (the
-    two negative-answer probes are the denial checks', DENIAL03/04/08, which report their
-    failures). Every answer must be usable: a DNS message that parses, answers
-    the question asked, is authoritative (AA) and has the rcode NOERROR or NXDOMAIN. A
-    timeout, a refusal, SERVFAIL, FORMERR or NOTIMP for a type the server does not know
-    (RFC 3597 requires serving unknown types), a message that does not parse or answers
-    another question: resolvers that reach this server get nothing for that question, and
-    the checks that need it could not check it there. Each one is reported with the server,
-    the question and the reason, as could not check (error): never a silent pass.
+    CDNSKEY and the configured records, then the SOA once more (the online-signer look), and
+    each server of the parent the zone's DS (the two negative-answer probes are the denial
+    checks', DENIAL03/04/08, which report their failures). Every answer must be usable: a
+    DNS message that parses, answers the question asked, is authoritative (AA) and has the
+    rcode NOERROR or NXDOMAIN. A timeout, a refusal, SERVFAIL, FORMERR or NOTIMP for a type
+    the server does not know (RFC 3597 requires serving unknown types), a message that does
+    not parse or answers another question: resolvers that reach this server get nothing for
+    that question, and the checks that need it could not check it there. Each one is
+    reported with the server, the question and the reason, as could not check (error):
+    never a silent pass.
 
     Remediation: ask the server the same question (`dig @SERVER +norec +dnssec NAME TYPE`)
     and fix what it answers: a firewall or middlebox that drops or rewrites DNS (large
@@ -285,6 +286,13 @@ def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     not configured for the zone.
     """
     yield from unusable_servers(zone, "CONSIST05", EVERY_QUESTION)
+    for answers in zone.answers.values():
+        second = answers.second_look
+        problem = authoritative_problem(second) if second is not None else None
+        if second is not None and problem is not None and answers.failure is None:
+            yield Finding("CONSIST05", Severity.ERROR,
+                          f"could not check {second.qname} SOA asked a second time at this "
+                          f"server: {problem}", str(answers.server), second.evidence())
     for server, exchange in zone.ds_answers.items():
         problem = authoritative_problem(exchange)
         if problem is not None and not server.is_file:

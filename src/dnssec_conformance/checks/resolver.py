@@ -207,6 +207,12 @@ def _canary_finding(survey: Survey, observation: Observation) -> Finding:
                            "from the trust anchor finds the canary bogus: the resolver accepts "
                            "what it must reject, so spoofed answers would be accepted too",
                            where, evidence)
+        if has_ad(validated) and survey.verdict in (None, Security.UNKNOWN):
+            return Finding("RESOLVER02", Severity.ERROR,
+                           f"{question} comes back validated (AD), and our own validation "
+                           "could not decide whether the canary is still bogus (its servers "
+                           f"or its parent's did not answer usably); {PROVES_NOTHING}",
+                           where, evidence)
         if has_ad(validated):
             return Finding("RESOLVER02", Severity.ERROR,
                            f"{question} validates as secure (AD): the canary is not bogus "

@@ -79,6 +79,7 @@ class _Step:
     exchange: Exchange | None = None
     cut: ZoneCut | None = None  # referral, hosted: the zone below
     tried: tuple[Exchange, ...] = ()
+    why: str = ""  # failure: why no server could be asked, when none was
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class Delegations:
         cuts = list(self._known_chain(name))
         position = cuts[-1].apex  # how far down towards `name` the walk has come
         fell_back = False
+        consulted: list[Exchange] = []  # what the resolvers answered, if the walk fell back
         while len(cuts) <= MAX_DEPTH:
             current = cuts[-1]
             if position == name:
@@ -149,12 +151,14 @@ class Delegations:
                                 evidence=step.exchange.evidence() if step.exchange else "")
             if not fell_back and self.resolvers:
                 fell_back = True
-                rescued = await self._rescue(name, cuts)
+                rescued = await self._rescue(name, cuts, consulted)
                 if rescued:
                     cuts, position = rescued, rescued[-1].apex
                     continue
-            return Location(name, tuple(cuts), failure=_walk_failure(current, below, step),
-                            evidence=_evidence(step.tried))
+            unusable = _unusable(consulted)
+            return Location(name, tuple(cuts), failure=_walk_failure(current, below, step)
+                            + _resolver_note(unusable),
+                            evidence=_evidence((*step.tried, *unusable)))
         return Location(name, tuple(cuts), failure=f"more than {MAX_DEPTH} zone cuts above "
                                                    f"{name} (a referral loop?)")
 
@@ -175,7 +179,9 @@ class Delegations:
         try:
             return await self._steps.get(key, lambda: self._step(cut, name))
         except CircularWait:
-            return _Step("failure", tried=())
+            return _Step("failure", why=f"finding {name} depends on itself (a circular "
+                                        "delegation: name servers without glue in each "
+                                        "other's zones)")
 
     async def _step(self, cut: ZoneCut, name: dns.name.Name) -> _Step:
         """Ask the cut's servers, in turn, about `name` until one answers usably."""
@@ -322,23 +328,26 @@ class Delegations:
                     if authoritative_problem(exchange) is None:
                         found += _addresses_in(exchange.answer(rdtype, target), rdtype)
                         break
+        consulted: list[Exchange] = []
         if not found and self.resolvers:
             for rdtype in ADDRESS_TYPES:
-                exchange = await self._resolve(target, rdtype)
+                exchange = await self._resolve(target, rdtype, consulted)
                 if exchange.ok:
                     found += _addresses_in(exchange.answer(rdtype, target), rdtype)
         if found:
             return Addresses(tuple(dict.fromkeys(found)))
+        note = _resolver_note(_unusable(consulted))
         if location.nonexistent:
-            return Addresses(failure=f"{target}: no such name (NXDOMAIN)")
+            return Addresses(failure=f"{target}: no such name (NXDOMAIN){note}")
         return Addresses(failure=f"{target}: no address found"
-                                 + (f" ({failure})" if failure else ""))
+                                 + (f" ({failure})" if failure else "") + note)
 
     # --- resolvers, where the walk cannot go on ---------------------------------------------
 
-    async def _resolve(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> Exchange:
+    async def _resolve(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType,
+                       consulted: list[Exchange] | None = None) -> Exchange:
         """A recursive look-up (CD=1) through the configured resolvers: the first that answers
-        NOERROR or NXDOMAIN, else the last answer."""
+        NOERROR or NXDOMAIN, else the last answer (also added to `consulted`)."""
         async def look_up() -> Exchange:
             last: Exchange | None = None
             for resolver in self.resolvers:
@@ -349,19 +358,24 @@ class Delegations:
             assert last is not None
             return last
 
-        return await self._resolved.get((qname, int(rdtype)), look_up)
+        exchange = await self._resolved.get((qname, int(rdtype)), look_up)
+        if consulted is not None:
+            consulted.append(exchange)
+        return exchange
 
-    async def _rescue(self, name: dns.name.Name, cuts: list[ZoneCut]) -> list[ZoneCut] | None:
+    async def _rescue(self, name: dns.name.Name, cuts: list[ZoneCut],
+                      consulted: list[Exchange]) -> list[ZoneCut] | None:
         """The walk stopped at a zone none of whose servers answered. Learn the levels below
         it from the resolvers, down to the *parent* of the name's zone, so that the zone's own
-        delegation is still read from its parent's servers."""
+        delegation is still read from its parent's servers. What the resolvers answered is
+        added to `consulted`."""
         failed = cuts[-1]
-        apex = await self._resolver_zone_of(name)
+        apex = await self._resolver_zone_of(name, consulted)
         if apex is None:
             return None
         chain: list[dns.name.Name] = [apex]
         while chain[-1] != dns.name.root:
-            above = await self._resolver_zone_of(chain[-1].parent())
+            above = await self._resolver_zone_of(chain[-1].parent(), consulted)
             if above is None or above in chain:
                 return None
             chain.append(above)
@@ -372,19 +386,21 @@ class Delegations:
             if known is not None and zone != failed.apex:
                 rescued.append(known)
                 continue
-            cut = await self._resolver_cut(zone, rescued[-1].apex if rescued else None)
+            cut = await self._resolver_cut(zone, rescued[-1].apex if rescued else None,
+                                           consulted)
             if cut is None:
                 return None
             self._cuts[zone] = cut  # better than what failed
             rescued.append(cut)
         return rescued if rescued[-1] is not failed else None
 
-    async def _resolver_zone_of(self, name: dns.name.Name) -> dns.name.Name | None:
+    async def _resolver_zone_of(self, name: dns.name.Name, consulted: list[Exchange]
+                                ) -> dns.name.Name | None:
         """The apex of the zone holding `name`, by the resolvers' SOA answers; a name they
         fail on (SERVFAIL: a bogus zone) is retried one label up."""
         current = name
         while True:
-            exchange = await self._resolve(current, dns.rdatatype.SOA)
+            exchange = await self._resolve(current, dns.rdatatype.SOA, consulted)
             if exchange.ok and exchange.response is not None and exchange.rcode in (
                     dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 if exchange.answer(dns.rdatatype.SOA, current) is not None:
@@ -396,9 +412,9 @@ class Delegations:
                 return None
             current = current.parent()
 
-    async def _resolver_cut(self, apex: dns.name.Name, parent: dns.name.Name | None
-                            ) -> ZoneCut | None:
-        exchange = await self._resolve(apex, dns.rdatatype.NS)
+    async def _resolver_cut(self, apex: dns.name.Name, parent: dns.name.Name | None,
+                            consulted: list[Exchange]) -> ZoneCut | None:
+        exchange = await self._resolve(apex, dns.rdatatype.NS, consulted)
         ns = exchange.answer(dns.rdatatype.NS, apex) if exchange.ok else None
         if ns is None:
             return None
@@ -406,7 +422,7 @@ class Delegations:
         candidates: list[tuple[Server, str]] = []
         for target in targets:
             for rdtype in ADDRESS_TYPES:
-                answer = await self._resolve(target, rdtype)
+                answer = await self._resolve(target, rdtype, consulted)
                 candidates += [(Server(a, 53, target), a)
                                for a in _addresses_in(answer.answer(rdtype, target), rdtype)]
         cut = self._bounded(apex, parent, tuple(targets), candidates, None,
@@ -466,6 +482,8 @@ def _address_order(address: str) -> tuple[int, str]:
 
 
 def _walk_failure(cut: ZoneCut, name: dns.name.Name, step: _Step) -> str:
+    if step.why:
+        return step.why
     if not cut.servers:
         skipped = "; ".join(f"{s.server}: {s.why}" for s in cut.skipped) or "none known"
         return f"no server of {cut.apex} can be asked about {name} ({skipped})"
@@ -474,6 +492,24 @@ def _walk_failure(cut: ZoneCut, name: dns.name.Name, step: _Step) -> str:
     first = reasons[0] if reasons else "not asked"
     return (f"no server of {cut.apex} answered usably about {name} "
             f"({len(step.tried)} asked; {step.tried[0].server if step.tried else '-'}: {first})")
+
+
+def _unusable(exchanges: Iterable[Exchange]) -> list[Exchange]:
+    """The resolvers' answers that were no usable answer (each once)."""
+    found = [e for e in exchanges
+             if not e.ok or e.rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)]
+    return list({id(e): e for e in found}.values())  # a shared look-up comes back as is
+
+
+def _resolver_note(unusable: Sequence[Exchange]) -> str:
+    """What the resolvers failed to answer, when the walk fell back on them in vain."""
+    if not unusable:
+        return ""
+    first = unusable[0]
+    why = first.failure or f"answered {dns.rcode.to_text(first.rcode or 0)}"
+    more = f" (+{len(unusable) - 1} more)" if len(unusable) > 1 else ""
+    return (f"; nor did the resolvers help: {first.server} gave no usable answer for "
+            f"{first.qname} {dns.rdatatype.to_text(first.rdtype)}: {why}{more}")
 
 
 def _evidence(exchanges: Iterable[Exchange]) -> str:

@@ -134,7 +134,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         # resolver ignores it, but remembered, so that a timeout can say what did arrive.
         why = "a packet too short to be DNS" if len(data) < 12 else \
             "a packet whose ID matches no query in flight"
-        self.querier._strays[(self.index, host, port)] = why
+        self.querier._strays[(self.index, host, port)] = (time.monotonic(), why)
 
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP errors reach the waiting query as its timeout; nothing to do here
@@ -157,7 +157,8 @@ class Querier:
         self.policy = policy
         self.stats = QueryStats()
         self._pending: dict[tuple[int, str, int, int], asyncio.Future[bytes]] = {}
-        self._strays: dict[tuple[int, str, int], str] = {}
+        # What last came from a server that answered no query in flight, and when
+        self._strays: dict[tuple[int, str, int], tuple[float, str]] = {}
         self._sockets: dict[int, list[_Datagrams]] = {}
         self._opening: dict[int, asyncio.Lock] = {}
         self._server_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
@@ -277,12 +278,16 @@ class Querier:
         waiter: asyncio.Future[bytes] = loop.create_future()
         self._pending[pending_key] = waiter
         timer = loop.call_later(timeout, _expire, waiter)
+        asked = time.monotonic()
         try:
             assert protocol.transport is not None
             protocol.transport.sendto(wire, key)
             return await waiter
         except TimeoutError:
-            raise _NoAnswer(self._strays.pop((protocol.index, key[0], key[1]), None)) from None
+            # Only what arrived while this query waited (a late duplicate of an earlier
+            # answer is no news about this one).
+            stray = self._strays.pop((protocol.index, key[0], key[1]), None)
+            raise _NoAnswer(stray[1] if stray and stray[0] >= asked else None) from None
         finally:
             timer.cancel()
             del self._pending[pending_key]
