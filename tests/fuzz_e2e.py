@@ -179,8 +179,11 @@ def _supervise(command: list[str], folder: Path, output_file: IO[str], env: dict
     """Run `command` to its end or its bound, sending `interrupt` once the universe got
     `when[0]` queries or `when[1]` seconds passed; returns its exit code (None: killed at
     the bound) and the seconds from the interrupt to its end."""
+    # SIGINT as a terminal's foreground job gets it: a harness started in the background of
+    # a non-interactive shell inherits it ignored, and Python keeps an ignored SIGINT ignored.
     process = subprocess.Popen(command, cwd=folder, stdout=output_file,
-                               stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                               stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                               preexec_fn=_default_sigint)
     started = time.monotonic()
     deadline = started + bound_s
     signalled: float | None = None
@@ -200,6 +203,10 @@ def _supervise(command: list[str], folder: Path, output_file: IO[str], env: dict
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _product_pid(pid: int, traced: bool) -> int:

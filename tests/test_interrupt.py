@@ -72,9 +72,12 @@ def start_run(tmp_path: Path, resolver_port: int, url: str, *extra: str) -> subp
         "  - stuck.example\n")
     command = [sys.executable, "-m", "pytest", "suites", "--domains", "domains.yaml",
                "-p", "no:cacheprovider", "-q", "--heartbeat-url", url, *extra]
+    # SIGINT at its default, as a terminal's foreground job has it (a test run started in the
+    # background of a non-interactive shell would pass it on ignored).
     return subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.parametrize(("signum", "extra"), [
