@@ -135,3 +135,33 @@ def test_an_unusable_second_look_at_the_soa_is_named(signed):
     assert finding.message == ("could not check child.test. SOA asked a second time at this "
                                "server: an answer that does not match the query (wrong "
                                "question section)")
+
+
+def test_a_resolver_answer_the_walk_fell_back_on_is_named_and_kept_in_snapshots(signed,
+                                                                                tmp_path):
+    """The walk from the root fell back on the resolver (the servers above gave nothing
+    usable) and went on: the resolver's unusable answer on the way is a warning naming it
+    (the fuzz campaign found it dropped once the zone was found), and a snapshot keeps it."""
+    from dnssec_conformance.probe.snapshot import Snapshot, SnapshotWriter
+    from dnssec_conformance.transport import Exchange
+
+    parent, child = signed
+    data = zone_data(child, parent)
+    resolver = Server("127.0.0.53", 53)
+    data.walk_fallback = (Exchange(resolver, child.origin, dns.rdatatype.SOA, False, None, "",
+                                   "an answer without the QR flag (not a response)", 0.1),)
+    ev = evaluation(parent)
+    result = run_check("CONSIST05", data, ev)
+    assert result.outcome is Outcome.WARNING
+    (finding,) = result.findings
+    assert finding.server == str(resolver) and finding.severity is Severity.WARNING
+    assert finding.message == (
+        "the walk to the zone fell back on the resolvers (no server above it answered "
+        "usably), and the resolver gave no usable answer for child.test. SOA: an answer "
+        "without the QR flag (not a response)")
+    writer = SnapshotWriter(tmp_path / "snapshot.json", domains_file=None, anchors_text="")
+    writer.add_zone(data)
+    writer.close(observations=[], coredns=None, clock=None)
+    replayed = Snapshot(tmp_path / "snapshot.json").zone(data.domain)
+    assert replayed.walk_fallback == data.walk_fallback
+    assert run_check("CONSIST05", replayed, ev).findings == result.findings

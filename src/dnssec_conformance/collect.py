@@ -145,6 +145,9 @@ class ZoneData:
     # Each server's whole copy of the zone (AXFR or NSEC walk, `transfer:` in domains.yaml),
     # judged as it was taken and dropped: what it showed. None: no transfer was attempted.
     transfers: tuple[TransferReport, ...] | None = None
+    # The resolvers' unusable answers when the walk to the zone had to fall back on them (the
+    # servers above gave no usable answer) and still found the zone.
+    walk_fallback: tuple[Exchange, ...] = ()
     # Results of pure computations over this data (signature verification), shared by checks.
     memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 

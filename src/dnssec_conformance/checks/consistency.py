@@ -22,6 +22,7 @@ from ..copies import serial_behind
 from ..findings import Category, Evidence, Finding, Severity
 from ..keytiming import rrset_of, served_keys
 from ..multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
+from ..probe.delegation import resolver_problem
 from ..signatures import Crypto, key_label
 from ..transport import Exchange
 
@@ -278,7 +279,9 @@ def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     not parse or answers another question: resolvers that reach this server get nothing for
     that question, and the checks that need it could not check it there. Each one is
     reported with the server, the question and the reason, as could not check (error):
-    never a silent pass.
+    never a silent pass. When the walk from the root found no usable answer above the zone
+    and fell back on the configured resolvers, each unusable answer they gave on the way is
+    a warning (the zone was found all the same).
 
     Remediation: ask the server the same question (`dig @SERVER +norec +dnssec NAME TYPE`)
     and fix what it answers: a firewall or middlebox that drops or rewrites DNS (large
@@ -299,3 +302,8 @@ def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             yield Finding("CONSIST05", Severity.ERROR,
                           f"could not check {exchange.qname} DS at this server of the parent "
                           f"{zone.parent}: {problem}", str(server), exchange.evidence())
+    for exchange in zone.walk_fallback:
+        yield Finding("CONSIST05", Severity.WARNING,
+                      "the walk to the zone fell back on the resolvers (no server above it "
+                      f"answered usably), and {resolver_problem(exchange, server=False)}",
+                      str(exchange.server), exchange.evidence())

@@ -65,6 +65,8 @@ class Location:
     failure: str | None = None  # why the walk could not find the zone
     evidence: str = ""
     nonexistent: bool = False  # the zone's servers say the name does not exist (NXDOMAIN)
+    # The resolvers' unusable answers when the walk fell back on them and went on all the same
+    fallback: tuple[Exchange, ...] = ()
 
     @property
     def zone(self) -> ZoneCut:
@@ -127,7 +129,7 @@ class Delegations:
         while len(cuts) <= MAX_DEPTH:
             current = cuts[-1]
             if position == name:
-                return Location(name, tuple(cuts))
+                return Location(name, tuple(cuts), fallback=tuple(_unusable(consulted)))
             # One label at a time (RFC 9156): the upper levels' answers are shared by every
             # name below them, so concurrent walks ask the root and the TLD once.
             below = _one_label_below(position, name)
@@ -148,7 +150,8 @@ class Delegations:
                 continue
             if step.kind == "nxdomain":
                 return Location(name, tuple(cuts), nonexistent=True,
-                                evidence=step.exchange.evidence() if step.exchange else "")
+                                evidence=step.exchange.evidence() if step.exchange else "",
+                                fallback=tuple(_unusable(consulted)))
             if not fell_back and self.resolvers:
                 fell_back = True
                 rescued = await self._rescue(name, cuts, consulted)
@@ -505,11 +508,15 @@ def _resolver_note(unusable: Sequence[Exchange]) -> str:
     """What the resolvers failed to answer, when the walk fell back on them in vain."""
     if not unusable:
         return ""
-    first = unusable[0]
-    why = first.failure or f"answered {dns.rcode.to_text(first.rcode or 0)}"
-    more = f" (+{len(unusable) - 1} more)" if len(unusable) > 1 else ""
-    return (f"; nor did the resolvers help: {first.server} gave no usable answer for "
-            f"{first.qname} {dns.rdatatype.to_text(first.rdtype)}: {why}{more}")
+    return f"; nor did the resolvers help: {resolver_problem(unusable[0])}" + (
+        f" (+{len(unusable) - 1} more)" if len(unusable) > 1 else "")
+
+
+def resolver_problem(exchange: Exchange, *, server: bool = True) -> str:
+    """One resolver answer that was no usable answer: its question and why (and its server)."""
+    why = exchange.failure or f"answered {dns.rcode.to_text(exchange.rcode or 0)}"
+    return (f"{exchange.server if server else 'the resolver'} gave no usable answer for "
+            f"{exchange.qname} {dns.rdatatype.to_text(exchange.rdtype)}: {why}")
 
 
 def _evidence(exchanges: Iterable[Exchange]) -> str:

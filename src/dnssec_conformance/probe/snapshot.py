@@ -115,6 +115,7 @@ def zone_json(zone: ZoneData) -> dict[str, Any]:
         "provider": zone.provider.as_dict() if zone.provider is not None else None,
         "transfers": [transfer_json(r) for r in zone.transfers]
         if zone.transfers is not None else None,
+        "walk_fallback": [exchange_json(e) for e in zone.walk_fallback],
     }
 
 
@@ -330,6 +331,8 @@ class Snapshot:
             zone.provider = view_from_dict(data["provider"])
         if data.get("transfers") is not None:
             zone.transfers = tuple(_transfer_of(t) for t in data["transfers"])
+        zone.walk_fallback = tuple(e for e in map(exchange_of, data.get("walk_fallback", []))
+                                   if e is not None)
         if data.get("zone_text") is not None and zone.apex is not None:
             zone.file_content = dns.zone.from_text(data["zone_text"], origin=zone.apex,
                                                    relativize=False, check_origin=False)

@@ -45,7 +45,7 @@ from ..copies import (
 from ..providers import ProviderView, fetch_view
 from ..transport import Exchange, Server
 from .axfr import Transfer, transfer
-from .delegation import Delegations, Location, ZoneCut
+from .delegation import Delegations, Location, ZoneCut, resolver_problem
 from .nsec_walk import Chain, WalkedCopy, ask_every_rrset, follow_chain
 from .querier import Querier
 from .shared import SharedWork
@@ -95,10 +95,14 @@ class ZoneProber:
             data.discovery_evidence = location.evidence
             return
         cut = location.zone
+        data.walk_fallback = location.fallback
         if location.nonexistent:
             data.discovery_failure = (f"{domain.name} does not exist (NXDOMAIN from the servers "
-                                      f"of {cut.apex})")
-            data.discovery_evidence = location.evidence
+                                      f"of {cut.apex})" + "".join(
+                                          f"; the walk fell back on the resolvers: "
+                                          f"{resolver_problem(e)}" for e in location.fallback))
+            data.discovery_evidence = "\n\n".join(
+                [location.evidence, *(e.evidence() for e in location.fallback)])
             return
         data.apex, data.parent = cut.apex, cut.parent
         if cut.referral is not None:
