@@ -339,6 +339,15 @@ def _judge_interrupted(result: CaseResult, folder: Path, document: dict[str, obj
                         f"{heartbeats[0].get('status')}")
 
 
+def _a_validators_verdict(entry: dict[str, str], group: list[dict[str, object]]) -> bool:
+    """A resolver's SERVFAIL is a validating resolver's verdict (bogus), which the resolver
+    checks judge against the zone's own checks: not an unusable answer once they report it
+    (a spoiled SERVFAIL for a zone the universe also made bogus is the right answer)."""
+    return entry["fault"] == "servfail" and entry.get("role") == "resolver" and any(
+        str(record["check"]).startswith("RESOLVER") and "SERVFAIL" in str(record["message"])
+        for record in group)
+
+
 def _judge_surfacing(result: CaseResult, by_domain: dict[str, list[dict[str, object]]],
                      counts: dict[str, object]) -> None:
     """Every unusable answer to a zone's questions named with its server, in a record of
@@ -347,6 +356,8 @@ def _judge_surfacing(result: CaseResult, by_domain: dict[str, list[dict[str, obj
     for entry in counts["unusable"]:  # type: ignore[attr-defined]
         zone, server = entry["zone"].rstrip("."), entry["server"]
         group = by_domain.get(zone, [])
+        if _a_validators_verdict(entry, group):
+            continue
         if not any(_names(record, server) for record in group
                    if record["outcome"] not in ("passed", "skipped")):
             unsurfaced.setdefault((zone, server), []).append(

@@ -125,7 +125,7 @@ class Stats:
         with self.lock:
             self.queries += 1
 
-    def record(self, answer: Answer, server: str, faults: list[str]) -> None:
+    def record(self, answer: Answer, server: str, faults: list[str], role: str = "") -> None:
         with self.lock:
             self.answers += 1
             if not faults:
@@ -139,7 +139,7 @@ class Stats:
                 return  # a referral is not authoritative anyway: nothing was spoiled
             question = answer.response.question[0]
             self.unusable.append({
-                "zone": answer.zone, "server": server, "fault": fault,
+                "zone": answer.zone, "server": server, "role": role, "fault": fault,
                 "question": f"{question.name} {dns.rdatatype.to_text(question.rdtype)}"})
 
     def failed(self, why: str) -> None:
@@ -518,7 +518,7 @@ class HostileServer:
             return spoil(pending, query, answer.response, tcp, rng, self.universe), pending
         fault = self.plan.fault(role, question.name, int(question.rdtype), attempt)
         server = self.universe.addresses[role]
-        self.stats.record(answer, server, [f for f in (fault, answer.carried) if f])
+        self.stats.record(answer, server, [f for f in (fault, answer.carried) if f], role)
         if fault is None:
             return render(answer.response, query, tcp), None
         if fault in TCP_FAULTS and not tcp:
