@@ -29,6 +29,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check src tests lab suites fuzz benchmarks setup.py
+	$(BIN)/mypy
 	$(BIN)/pytest tests -p no:cacheprovider -q
 
 setup: $(VENV)/.installed

@@ -101,6 +101,7 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
     """In a zone file every authoritative RRset is at hand, not only what the live questions
     sample: each one's signatures get the same checks (expiry, verification, inception)."""
     assert zone.apex is not None and zone.servers
+    apex = zone.apex
     responder = file_responder(zone)
     tree = responder.tree
     server = zone.servers[0]
@@ -116,7 +117,7 @@ def _whole_file_rrsets(zone: ZoneData, sampled: list[ServedRRset]) -> list[Serve
     def add(exchange: Exchange, rrset: dns.rrset.RRset | None,
             rrsigs: dns.rrset.RRset | None) -> None:
         if rrset is not None:
-            checks = verify_rrset(rrset, rrsigs, keys, zone.apex)
+            checks = verify_rrset(rrset, rrsigs, keys, apex)
             extra.append(ServedRRset(server, rrset, rrsigs, tuple(checks), exchange))
 
     denial = [(n, dns.rdatatype.NSEC3) for n in tree.nsec3_owners]

@@ -59,8 +59,8 @@ def served_nsec3_params(zone: dns.zone.Zone, tree: ZoneTree | None = None
     effort (DENIAL07 and DENIAL10 report the NSEC3PARAM). None: the zone has no NSEC3
     records, or answers with NSEC."""
     tree = tree or ZoneTree(zone)
-    present = {r.params for owner in tree.nsec3_owners
-               for r in nsec3_records([tree.rrset(owner, dns.rdatatype.NSEC3)])}
+    chain = (tree.rrset(owner, dns.rdatatype.NSEC3) for owner in tree.nsec3_owners)
+    present = {r.params for r in nsec3_records(rrset for rrset in chain if rrset is not None)}
     announced = next((p for p in announced_nsec3_params(zone) if p in present), None)
     if announced is not None or not present:
         return announced

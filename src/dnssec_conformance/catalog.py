@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from .collect import ZoneData
 from .context import Evaluation
+from .errors import NotApplicable
 from .findings import Category, CheckResult, Finding, Severity, bounded
 from .ntp import ClockReading
 
@@ -166,10 +167,6 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
     result.days_left = min(days) if days else None
     result.findings = bounded(result.findings)
     return result
-
-
-class NotApplicable(Exception):
-    """Raised by a check that has nothing to judge (its input is not configured)."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import jsonschema
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import ConfigError, TrustAnchorError
+from .errors import ConfigError, ConformanceError, TrustAnchorError
 from .findings import Waiver
 from .ntp import split_ntp_server
 
@@ -284,14 +284,14 @@ class _Loader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise yaml.composer.ComposerError(
                     None, None, f"nested more than {MAX_DEPTH} levels deep", mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -300,7 +300,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML12_FLOAT, list("-+
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_OCTAL, ["0"])
 
 
-class _AliasBomb(Exception):
+class _AliasBomb(ConformanceError):
     def __init__(self, line: int | None, key: str | None):
         super().__init__(f"invalid YAML: its aliases expand to more than {MAX_ALIAS_VALUES} "
                          "values (an alias bomb?): refused")

@@ -15,7 +15,7 @@ import hashlib
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import dns.name
 import dns.node
@@ -114,7 +114,7 @@ def serial_behind(newer: int, older: int) -> int:
     it is ahead."""
     space = 2**SERIAL_BITS
     delta = (newer - older) % space
-    return delta - space if delta >= space // 2 else delta
+    return int(delta - space if delta >= space // 2 else delta)
 
 
 def _rdataset_digest(rdataset: dns.rdataset.Rdataset, origin: dns.name.Name) -> bytes:
@@ -145,7 +145,7 @@ def _entries(packed: bytes) -> Iterator[tuple[int, int, bytes]]:
 def copy_entries(zone: dns.zone.Zone) -> dict[bytes, bytes]:
     """Each name of the copy (in canonical wire form) -> its packed (type, covered, digest)
     entries: computed once per copy, for its digests and for the comparison."""
-    return {name.canonicalize().to_wire(): _node_entries(name, node)
+    return {cast(bytes, name.canonicalize().to_wire()): _node_entries(name, node)
             for name, node in zone.nodes.items()}
 
 

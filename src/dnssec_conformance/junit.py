@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -177,4 +177,5 @@ def junit_xml(records: list[Mapping[str, Any]], *, timestamp: str,
     suite.set("tests", str(len(records)))
     suites = ElementTree.Element("testsuites", name="pytest tests")
     suites.append(suite)
-    return b'<?xml version="1.0" encoding="utf-8"?>' + ElementTree.tostring(suites, "utf-8")
+    body = cast(bytes, ElementTree.tostring(suites, "utf-8"))
+    return b'<?xml version="1.0" encoding="utf-8"?>' + body

@@ -34,6 +34,7 @@ from dns.rdtypes.ANY.DS import DS
 
 from .analysis import served_rrsets
 from .collect import ZoneData, authoritative_problem
+from .errors import StateError
 from .signatures import key_tag
 
 STATE_FORMAT = 1
@@ -41,10 +42,6 @@ DEFAULT_STATE_DIR = "reports/state"
 # Records of keys and DS gone for this long are dropped: every cache has long forgotten them.
 FORGET_AFTER_S = 90 * 86400
 LOCK_NAME = ".lock"
-
-
-class StateError(Exception):
-    """A state file that cannot be used; the message says why."""
 
 
 @dataclass

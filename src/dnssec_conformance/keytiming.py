@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import dns.name
 import dns.rdataclass
@@ -57,7 +58,7 @@ def served_keys(zone: ZoneData) -> list[ServerKeys]:
     """Each usable server's DNSKEY RRset, for the servers that answered the question."""
     if "served_keys" not in zone.memo:
         zone.memo["served_keys"] = _served_keys(zone)
-    return list(zone.memo["served_keys"])  # type: ignore[call-overload]
+    return list(cast("list[ServerKeys]", zone.memo["served_keys"]))
 
 
 def _served_keys(zone: ZoneData) -> list[ServerKeys]:

@@ -28,6 +28,7 @@ from typing import Any
 
 from . import shards
 from .catalog import all_checks
+from .errors import ConformanceError
 from .results import DOMAIN, UNKNOWN, build_document, kind_of
 
 RESULTS_NAME = "results.json"
@@ -87,7 +88,7 @@ class ShardState:
         return entry
 
 
-class MergeError(ValueError):
+class MergeError(ConformanceError, ValueError):
     """Nothing to merge can even be looked for (a directory that does not exist); one line."""
 
 

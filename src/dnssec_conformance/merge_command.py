@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import merge, metrics, report_page, shards
+from . import merge, metrics, report_page, report_scale, shards
 from .config import Config, Thresholds, load_config
 from .errors import ConformanceError, one_line
 from .heartbeat import configured_url
@@ -64,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report-rows", choices=("auto", "all", "problems"), default="auto",
                    help="the HTML table: every check, or only those that did not pass "
                         "(auto: only those from "
-                        f"{report_page.report_scale.PROBLEMS_ONLY_FROM_DOMAINS} domains on)")
+                        f"{report_scale.PROBLEMS_ONLY_FROM_DOMAINS} domains on)")
     p.add_argument("--heartbeat-url", metavar="URL", default=None,
                    help="OneUptime incoming-request URL (default: $ONEUPTIME_HEARTBEAT_URL)")
     p.add_argument("--metrics-file", metavar="FILE", type=Path, default=None,

@@ -284,8 +284,8 @@ def export_otlp(endpoint: str, document: Mapping[str, Any], *, token: str | None
     session.hooks["response"].append(lambda response, *a, **k: statuses.append(
         response.status_code))
 
-    class _Recording(OTLPMetricExporter):  # type: ignore[misc]
-        def export(self, metrics_data: Any, timeout_millis: float = 10_000,
+    class _Recording(OTLPMetricExporter):
+        def export(self, metrics_data: Any, timeout_millis: float | None = 10_000,
                    **kwargs: Any) -> Any:
             result = super().export(metrics_data, timeout_millis=timeout_millis, **kwargs)
             results.append(result)

@@ -120,8 +120,8 @@ class NsecRecord:
         """Whether `name` falls strictly inside the span. The last NSEC of the zone wraps
         around to the apex: it covers every name after its owner."""
         if self.owner < self.next:
-            return self.owner < name < self.next
-        return name > self.owner or name < self.next
+            return bool(self.owner < name < self.next)
+        return bool(name > self.owner or name < self.next)
 
     @property
     def is_delegation(self) -> bool:

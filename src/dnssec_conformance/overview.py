@@ -52,7 +52,8 @@ def worst_first(summaries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any
 
 def domains_and_others(summaries: Iterable[Mapping[str, Any]]
                        ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    domains, others = [], []
+    domains: list[Mapping[str, Any]] = []
+    others: list[Mapping[str, Any]] = []
     for summary in summaries:
         (domains if kind_of(summary) == DOMAIN else others).append(summary)
     return domains, others

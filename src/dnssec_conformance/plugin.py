@@ -386,7 +386,11 @@ def interrupt_on_sigterm(config: pytest.Config) -> None:
         raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
 
     previous = signal.signal(signal.SIGTERM, stop)
-    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    config.add_cleanup(restore)
 
 
 def _signal_children(signum: int) -> None:
@@ -598,7 +602,8 @@ def _deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> N
     if shard is None:
         return
     checks = all_checks()
-    dropped, kept = [], []
+    dropped: list[pytest.Item] = []
+    kept: list[pytest.Item] = []
     for item in items:
         check_id = check_id_of(item)
         spec = checks.get(check_id) if check_id else None

@@ -340,10 +340,13 @@ class Run:
         return self._targets
 
     async def coredns(self) -> CoreDnsView:
-        if self._coredns is None:
-            recorded = self.snapshot.coredns() if self.snapshot is not None else None
-            self._coredns = recorded or await asyncio.to_thread(read_coredns, self.config)
-        return self._coredns
+        if self._coredns is not None:
+            return self._coredns
+        view = self.snapshot.coredns() if self.snapshot is not None else None
+        if view is None:
+            view = await asyncio.to_thread(read_coredns, self.config)
+        self._coredns = view
+        return view
 
     async def clock(self) -> ClockReading | None:
         if self._clock is None:

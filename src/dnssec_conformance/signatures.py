@@ -12,7 +12,7 @@ import enum
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import dns.dnssec
 import dns.dnssecalgs
@@ -26,6 +26,9 @@ from cryptography.exceptions import InvalidSignature
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 from dns.rdtypes.ANY.RRSIG import RRSIG
+
+if TYPE_CHECKING:
+    from dns.dnssectypes import DSDigest
 
 SERIAL_SPACE = 2**32
 ZONE_FLAG = 0x0100
@@ -142,7 +145,7 @@ def _signature_verifies(flags: int, protocol: int, algorithm: int, public_key: b
         return public
     try:
         public.verify(signature, data)
-    except (InvalidSignature, dns.dnssec.ValidationFailure):
+    except (InvalidSignature, dns.exception.ValidationFailure):
         return Crypto.INVALID
     except (dns.exception.DNSException, ValueError, TypeError):
         return Crypto.INVALID  # a key or signature that is not even well formed
@@ -156,7 +159,7 @@ def _public_key(flags: int, protocol: int, algorithm: int, public_key: bytes) ->
                  public_key)
     try:
         return dns.dnssecalgs.get_algorithm_cls_from_dnskey(key).public_cls.from_dnskey(key)
-    except dns.dnssec.UnsupportedAlgorithm:
+    except dns.exception.UnsupportedAlgorithm:
         return Crypto.UNSUPPORTED
     except (dns.exception.DNSException, ValueError, TypeError):
         return Crypto.INVALID
@@ -166,8 +169,9 @@ def _public_key(flags: int, protocol: int, algorithm: int, public_key: bytes) ->
 def ds_digest(owner: dns.name.Name, key: DNSKEY, digest_type: int) -> bytes | None:
     """The digest of `key` under `digest_type`, or None for a digest type we cannot compute."""
     try:
-        ds = dns.dnssec.make_ds(owner, key, digest_type, policy=dns.dnssec.allow_all_policy)
-    except (dns.dnssec.UnsupportedAlgorithm, ValueError, dns.exception.DNSException):
+        ds = dns.dnssec.make_ds(owner, key, cast("DSDigest", digest_type),
+                                policy=dns.dnssec.allow_all_policy)
+    except (dns.exception.UnsupportedAlgorithm, ValueError, dns.exception.DNSException):
         return None
     return ds.digest
 

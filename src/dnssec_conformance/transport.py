@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import cast
 
 import dns.exception
 import dns.flags
@@ -100,7 +101,7 @@ class Exchange:
         for rrset in rrsets:
             if (rrset.rdtype == dns.rdatatype.RRSIG and rrset.covers == covers
                     and rrset.name == owner):
-                return rrset
+                return cast(dns.rrset.RRset, rrset)
         return None
 
     def _find(self, rrsets: list[dns.rrset.RRset], rdtype: dns.rdatatype.RdataType,
@@ -168,7 +169,7 @@ def query_wire(qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, qid: int, 
     for a resolver, CD=1 unless asking a resolver for its own verdict, AD to ask for it."""
     flags = (_RD if recursive else 0) | (_CD if checking_disabled else 0) \
         | (_AD if authenticated_data else 0)
-    return (struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 1) + qname.to_wire()
+    return (struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 1) + cast(bytes, qname.to_wire())
             + struct.pack("!HH", rdtype, dns.rdataclass.IN) + _OPT)
 
 

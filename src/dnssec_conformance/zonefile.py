@@ -43,6 +43,7 @@ from .collect import (
     zone_questions,
 )
 from .config import DomainSpec
+from .errors import ConformanceError
 from .transport import FILE_PORT, Exchange, Server
 
 # The DS TTL assumed for a record without one (dsset files have none): a day, what most
@@ -58,7 +59,7 @@ SINGLETONS = frozenset({dns.rdatatype.SOA, dns.rdatatype.CNAME, dns.rdatatype.DN
 CNAME_NEIGHBOURS = frozenset({dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.KEY})
 
 
-class ZoneFileError(Exception):
+class ZoneFileError(ConformanceError):
     """A zone or DS file that cannot be used; the message names the file (and the line),
     `problems` every record that stood in the way (and those left out on the way)."""
 
@@ -185,7 +186,7 @@ class _Loader(dns.zonefile.Reader):
             pass
 
 
-class _TooManyProblems(Exception):
+class _TooManyProblems(ConformanceError):
     pass
 
 

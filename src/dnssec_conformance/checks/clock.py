@@ -12,9 +12,10 @@ from ..analysis import (
     served_rrsets,
     unusable_servers,
 )
-from ..catalog import NotApplicable, RunData, register
+from ..catalog import RunData, register
 from ..collect import ZoneData
 from ..context import Evaluation
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
 from ..signatures import Crypto
 from ._common import chain_findings, when

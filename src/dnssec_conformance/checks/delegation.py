@@ -22,10 +22,11 @@ from ..analysis import (
     parent_ds,
     unusable_servers,
 )
-from ..catalog import NotApplicable, register
+from ..catalog import register
 from ..chain import ZONE_KEY_FLAG, Security
 from ..collect import ZoneData, authoritative_problem
 from ..context import Evaluation
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity, joined
 from ..signatures import Crypto, digest_matches, ds_matches, key_label, key_tag, verify_rrset
 from ..transport import Exchange
@@ -161,8 +162,7 @@ def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("DS02", Severity.CRITICAL,
                                     f"the parent {zone.parent} has a DS for the zone, but the "
                                     "zone serves no DNSKEY RRset (bogus)", str(answers.server),
-                                    answers.get(zone.apex, dns.rdatatype.DNSKEY).evidence()
-                                    if answers.get(zone.apex, dns.rdatatype.DNSKEY) else ""))
+                                    dnskey.evidence() if dnskey else ""))
         elif not signed_soa:
             findings.append(Finding("DS02", Severity.CRITICAL,
                                     f"the parent {zone.parent} has a DS for the zone, but the "

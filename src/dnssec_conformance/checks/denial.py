@@ -259,7 +259,7 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     if zone.apex is None:
         return
-    findings = []
+    findings: list[Finding] = []
     for probe in probes(zone) if is_signed(zone) else ():
         if not probe.usable or not is_negative(probe):
             continue
@@ -504,9 +504,9 @@ def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     for probe in probes(zone) if is_signed(zone) else ():
         if not probe.usable:
             continue
-        methods = _methods(probe)
-        per_server[probe.server] |= methods
-        if len(methods) > 1:
+        probe_methods = _methods(probe)
+        per_server[probe.server] |= probe_methods
+        if len(probe_methods) > 1:
             findings.append(Finding("DENIAL06", Severity.WARNING,
                                     f"{probe.label}: the answer mixes NSEC and NSEC3 records",
                                     str(probe.server), probe.evidence()))
@@ -685,7 +685,7 @@ def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     if zone.apex is None:
         return
-    findings = []
+    findings: list[Finding] = []
     if is_signed(zone):
         by_probe = {id(v.probe.exchange): v for v in verdicts(zone)}
         for probe in probes(zone):

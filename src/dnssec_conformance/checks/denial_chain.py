@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis import DENIAL_TYPES, file_responder, memoized, served_rrsets
-from ..catalog import NotApplicable, register
+from ..catalog import register
 from ..collect import ZoneData
 from ..context import Evaluation
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
 from ..walk import ChainWalk, walk_denial_chains
 

@@ -3,7 +3,7 @@ EXPIRE timer; for servers that sign online, whether fresh signatures keep coming
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dns.rdatatype
 
@@ -194,7 +194,7 @@ def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     """
     severity = Severity.WARNING if ev.thresholds.warn_before_soa_expire else Severity.INFO
     earliest: dict[str, tuple[int, ServedRRset]] = {}
-    soa_expire: dict[str, tuple[int, str]] = {}
+    soa_expire: dict[str, tuple[int, Callable[[], str]]] = {}
     for served, expiration in _own_expirations(zone, ev.now):
         server = str(served.server)
         if renewing_signer(zone, served, ev.now) is not None:

@@ -25,10 +25,11 @@ from ..analysis import (
     parent_ds,
     unusable_servers,
 )
-from ..catalog import NotApplicable, register
+from ..catalog import register
 from ..chain import Security
 from ..collect import ServerAnswers, ZoneData, authoritative_problem
 from ..context import Evaluation
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
 from ..providers import KeyState, ProviderKey, ProviderView, ZoneState
 from ..signatures import digest_matches, key_label

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import dns.rcode
 
-from ..catalog import NotApplicable, get, register
+from ..catalog import get, register
 from ..chain import Security
 from ..context import Evaluation
 from ..coredns_metrics import MetricsScrape
@@ -23,7 +23,7 @@ from ..corefile import (
     forward_upstreams,
     signing_blocks,
 )
-from ..errors import CorefileError
+from ..errors import CorefileError, NotApplicable
 from ..findings import Category, CheckResult, Finding, Severity, bounded
 from ..resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
 from ..transport import Exchange

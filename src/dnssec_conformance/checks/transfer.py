@@ -19,10 +19,11 @@ import dns.rdatatype
 import dns.zone
 
 from ..analysis import merge_servers, unusable_servers
-from ..catalog import NotApplicable, get, register
+from ..catalog import get, register
 from ..collect import ZoneData
 from ..context import Evaluation
 from ..copies import CopyJudge, CopyVerdict, Method, TransferReport, serial_behind
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity, bounded
 from ..signing_mode import signing_modes
 from ..transport import Server

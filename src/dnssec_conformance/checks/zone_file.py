@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..catalog import NotApplicable, register
+from ..catalog import register
 from ..collect import ZoneData
 from ..context import Evaluation
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
 
 

@@ -38,6 +38,7 @@ import dns.xfr
 import dns.zone
 
 from ..config import TsigKey
+from ..errors import ConformanceError
 from ..transport import Server
 
 # How far apart the two clocks may be for a TSIG to hold (RFC 8945 §10 recommends 300 s).
@@ -57,7 +58,10 @@ class Transfer:
     refused: bool = False  # the server answered REFUSED, NOTAUTH or NOTIMP (no TSIG error)
 
 
-class _TooLarge(Exception):
+_TsigContext = dns.tsig.HMACTSig | dns.tsig.GSSTSig | None
+
+
+class _TooLarge(ConformanceError):
     pass
 
 
@@ -213,7 +217,7 @@ async def _run(server: Server, apex: dns.name.Name, tsig: TsigKey | None, now: f
 async def _receive(reader: asyncio.StreamReader, apex: dns.name.Name, tsig: TsigKey | None,
                    key: dns.tsig.Key | None, mac: bytes, qid: int, read_timeout: float,
                    writer: _CopyWriter, state: _State) -> None:
-    context = None
+    context: _TsigContext = None
     with dns.xfr.Inbound(writer, dns.rdatatype.AXFR) as inbound:  # type: ignore[arg-type]
         done = False
         while not done:
@@ -268,7 +272,7 @@ async def _receive(reader: asyncio.StreamReader, apex: dns.name.Name, tsig: Tsig
 
 
 def _read(data: bytes, apex: dns.name.Name, tsig: TsigKey | None, key: dns.tsig.Key | None,
-          mac: bytes, context: object, state: _State) -> dns.message.Message | None:
+          mac: bytes, context: _TsigContext, state: _State) -> dns.message.Message | None:
     """One message of the transfer, its TSIG checked; None (and the failure set) when it
     cannot be used."""
     try:
@@ -359,7 +363,7 @@ def _mismatch(message: dns.message.Message, qid: int) -> str | None:
 
 
 def _refusal(rcode: int) -> str:
-    text = dns.rcode.to_text(rcode)
+    text = dns.rcode.Rcode.to_text(rcode)
     if rcode == dns.rcode.REFUSED:
         return "transfer refused (REFUSED): the server does not allow this host (or this key)"
     if rcode == dns.rcode.NOTAUTH:

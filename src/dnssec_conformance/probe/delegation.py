@@ -514,7 +514,7 @@ def _resolver_note(unusable: Sequence[Exchange]) -> str:
 
 def resolver_problem(exchange: Exchange, *, server: bool = True) -> str:
     """One resolver answer that was no usable answer: its question and why (and its server)."""
-    why = exchange.failure or f"answered {dns.rcode.to_text(exchange.rcode or 0)}"
+    why = exchange.failure or f"answered {dns.rcode.Rcode.to_text(exchange.rcode or 0)}"
     return (f"{exchange.server if server else 'the resolver'} gave no usable answer for "
             f"{exchange.qname} {dns.rdatatype.to_text(exchange.rdtype)}: {why}")
 

@@ -37,6 +37,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from ..config import QueryPolicy
+from ..errors import ConformanceError
 from ..transport import Exchange, Server, answers_question, query_wire
 
 SOCKETS_PER_FAMILY = 4
@@ -99,7 +100,7 @@ class QueryStats:
     per_kind: Counter[str] = field(default_factory=Counter)
 
 
-class _NoAnswer(Exception):
+class _NoAnswer(ConformanceError):
     """No answer in time; `stray` says what did arrive from the server meanwhile, if any."""
 
     def __init__(self, stray: str | None):
@@ -303,7 +304,7 @@ class Querier:
                 protocols = []
                 for index in range(SOCKETS_PER_FAMILY):
                     _transport, protocol = await loop.create_datagram_endpoint(
-                        lambda i=index: _Datagrams(self, i + 100 * int(family)),
+                        functools.partial(_Datagrams, self, index + 100 * int(family)),
                         local_addr=local, family=family)
                     protocols.append(protocol)
                 self._sockets[family] = protocols

@@ -404,8 +404,8 @@ def merge_snapshot_documents(documents: list[dict[str, Any]], path: Path) -> Non
             if key not in seen:
                 seen.add(key)
                 merged["resolvers"].append(entry)
-        for key in ("coredns", "clock"):
-            merged[key] = merged.get(key) or document.get(key)
+        for part in ("coredns", "clock"):
+            merged[part] = merged.get(part) or document.get(part)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

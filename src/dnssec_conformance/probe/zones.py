@@ -332,8 +332,8 @@ def _newest_first(data: ZoneData) -> list[Server]:
     for serial in known:
         if serial_behind(serial, newest) < 0:
             newest = serial
-    return sorted(serials, key=lambda s: serial_behind(newest, serials[s])
-                  if serials[s] is not None else 2**32)
+    return sorted(serials, key=lambda s: serial_behind(newest, serial)
+                  if (serial := serials[s]) is not None else 2**32)
 
 
 def _judged(judge: CopyJudge, data: ZoneData, server: Server, zone: dns.zone.Zone,

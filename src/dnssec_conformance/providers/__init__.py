@@ -27,6 +27,8 @@ __all__ = ["PROVIDER_NAMES", "KeySpec", "KeyState", "ProviderKey", "ProviderView
 def fetch_view(domain: DomainSpec, now: float | None = None) -> ProviderView | None:
     """The provider's view of the domain's zone, or None when the domain names no provider."""
     spec = domain.provider
+    if spec is None:
+        return None
     fetched_at = time.time() if now is None else now
     try:
         if isinstance(spec, Route53Zone):

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config import CloudDnsZone
+from ..errors import ConformanceError
 from .secrets import library_logs_scrubbed, scrub
 from .view import (
     DIGEST_TYPES,
@@ -43,7 +44,7 @@ NO_CREDENTIALS = ("no Google credentials found (Application Default Credentials:
                   "the metadata server of Workload Identity)")
 
 
-class _CallFailed(Exception):
+class _CallFailed(ConformanceError):
     pass
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from ..config import CloudflareZone
+from ..errors import ConformanceError
 from .secrets import library_logs_scrubbed, scrub
 from .view import (
     DIGEST_TYPES,
@@ -46,7 +47,7 @@ def base_url() -> str:
     return (os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).strip().rstrip("/")
 
 
-class _CallFailed(Exception):
+class _CallFailed(ConformanceError):
     pass
 
 
@@ -117,7 +118,7 @@ def view_of(spec: CloudflareZone, zone: Mapping[str, Any], dnssec: Mapping[str, 
     state = ZONE_STATES.get(status, ZoneState.UNKNOWN)
     if status == "disabled" and dnssec.get("modified_on") is None:
         status = "disabled (never enabled, or deleted)"
-    keys = ()
+    keys: tuple[ProviderKey, ...] = ()
     if dnssec.get("public_key") or dnssec.get("ds"):
         keys = (_key(dnssec, state),)
     use_nsec3 = dnssec.get("dnssec_use_nsec3")
