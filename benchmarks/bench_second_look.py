@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import lab  # noqa: E402
-from dnssec_conformance.anchors import load_anchors  # noqa: E402
+from dnssec_conformance.analysis.evaluation import Evaluation  # noqa: E402
+from dnssec_conformance.analysis.signing_mode import signing_modes  # noqa: E402
 from dnssec_conformance.catalog import run_check, zone_checks  # noqa: E402
-from dnssec_conformance.collect import EVERYTHING  # noqa: E402
-from dnssec_conformance.config import load_config  # noqa: E402
-from dnssec_conformance.context import Evaluation  # noqa: E402
-from dnssec_conformance.runner import probe_zones  # noqa: E402
-from dnssec_conformance.signing_mode import signing_modes  # noqa: E402
+from dnssec_conformance.config.anchors import load_anchors  # noqa: E402
+from dnssec_conformance.config.loading import load_config  # noqa: E402
+from dnssec_conformance.engine.runner import probe_zones  # noqa: E402
+from dnssec_conformance.probe.data import EVERYTHING  # noqa: E402
 
 ROUNDS = 6
 

@@ -23,11 +23,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 import dns.name  # noqa: E402
 import othertools  # noqa: E402
 
-from dnssec_conformance.anchors import TrustAnchors  # noqa: E402
+from dnssec_conformance.analysis.evaluation import Evaluation  # noqa: E402
 from dnssec_conformance.catalog import run_check, zone_checks  # noqa: E402
-from dnssec_conformance.config import DomainSpec  # noqa: E402
-from dnssec_conformance.context import Evaluation  # noqa: E402
-from dnssec_conformance.zonefile import collect_zone_file  # noqa: E402
+from dnssec_conformance.config.anchors import TrustAnchors  # noqa: E402
+from dnssec_conformance.config.loading import DomainSpec  # noqa: E402
+from dnssec_conformance.dnssec.zonefile import collect_zone_file  # noqa: E402
 from tests.realworld import corpus_dir, iso, judging_instant, soa_owner  # noqa: E402
 
 TARGET_TOTAL_S = 5.0

@@ -8,15 +8,15 @@ import time
 import dns.name
 import dns.rdatatype
 
-from dnssec_conformance.collect import EVERYTHING, ServerAnswers
-from dnssec_conformance.config import Config, DomainSpec, QueryPolicy
+from dnssec_conformance.config.loading import Config, DomainSpec, QueryPolicy
+from dnssec_conformance.engine.runner import Run, RunRequest
+from dnssec_conformance.probe.data import EVERYTHING, ServerAnswers
 from dnssec_conformance.probe.delegation import Delegations
 from dnssec_conformance.probe.querier import Querier
+from dnssec_conformance.probe.resolvers import Expectation, ResolverTarget, Survey, domain_question
 from dnssec_conformance.probe.resolving import ResolverSurveyor
+from dnssec_conformance.probe.transport import Server
 from dnssec_conformance.probe.zones import ZoneProber
-from dnssec_conformance.resolvers import Expectation, ResolverTarget, Survey, domain_question
-from dnssec_conformance.runner import Run, RunRequest
-from dnssec_conformance.transport import Server
 
 
 def server_answers(server: Server, domain: DomainSpec, policy: QueryPolicy) -> ServerAnswers:

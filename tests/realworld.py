@@ -21,12 +21,12 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
-from dnssec_conformance.anchors import TrustAnchors
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import DomainSpec
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance.config.anchors import TrustAnchors
+from dnssec_conformance.config.loading import DomainSpec
+from dnssec_conformance.dnssec.zonefile import ZoneFileError, collect_zone_file, load_zone_file
 from dnssec_conformance.findings import CheckResult, Outcome
-from dnssec_conformance.zonefile import ZoneFileError, collect_zone_file, load_zone_file
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = 86400

@@ -10,11 +10,13 @@ import dns.rdata
 import dns.rdataset
 import dns.rdatatype
 
+from dnssec_conformance.analysis.keys_seen import observe
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import ZoneData
 from dnssec_conformance.findings import CheckResult, Outcome
-from dnssec_conformance.keystate import History, ZoneState, advance, observe
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.data import ZoneData
+from dnssec_conformance.probe.transport import Server
+from dnssec_conformance.state.history import advance
+from dnssec_conformance.state.model import History, ZoneState
 
 from .inmemory import (
     NOW,

@@ -13,10 +13,10 @@ import dns.rdtypes.ANY.DNSKEY
 import pytest
 
 from dnssec_conformance.catalog import all_checks, run_check, zone_checks
-from dnssec_conformance.collect import ServerAnswers
+from dnssec_conformance.dnssec.signatures import key_tag, sig_time
 from dnssec_conformance.findings import Outcome
-from dnssec_conformance.plugin import MARKERS
-from dnssec_conformance.signatures import key_tag, sig_time
+from dnssec_conformance.plugin.hooks import MARKERS
+from dnssec_conformance.probe.data import ServerAnswers
 
 from .inmemory import (
     DAY,
@@ -303,8 +303,8 @@ def test_a_ds_with_the_right_digest_under_a_wrong_key_tag_matches_no_key():
     message = run_check("KEY01", data, ev).message
     assert "no DNSKEY matches any DS at the parent by key tag, algorithm and digest" in message
     assert "carries the digest of KSK" in message
-    from dnssec_conformance.analysis import zone_security
-    from dnssec_conformance.chain import Security
+    from dnssec_conformance.analysis.zone import zone_security
+    from dnssec_conformance.findings import Security
     assert zone_security(data, ev) is Security.BOGUS
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import ntplib
 import pytest
 
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import RunData, run_run_check
-from dnssec_conformance.config import ClockPolicy
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance.config.loading import ClockPolicy, split_ntp_server
 from dnssec_conformance.findings import Outcome
-from dnssec_conformance.ntp import read_clock, split_ntp_server
+from dnssec_conformance.probe.ntp import read_clock
 
 from .hostile import free_udp_port
 from .inmemory import anchors_for, parent_zone

@@ -10,7 +10,7 @@ import dns.name
 import jsonschema
 import pytest
 
-from dnssec_conformance.config import (
+from dnssec_conformance.config.loading import (
     IANA_ROOT,
     SYSTEM_RESOLVER,
     Canaries,

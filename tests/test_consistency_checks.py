@@ -10,7 +10,7 @@ import pytest
 from dnssec_conformance.catalog import run_check
 from dnssec_conformance.checks.consistency import serial_behind
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 
 from .inmemory import (
     NOW,

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.checks.resolver import judge
-from dnssec_conformance.config import ResolverAddress
-from dnssec_conformance.context import Evaluation
-from dnssec_conformance.corefile import (
+from dnssec_conformance.config.loading import ResolverAddress
+from dnssec_conformance.errors import ConformanceError, CorefileError
+from dnssec_conformance.findings import Outcome, Severity
+from dnssec_conformance.probe.coredns.corefile import (
     cache_policies,
     forward_upstreams,
     load_corefile,
@@ -18,9 +20,7 @@ from dnssec_conformance.corefile import (
     parse_duration,
     signing_blocks,
 )
-from dnssec_conformance.errors import ConformanceError, CorefileError
-from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.resolvers import CoreDnsView, ResolverTarget, upstream_targets
+from dnssec_conformance.probe.resolvers import CoreDnsView, ResolverTarget, upstream_targets
 
 # What `kubectl -n kube-system get cm coredns -o yaml` prints on a kubeadm v1.31 cluster.
 KUBEADM_CONFIGMAP = """\

@@ -19,9 +19,9 @@ import pytest
 
 from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.checks import denial
+from dnssec_conformance.dnssec.nsec import ProofStatus
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.nsec import ProofStatus
-from dnssec_conformance.transport import Exchange
+from dnssec_conformance.probe.transport import Exchange
 
 from .inmemory import (
     DAY,

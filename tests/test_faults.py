@@ -8,15 +8,15 @@ import time
 import dns.name
 import pytest
 
-from dnssec_conformance.anchors import load_anchors
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import ServerAnswers
-from dnssec_conformance.config import DomainSpec, QueryPolicy, load_config
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance.config.anchors import load_anchors
+from dnssec_conformance.config.loading import DomainSpec, QueryPolicy, load_config
+from dnssec_conformance.engine.runner import probe_zones
 from dnssec_conformance.findings import Outcome, Severity
+from dnssec_conformance.probe.data import ServerAnswers
 from dnssec_conformance.probe.querier import ask
-from dnssec_conformance.runner import probe_zones
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 
 from .engine import server_answers
 from .hostile import BEHAVIOURS, hostile_server

@@ -15,7 +15,7 @@ from dnssec_conformance.findings import (
     bounded,
     cut,
 )
-from dnssec_conformance.results import record_of
+from dnssec_conformance.report.results import record_of
 
 from .inmemory import build_zone, delegate, evaluation, parent_zone, zone_data
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from dnssec_conformance import heartbeat
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.results import build_document, record_of
+from dnssec_conformance.report import heartbeat
+from dnssec_conformance.report.results import build_document, record_of
 
 from .inmemory import (
     DAY,

@@ -188,7 +188,7 @@ def test_denial_scenarios_fail_for_their_fault(lab_run, zone, check, reason):
 
 def test_the_wildcard_answers_the_random_name_with_a_proof_that_holds(lab_run):
     from dnssec_conformance.checks.denial import verdicts
-    from dnssec_conformance.nsec import ProofStatus
+    from dnssec_conformance.dnssec.nsec import ProofStatus
 
     found = {(v.claim, v.proof.status if v.proof else None)
              for v in verdicts(lab_run.zones["wildcard.test"]) if v.probe.due == "NXDOMAIN"}

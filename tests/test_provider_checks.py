@@ -12,17 +12,17 @@ import dns.dnssec
 import pytest
 
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import CloudDnsZone, CloudflareZone, Route53Zone
+from dnssec_conformance.config.loading import CloudDnsZone, CloudflareZone, Route53Zone
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.providers import (
+from dnssec_conformance.probe.providers import (
     ProviderView,
     clouddns,
     cloudflare,
     route53,
     view_from_dict,
 )
-from dnssec_conformance.providers.view import failed_view
-from dnssec_conformance.results import record_of
+from dnssec_conformance.probe.providers.view import failed_view
+from dnssec_conformance.report.results import record_of
 
 from .inmemory import (
     NOW,
@@ -325,14 +325,14 @@ def provider_document(provider: dict[str, Any]) -> dict[str, Any]:
               "category": "provider", "outcome": "error", "severity": "error",
               "message": "could not read the provider", "days_left": None, "findings": [],
               "provider": provider}
-    from dnssec_conformance.results import build_document
+    from dnssec_conformance.report.results import build_document
 
     return build_document([record], evaluated_at=NOW, started_at=NOW, finished_at=NOW,
                           domains_file="d.yaml", exit_status=1, interrupted=False)
 
 
 def test_the_heartbeat_shows_the_provider_and_never_the_word_error():
-    from dnssec_conformance.heartbeat import build_body, encode
+    from dnssec_conformance.report.heartbeat import build_body, encode
 
     parent, child, data = secure_setup(ds_text=[])
     data.provider = cloudflare_view(child, "error")
@@ -352,7 +352,7 @@ def test_the_heartbeat_shows_the_provider_and_never_the_word_error():
 
 
 def test_the_report_table_shows_both_views():
-    from dnssec_conformance.report_html import providers_html
+    from dnssec_conformance.report.html import providers_html
 
     parent, child, data = secure_setup(ds_text=[])
     data.provider = route53_view(child)

@@ -19,8 +19,8 @@ import dns.rdata
 import dns.rdatatype
 import pytest
 
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.context import Evaluation
 from dnssec_conformance.findings import Outcome
 
 from .provider_apis import cloudflare_dnssec, cloudflare_zone, fake_api

@@ -14,11 +14,10 @@ import dns.name
 import dns.rdatatype
 import pytest
 
-from dnssec_conformance.chain import Security
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.checks.resolver import judge
-from dnssec_conformance.config import Config, load_config
-from dnssec_conformance.context import Evaluation
-from dnssec_conformance.findings import CheckResult, Outcome, Severity
+from dnssec_conformance.config.loading import Config, load_config
+from dnssec_conformance.findings import CheckResult, Outcome, Security, Severity
 
 from .engine import surveys
 
@@ -205,8 +204,8 @@ def test_a_resolver_that_sets_ad_on_a_bogus_canary_is_critical(verdict, severity
     own validation finds bogus, that is a resolver accepting what it must reject."""
     from dataclasses import replace
 
-    from dnssec_conformance.config import QueryPolicy, ResolverAddress
-    from dnssec_conformance.resolvers import ResolverTarget
+    from dnssec_conformance.config.loading import QueryPolicy, ResolverAddress
+    from dnssec_conformance.probe.resolvers import ResolverTarget
 
     from .engine import survey_of
     from .hostile import LYING_RESOLVER, hostile_server

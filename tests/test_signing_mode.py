@@ -9,9 +9,9 @@ import dataclasses
 import dns.rcode
 import pytest
 
+from dnssec_conformance.analysis.signing_mode import signing_modes
 from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.signing_mode import signing_modes
 from lab.online_responder import FROZEN, NSEC3_WHITE_LIES, NSEC_WHITE_LIES, SLIDING, Window
 
 from .inmemory import (

@@ -15,13 +15,13 @@ import dns.rrset
 import dns.zone
 import pytest
 
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check
 from dnssec_conformance.checks.transfer import COPY_RULES, copy_judge
-from dnssec_conformance.collect import ZoneData
-from dnssec_conformance.config import DomainSpec, TransferSpec, TsigKey
-from dnssec_conformance.context import Evaluation
-from dnssec_conformance.copies import CopyIndex, TransferReport, copy_entries, copy_stats
+from dnssec_conformance.config.loading import DomainSpec, TransferSpec, TsigKey
 from dnssec_conformance.findings import Outcome, Severity
+from dnssec_conformance.probe.copies import CopyIndex, TransferReport, copy_entries, copy_stats
+from dnssec_conformance.probe.data import ZoneData
 
 from .inmemory import (
     DAY,

@@ -33,14 +33,14 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from dnssec_conformance.anchors import TrustAnchors
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import DomainSpec, load_config
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance.config.anchors import TrustAnchors
+from dnssec_conformance.config.loading import DomainSpec, load_config
+from dnssec_conformance.dnssec.zonefile import collect_zone_file
+from dnssec_conformance.engine.runner import Run, RunRequest, plan_subjects
 from dnssec_conformance.probe.axfr import transfer
-from dnssec_conformance.runner import Run, RunRequest, plan_subjects
-from dnssec_conformance.transport import Server
-from dnssec_conformance.zonefile import collect_zone_file
+from dnssec_conformance.probe.transport import Server
 
 TSIG = "{tsig: {name: lab-xfr-key., algorithm: hmac-sha256, secret_env: LAB_TSIG_SECRET}}"
 DEEP = "_dmarc.deep-expiry.test. TXT RRSIG expired 1.0 days ago"

@@ -10,9 +10,9 @@ import dns.rdatatype
 import pytest
 
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import DomainSpec, QueryPolicy
+from dnssec_conformance.config.loading import DomainSpec, QueryPolicy
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 
 from .engine import server_answers
 from .hostile import ANSWER_FAULTS, zone_server
@@ -42,7 +42,7 @@ def signed():
 
 
 def collect_with_fault(signed, rdtype: str, fault: str):
-    from dnssec_conformance.authoritative import respond
+    from dnssec_conformance.dnssec.authoritative import respond
 
     parent, child = signed
     data = zone_data(child, parent, records=RECORDS)
@@ -93,7 +93,7 @@ def test_the_good_server_alone_passes(signed):
 
 
 def test_a_parent_server_whose_ds_answer_is_unusable_is_named(signed):
-    from dnssec_conformance.transport import Exchange
+    from dnssec_conformance.probe.transport import Exchange
 
     parent, child = signed
     data = zone_data(child, parent)
@@ -109,7 +109,7 @@ def test_a_parent_server_whose_ds_answer_is_unusable_is_named(signed):
 def test_an_unusable_second_look_at_the_soa_is_named(signed):
     """The SOA asked again after every other question (is the server an online signer?)
     answered with another question's answer: named like any other unusable answer."""
-    from dnssec_conformance.authoritative import respond
+    from dnssec_conformance.dnssec.authoritative import respond
 
     parent, child = signed
     data = zone_data(child, parent, records=RECORDS)
@@ -143,7 +143,7 @@ def test_a_resolver_answer_the_walk_fell_back_on_is_named_and_kept_in_snapshots(
     usable) and went on: the resolver's unusable answer on the way is a warning naming it
     (the fuzz campaign found it dropped once the zone was found), and a snapshot keeps it."""
     from dnssec_conformance.probe.snapshot import Snapshot, SnapshotWriter
-    from dnssec_conformance.transport import Exchange
+    from dnssec_conformance.probe.transport import Exchange
 
     parent, child = signed
     data = zone_data(child, parent)

@@ -19,14 +19,14 @@ import dns.rdatatype
 import dns.zone
 import pytest
 
-from dnssec_conformance.anchors import TrustAnchors, load_anchors
-from dnssec_conformance.authoritative import rrset_of
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import DomainSpec, load_config
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance.config.anchors import TrustAnchors, load_anchors
+from dnssec_conformance.config.loading import DomainSpec, load_config
+from dnssec_conformance.dnssec.authoritative import rrset_of
+from dnssec_conformance.dnssec.zonefile import collect_zone_file, load_zone_file, read_zone_file
+from dnssec_conformance.engine.runner import probe_zones
 from dnssec_conformance.findings import CheckResult, Outcome, Severity
-from dnssec_conformance.runner import probe_zones
-from dnssec_conformance.zonefile import collect_zone_file, load_zone_file, read_zone_file
 
 from .inmemory import DAY, NOW, SignedZone, build_zone, delegate, evaluation, parent_zone
 

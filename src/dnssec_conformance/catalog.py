@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .collect import ZoneData
-from .context import Evaluation
+from .analysis.evaluation import Evaluation
 from .errors import NotApplicable
 from .findings import Category, CheckResult, Finding, Severity, bounded
-from .ntp import ClockReading
+from .probe.data import ZoneData
+from .probe.ntp import ClockReading
 
 # A zone check reads a ZoneData; a run check (scope "run") reads a RunData: what the run
 # measured once, outside any zone (the local clock).
@@ -222,6 +222,6 @@ def markdown_catalog() -> str:
 
 if __name__ == "__main__":
     # Run as a script this file is `__main__`: the checks register in the imported module.
-    from dnssec_conformance import catalog
+    from . import catalog
 
     print(catalog.markdown_catalog(), end="")

@@ -225,3 +225,12 @@ def cut(text: str, limit: int, what: str, *, one_line: bool = False) -> str:
     kept = f"{head}\n" if head else ""
     return (f"{kept};; [{what} cut: {len(text) - len(head)} of {len(text)} characters left "
             "out]")
+
+
+class Security(enum.StrEnum):
+    """A zone's DNSSEC status as a validator sees it (RFC 4035 §4.3)."""
+
+    SECURE = "secure"
+    INSECURE = "insecure"
+    BOGUS = "bogus"
+    UNKNOWN = "unknown"  # the data needed to decide could not be fetched

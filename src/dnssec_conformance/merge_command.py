@@ -17,12 +17,15 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import merge, metrics, report_page, report_scale, shards
-from .config import Config, Thresholds, load_config
+from .config import shards
+from .config.loading import Config, Thresholds, load_config
 from .errors import ConformanceError, one_line
-from .heartbeat import configured_url
-from .publish import Destinations, publish
-from .results import write_atomically
+from .files import write_atomically
+from .report import merge, metrics
+from .report import page as report_page
+from .report import scale as report_scale
+from .report.heartbeat import configured_url
+from .report.publish import Destinations, publish
 
 USAGE_ERROR = 4
 POLL_S = 2.0
@@ -141,7 +144,7 @@ def write_outputs(options: argparse.Namespace, document: dict[str, Any],
         _write_text(options.html, page)
         written.append(f"report: {options.html}")
     if options.junitxml:
-        from .junit import junit_xml
+        from .report.junit import junit_xml
 
         _write_bytes(options.junitxml, junit_xml(document["results"],
                                                  timestamp=document["finished_at"]))
@@ -161,7 +164,7 @@ def write_outputs(options: argparse.Namespace, document: dict[str, Any],
     published = publish(destinations, document, warning_days=thresholds.warning_days,
                         critical_days=thresholds.critical_days)
     write_atomically(options.results, document)
-    from .plugin import summary_lines
+    from .plugin.reporter import summary_lines
 
     total = (document.get("shards") or {}).get("count", 0)
     print(f"merged {sum(1 for s in states if s.status == merge.MERGED)} of {total} shards "

@@ -6,9 +6,9 @@ import datetime
 
 import dns.name
 
-from ..chain import Security, Verdict
-from ..findings import Category, Finding, Severity
-from ..signatures import SECONDS_PER_DAY
+from ..dnssec.chain import Verdict
+from ..dnssec.signatures import SECONDS_PER_DAY
+from ..findings import Category, Finding, Security, Severity
 
 
 def when(timestamp: float) -> str:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import dns.rdatatype
 
-from ..analysis import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import (
     EVERY_QUESTION,
     chain_verdicts,
     dnskeys_at,
@@ -17,11 +18,10 @@ from ..analysis import (
     unusable_servers,
 )
 from ..catalog import register
-from ..chain import ZONE_KEY_FLAG
-from ..collect import ZoneData
-from ..context import Evaluation
+from ..dnssec.chain import ZONE_KEY_FLAG
+from ..dnssec.signatures import digest_matches, ds_matches, key_label, key_tag
 from ..findings import Category, Finding, Severity
-from ..signatures import digest_matches, ds_matches, key_label, key_tag
+from ..probe.data import ZoneData
 from ._common import chain_findings
 
 REVOKE_FLAG = 0x0080

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import (
     EVERY_QUESTION,
     chain_verdicts,
     merge_servers,
@@ -13,11 +14,10 @@ from ..analysis import (
     unusable_servers,
 )
 from ..catalog import RunData, register
-from ..collect import ZoneData
-from ..context import Evaluation
+from ..dnssec.signatures import Crypto
 from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
-from ..signatures import Crypto
+from ..probe.data import ZoneData
 from ._common import chain_findings, when
 
 CLOCK_SUBJECT = "local-clock"  # the `domain` of CLOCK02's record in results.json

@@ -14,17 +14,17 @@ from collections.abc import Iterator
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from ..analysis import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, unusable_servers
+from ..analysis.evaluation import Evaluation
+from ..analysis.keytiming import rrset_of, served_keys
+from ..analysis.multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
+from ..analysis.zone import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, unusable_servers
 from ..catalog import register
-from ..collect import ZoneData, authoritative_problem
-from ..context import Evaluation
-from ..copies import serial_behind
+from ..dnssec.signatures import Crypto, key_label
 from ..findings import Category, Evidence, Finding, Severity
-from ..keytiming import rrset_of, served_keys
-from ..multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
+from ..probe.copies import serial_behind
+from ..probe.data import ZoneData, authoritative_problem
 from ..probe.delegation import resolver_problem
-from ..signatures import Crypto, key_label
-from ..transport import Exchange
+from ..probe.transport import Exchange
 
 
 @register(id="CONSIST01", name="dnskey-rrset-consistent", category=Category.CONSISTENCY,

@@ -12,7 +12,8 @@ import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 
-from ..analysis import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import (
     all_zone_keys,
     chain_verdicts,
     dnskeys_at,
@@ -23,13 +24,12 @@ from ..analysis import (
     unusable_servers,
 )
 from ..catalog import register
-from ..chain import ZONE_KEY_FLAG, Security
-from ..collect import ZoneData, authoritative_problem
-from ..context import Evaluation
+from ..dnssec.chain import ZONE_KEY_FLAG
+from ..dnssec.signatures import Crypto, digest_matches, ds_matches, key_label, key_tag, verify_rrset
 from ..errors import NotApplicable
-from ..findings import Category, Finding, Severity, joined
-from ..signatures import Crypto, digest_matches, ds_matches, key_label, key_tag, verify_rrset
-from ..transport import Exchange
+from ..findings import Category, Finding, Security, Severity, joined
+from ..probe.data import ZoneData, authoritative_problem
+from ..probe.transport import Exchange
 from ._common import chain_findings
 
 

@@ -21,22 +21,15 @@ import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 
-from .. import nsec, nsec3
-from ..analysis import (
-    all_zone_keys,
-    dnskeys_at,
-    is_signed,
-    memoized,
-    merge_servers,
-    unusable_servers,
-)
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import all_zone_keys, dnskeys_at, is_signed, merge_servers, unusable_servers
 from ..catalog import register
-from ..collect import ZoneData, authoritative_problem
-from ..context import Evaluation
+from ..dnssec import nsec, nsec3
+from ..dnssec.nsec import Proof, ProofStatus
+from ..dnssec.signatures import Crypto, verify_rrset
 from ..findings import Category, Finding, Severity
-from ..nsec import Proof, ProofStatus
-from ..signatures import Crypto, verify_rrset
-from ..transport import Exchange, Server
+from ..probe.data import ZoneData, authoritative_problem, memoized
+from ..probe.transport import Exchange, Server
 
 NSEC3_SHA1 = nsec3.SHA1
 DENIAL_TYPES = (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)

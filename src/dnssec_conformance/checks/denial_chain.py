@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis import DENIAL_TYPES, file_responder, memoized, served_rrsets
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import DENIAL_TYPES, served_rrsets
 from ..catalog import register
-from ..collect import ZoneData
-from ..context import Evaluation
+from ..dnssec.authoritative import file_responder
+from ..dnssec.walk import ChainWalk, walk_denial_chains
 from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
-from ..walk import ChainWalk, walk_denial_chains
+from ..probe.data import ZoneData, memoized
 
 # A broken signer can break every link: the first problems say what happened.
 MAX_REPORTED = 25

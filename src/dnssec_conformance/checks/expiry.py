@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 
 import dns.rdatatype
 
-from ..analysis import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.signing_mode import ServerSigning, Window, signing_modes
+from ..analysis.zone import (
     EVERY_QUESTION,
     ServedRRset,
     chain_verdicts,
@@ -17,11 +19,9 @@ from ..analysis import (
     unusable_servers,
 )
 from ..catalog import register
-from ..collect import ZoneData
-from ..context import Evaluation
+from ..dnssec.signatures import Crypto, SignatureCheck
 from ..findings import Category, Finding, Severity
-from ..signatures import Crypto, SignatureCheck
-from ..signing_mode import ServerSigning, Window, signing_modes
+from ..probe.data import ZoneData
 from ._common import chain_findings, days, when
 
 

@@ -17,22 +17,14 @@ import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 
-from ..analysis import (
-    dnskeys_at,
-    is_signed,
-    memoized,
-    merge_servers,
-    parent_ds,
-    unusable_servers,
-)
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import dnskeys_at, is_signed, merge_servers, parent_ds, unusable_servers
 from ..catalog import register
-from ..chain import Security
-from ..collect import ServerAnswers, ZoneData, authoritative_problem
-from ..context import Evaluation
+from ..dnssec.signatures import digest_matches, key_label
 from ..errors import NotApplicable
-from ..findings import Category, Finding, Severity
-from ..providers import KeyState, ProviderKey, ProviderView, ZoneState
-from ..signatures import digest_matches, key_label
+from ..findings import Category, Finding, Security, Severity
+from ..probe.data import ServerAnswers, ZoneData, authoritative_problem, memoized
+from ..probe.providers import KeyState, ProviderKey, ProviderView, ZoneState
 from .algorithm import ALGORITHM_POLICY, RECOMMENDED_ALGORITHMS, RSA_ALGORITHMS
 
 MIN_RSA_BITS = 2048

@@ -13,20 +13,14 @@ from collections.abc import Callable, Iterator
 
 import dns.rcode
 
+from ..analysis.evaluation import Evaluation
 from ..catalog import get, register
-from ..chain import Security
-from ..context import Evaluation
-from ..coredns_metrics import MetricsScrape
-from ..corefile import (
-    Corefile,
-    cache_policies,
-    forward_upstreams,
-    signing_blocks,
-)
 from ..errors import CorefileError, NotApplicable
-from ..findings import Category, CheckResult, Finding, Severity, bounded
-from ..resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
-from ..transport import Exchange
+from ..findings import Category, CheckResult, Finding, Security, Severity, bounded
+from ..probe.coredns.corefile import Corefile, cache_policies, forward_upstreams, signing_blocks
+from ..probe.coredns.metrics import MetricsScrape
+from ..probe.resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
+from ..probe.transport import Exchange
 
 COREDNS_SUBJECT = "coredns"
 NOT_VALIDATED = "answers are not validated: spoofed answers would be accepted"

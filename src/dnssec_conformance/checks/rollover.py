@@ -13,19 +13,8 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.dnskeybase import DNSKEYBase
 from dns.rdtypes.dsbase import DSBase
 
-from ..analysis import (
-    EVERY_QUESTION,
-    merge_servers,
-    parent_ds,
-    served_rrsets,
-    unusable_servers,
-)
-from ..catalog import register
-from ..collect import ZoneData
-from ..context import Evaluation
-from ..findings import Category, Evidence, Finding, Severity, joined
-from ..keystate import KeyRecord, describe_key, fingerprint, stamp
-from ..keytiming import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.keytiming import (
     Readiness,
     ServerKeys,
     as_dnskey,
@@ -38,8 +27,20 @@ from ..keytiming import (
     served_keys,
     unasked_servers,
 )
-from ..multi_signer import each_server_anchored
-from ..signatures import Crypto, key_label
+from ..analysis.multi_signer import each_server_anchored
+from ..analysis.zone import (
+    EVERY_QUESTION,
+    merge_servers,
+    parent_ds,
+    served_rrsets,
+    unusable_servers,
+)
+from ..catalog import register
+from ..dnssec.signatures import Crypto, key_label
+from ..findings import Category, Evidence, Finding, Severity, joined
+from ..probe.data import ZoneData
+from ..state.codec import stamp
+from ..state.model import KeyRecord, describe_key, fingerprint
 
 NO_HISTORY = ("no key history: give the run a state directory (--state-dir) to time "
               "rollover steps")

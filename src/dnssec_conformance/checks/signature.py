@@ -9,7 +9,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from ..analysis import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import (
     DENIAL_TYPES,
     EVERY_QUESTION,
     chain_verdicts,
@@ -20,11 +21,10 @@ from ..analysis import (
     unusable_servers,
 )
 from ..catalog import register
-from ..collect import ZoneData
-from ..context import Evaluation
+from ..dnssec.signatures import Crypto
+from ..dnssec.zonetree import rrset_of
 from ..findings import Category, Evidence, Finding, Severity
-from ..signatures import Crypto
-from ..zonetree import rrset_of
+from ..probe.data import ZoneData
 from ._common import chain_findings
 
 

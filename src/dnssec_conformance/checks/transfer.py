@@ -18,16 +18,16 @@ from dataclasses import replace
 import dns.rdatatype
 import dns.zone
 
-from ..analysis import merge_servers, unusable_servers
+from ..analysis.evaluation import Evaluation
+from ..analysis.signing_mode import signing_modes
+from ..analysis.zone import merge_servers, unusable_servers
 from ..catalog import get, register
-from ..collect import ZoneData
-from ..context import Evaluation
-from ..copies import CopyJudge, CopyVerdict, Method, TransferReport, serial_behind
+from ..dnssec.zonefile import answer_from_content
 from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity, bounded
-from ..signing_mode import signing_modes
-from ..transport import Server
-from ..zonefile import answer_from_content
+from ..probe.copies import CopyJudge, CopyVerdict, Method, TransferReport, serial_behind
+from ..probe.data import ZoneData
+from ..probe.transport import Server
 from ._common import when
 from .consistency import provider_groups
 

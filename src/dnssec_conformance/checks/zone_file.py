@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..analysis.evaluation import Evaluation
 from ..catalog import register
-from ..collect import ZoneData
-from ..context import Evaluation
 from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
+from ..probe.data import ZoneData
 
 
 @register(id="SIG02", name="zone-file-loads", category=Category.BAD_SIGNATURE,

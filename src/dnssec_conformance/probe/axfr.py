@@ -37,9 +37,9 @@ import dns.tsig
 import dns.xfr
 import dns.zone
 
-from ..config import TsigKey
+from ..config.loading import TsigKey
 from ..errors import ConformanceError
-from ..transport import Server
+from .transport import Server
 
 # How far apart the two clocks may be for a TSIG to hold (RFC 8945 §10 recommends 300 s).
 FUDGE_S = 300

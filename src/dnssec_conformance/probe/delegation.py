@@ -27,11 +27,11 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from ..collect import SkippedServer, authoritative_problem
-from ..config import QueryPolicy
-from ..transport import Exchange, Server
+from ..config.loading import QueryPolicy
+from .data import SkippedServer, authoritative_problem
 from .querier import Querier, forbidden_destination, routable
 from .shared import CircularWait, SharedWork
+from .transport import Exchange, Server
 
 MAX_DEPTH = 32  # zone cuts between the root and a name
 MAX_NESTING = 4  # a name server's name whose zone's name server's name ... is resolved

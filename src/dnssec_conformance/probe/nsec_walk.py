@@ -24,9 +24,9 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-from ..collect import authoritative_problem
-from ..transport import Exchange, Server
+from .data import authoritative_problem
 from .querier import Querier
+from .transport import Exchange, Server
 
 SKIPPED_TYPES = frozenset({dns.rdatatype.RRSIG})
 NUL_LABEL = dns.name.Name((b"\x00",))

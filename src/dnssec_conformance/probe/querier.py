@@ -36,9 +36,9 @@ import dns.opcode
 import dns.rdataclass
 import dns.rdatatype
 
-from ..config import QueryPolicy
+from ..config.loading import QueryPolicy
 from ..errors import ConformanceError
-from ..transport import Exchange, Server, answers_question, query_wire
+from .transport import Exchange, Server, answers_question, query_wire
 
 SOCKETS_PER_FAMILY = 4
 # A server that answered before and then lets this many questions in a row go unanswered has

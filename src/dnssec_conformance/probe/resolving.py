@@ -14,11 +14,11 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from ..config import ResolverAddress
-from ..resolvers import LIVENESS_NAME, Expectation, Observation, ResolverTarget, Survey
-from ..transport import Exchange
+from ..config.loading import ResolverAddress
 from .querier import Querier
+from .resolvers import LIVENESS_NAME, Expectation, Observation, ResolverTarget, Survey
 from .shared import SharedWork
+from .transport import Exchange
 
 
 class ResolverSurveyor:

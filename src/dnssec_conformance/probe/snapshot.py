@@ -39,17 +39,17 @@ import dns.rdatatype
 import dns.zone
 
 from .. import __version__
-from ..collect import AncestorZone, FileProblem, ServerAnswers, SkippedServer, ZoneData
-from ..config import DomainSpec, ResolverAddress
-from ..copies import CopyDifferences, TransferReport
-from ..coredns_metrics import MetricsScrape
-from ..corefile import corefile_from_text
+from ..config.loading import DomainSpec, ResolverAddress
 from ..errors import ConformanceError, CorefileError
 from ..findings import Finding, Severity
-from ..ntp import ClockReading
-from ..providers.view import view_from_dict
-from ..resolvers import CoreDnsView, Observation, ResolverTarget
-from ..transport import Exchange, Server
+from .copies import CopyDifferences, TransferReport
+from .coredns.corefile import corefile_from_text
+from .coredns.metrics import MetricsScrape
+from .data import AncestorZone, FileProblem, ServerAnswers, SkippedServer, ZoneData
+from .ntp import ClockReading
+from .providers.view import view_from_dict
+from .resolvers import CoreDnsView, Observation, ResolverTarget
+from .transport import Exchange, Server
 
 FORMAT = "dnssec-conformance-snapshot"
 VERSION = 1

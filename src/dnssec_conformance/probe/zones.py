@@ -21,7 +21,18 @@ import dns.rcode
 import dns.rdatatype
 import dns.zone
 
-from ..collect import (
+from ..config.loading import DomainSpec, QueryPolicy, TransferSpec
+from .axfr import Transfer, transfer
+from .copies import (
+    CopyIndex,
+    CopyJudge,
+    Method,
+    TransferReport,
+    copy_entries,
+    copy_stats,
+    serial_behind,
+)
+from .data import (
     ABSENT_TYPE,
     AncestorZone,
     ProbePlan,
@@ -32,23 +43,12 @@ from ..collect import (
     probe_name,
     zone_questions,
 )
-from ..config import DomainSpec, QueryPolicy, TransferSpec
-from ..copies import (
-    CopyIndex,
-    CopyJudge,
-    Method,
-    TransferReport,
-    copy_entries,
-    copy_stats,
-    serial_behind,
-)
-from ..providers import ProviderView, fetch_view
-from ..transport import Exchange, Server
-from .axfr import Transfer, transfer
 from .delegation import Delegations, Location, ZoneCut, resolver_problem
 from .nsec_walk import Chain, WalkedCopy, ask_every_rrset, follow_chain
+from .providers import ProviderView, fetch_view
 from .querier import Querier
 from .shared import SharedWork
+from .transport import Exchange, Server
 
 T = TypeVar("T")
 
