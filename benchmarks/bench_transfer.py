@@ -104,7 +104,7 @@ def engine(zone: str, addresses: list[str]) -> None:
     from dnssec_conformance.analysis.evaluation import Evaluation
     from dnssec_conformance.checks.transfer import copy_judge
     from dnssec_conformance.config.anchors import TrustAnchors
-    from dnssec_conformance.config.loading import DomainSpec, QueryPolicy, TransferSpec
+    from dnssec_conformance.config.model import DomainSpec, QueryPolicy, TransferSpec
     from dnssec_conformance.probe.data import ServerAnswers, ZoneData
     from dnssec_conformance.probe.delegation import Delegations
     from dnssec_conformance.probe.querier import Querier

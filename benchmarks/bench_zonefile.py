@@ -26,7 +26,7 @@ import othertools  # noqa: E402
 from dnssec_conformance.analysis.evaluation import Evaluation  # noqa: E402
 from dnssec_conformance.catalog import run_check, zone_checks  # noqa: E402
 from dnssec_conformance.config.anchors import TrustAnchors  # noqa: E402
-from dnssec_conformance.config.loading import DomainSpec  # noqa: E402
+from dnssec_conformance.config.model import DomainSpec  # noqa: E402
 from dnssec_conformance.dnssec.zonefile import collect_zone_file  # noqa: E402
 from tests.realworld import corpus_dir, iso, judging_instant, soa_owner  # noqa: E402
 

@@ -16,7 +16,8 @@ import lab as lab_package
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.config.anchors import TrustAnchors, load_anchors
-from dnssec_conformance.config.loading import Config, load_config
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import Config
 from dnssec_conformance.engine.runner import probe_zones
 from dnssec_conformance.findings import CheckResult
 from dnssec_conformance.probe.data import ZoneData

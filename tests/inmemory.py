@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.config.anchors import TrustAnchors
-from dnssec_conformance.config.loading import DomainSpec, Thresholds
+from dnssec_conformance.config.model import DomainSpec, Thresholds
 from dnssec_conformance.dnssec.authoritative import respond
 from dnssec_conformance.dnssec.zonetree import below_cut, names_between, zone_cuts
 from dnssec_conformance.probe.data import AncestorZone, ServerAnswers, ZoneData

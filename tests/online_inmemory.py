@@ -9,7 +9,7 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
-from dnssec_conformance.config.loading import DomainSpec, SigningMode
+from dnssec_conformance.config.model import DomainSpec, SigningMode
 from dnssec_conformance.probe.data import (
     ABSENT_TYPE,
     AncestorZone,

@@ -24,7 +24,7 @@ import dns.zone
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.config.anchors import TrustAnchors
-from dnssec_conformance.config.loading import DomainSpec
+from dnssec_conformance.config.model import DomainSpec
 from dnssec_conformance.dnssec.zonefile import ZoneFileError, collect_zone_file, load_zone_file
 from dnssec_conformance.findings import CheckResult, Outcome
 

@@ -18,7 +18,7 @@ import pytest
 
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import RunData, run_run_check
-from dnssec_conformance.config.loading import ClockPolicy, split_ntp_server
+from dnssec_conformance.config.model import ClockPolicy, split_ntp_server
 from dnssec_conformance.findings import Outcome
 from dnssec_conformance.probe.ntp import read_clock
 

@@ -11,6 +11,14 @@ import jsonschema
 import pytest
 
 from dnssec_conformance.config.loading import (
+    domains_schema,
+    load_config,
+    parse_record_type,
+    parse_resolver,
+    resolver_addresses,
+    system_resolvers,
+)
+from dnssec_conformance.config.model import (
     IANA_ROOT,
     SYSTEM_RESOLVER,
     Canaries,
@@ -24,12 +32,6 @@ from dnssec_conformance.config.loading import (
     ResolverAddress,
     Route53Zone,
     Thresholds,
-    domains_schema,
-    load_config,
-    parse_record_type,
-    parse_resolver,
-    resolver_addresses,
-    system_resolvers,
 )
 from dnssec_conformance.errors import ConfigError
 

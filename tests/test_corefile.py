@@ -9,7 +9,7 @@ import pytest
 
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.checks.resolver import judge
-from dnssec_conformance.config.loading import ResolverAddress
+from dnssec_conformance.config.model import ResolverAddress
 from dnssec_conformance.errors import ConformanceError, CorefileError
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.probe.coredns.corefile import (

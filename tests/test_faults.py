@@ -11,7 +11,8 @@ import pytest
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.config.anchors import load_anchors
-from dnssec_conformance.config.loading import DomainSpec, QueryPolicy, load_config
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import DomainSpec, QueryPolicy
 from dnssec_conformance.engine.runner import probe_zones
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.probe.data import ServerAnswers

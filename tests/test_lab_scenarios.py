@@ -187,7 +187,7 @@ def test_denial_scenarios_fail_for_their_fault(lab_run, zone, check, reason):
 
 
 def test_the_wildcard_answers_the_random_name_with_a_proof_that_holds(lab_run):
-    from dnssec_conformance.checks.denial import verdicts
+    from dnssec_conformance.analysis.denial import verdicts
     from dnssec_conformance.dnssec.nsec import ProofStatus
 
     found = {(v.claim, v.proof.status if v.proof else None)

@@ -3,7 +3,8 @@ exception root.
 
 The stages, lowest first (a module may import its own stage and those below it):
 
-    contract  errors, findings, files: the data and exceptions every stage shares
+    contract  errors, findings, files, times: the data, exceptions and forms every stage
+              shares
     config    the configuration's model, loading, schema, trust anchors, shards
     probe     everything observed (DNS, resolvers, CoreDNS, NTP, providers), the snapshot
     dnssec    signatures, chain of trust, NSEC/NSEC3, the zone-file responder, the walk
@@ -35,7 +36,7 @@ ROOT = PACKAGE.name
 STAGES = ("contract", "config", "probe", "dnssec", "state", "analysis", "catalog", "checks",
           "report", "engine", "plugin", "commands")
 TOP_LEVEL = {"__init__": "contract", "errors": "contract", "findings": "contract",
-             "files": "contract", "catalog": "catalog", "cli": "commands",
+             "times": "contract", "files": "contract", "catalog": "catalog", "cli": "commands",
              "fleet_command": "commands", "merge_command": "commands", "__main__": "commands"}
 PYTEST_STAGES = {"plugin", "commands"}
 

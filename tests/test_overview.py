@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dnssec_conformance.config.loading import Thresholds
+from dnssec_conformance.config.model import Thresholds
 from dnssec_conformance.plugin.reporter import summary_lines
 from dnssec_conformance.report import nagios, overview, summary
 from dnssec_conformance.report.results import build_document

@@ -22,7 +22,8 @@ import dns.rdatatype
 import pytest
 
 from dnssec_conformance.catalog import all_checks
-from dnssec_conformance.config.loading import QueryPolicy, load_config
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import QueryPolicy
 from dnssec_conformance.engine.runner import Run, RunRequest, plan_subjects
 from dnssec_conformance.probe.delegation import Delegations
 from dnssec_conformance.probe.querier import Querier, forbidden_destination

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import dns.name
 import pytest
 
-from dnssec_conformance.config.loading import QueryPolicy
+from dnssec_conformance.config.model import QueryPolicy
 from dnssec_conformance.probe.delegation import Delegations, Location
 from dnssec_conformance.probe.querier import Querier
 from dnssec_conformance.probe.shared import CircularWait, SharedWork

@@ -12,7 +12,7 @@ import dns.dnssec
 import pytest
 
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config.loading import CloudDnsZone, CloudflareZone, Route53Zone
+from dnssec_conformance.config.model import CloudDnsZone, CloudflareZone, Route53Zone
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.probe.providers import (
     ProviderView,

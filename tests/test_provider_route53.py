@@ -16,7 +16,7 @@ import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from dnssec_conformance.config.loading import DomainSpec, Route53Zone
+from dnssec_conformance.config.model import DomainSpec, Route53Zone
 from dnssec_conformance.probe.providers import KeyState, ZoneState, fetch_view, route53
 
 SECRET_KEY = "r53-secret-key-never-shown-0123456789"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from dnssec_conformance.config.loading import Thresholds
+from dnssec_conformance.config.model import Thresholds
 from dnssec_conformance.probe.snapshot import SnapshotWriter
 from dnssec_conformance.report import html as report_html
 from dnssec_conformance.report.results import build_document

@@ -16,7 +16,8 @@ import pytest
 
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.checks.resolver import judge
-from dnssec_conformance.config.loading import Config, load_config
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import Config
 from dnssec_conformance.findings import CheckResult, Outcome, Security, Severity
 
 from .engine import surveys
@@ -174,7 +175,7 @@ def test_the_suites_write_canary_and_coredns_records(pytester, lab, tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
 
     pytester.runpytest("--domains", str(domains), "suites/test_resolver.py",
-                       "suites/test_coredns.py", "-p", "no:cacheprovider")
+                       "-p", "no:cacheprovider")
 
     document = json.loads((pytester.path / "reports" / "results.json").read_text())
     records = {(r["domain"], r["check"]): r for r in document["results"]}
@@ -204,7 +205,7 @@ def test_a_resolver_that_sets_ad_on_a_bogus_canary_is_critical(verdict, severity
     own validation finds bogus, that is a resolver accepting what it must reject."""
     from dataclasses import replace
 
-    from dnssec_conformance.config.loading import QueryPolicy, ResolverAddress
+    from dnssec_conformance.config.model import QueryPolicy, ResolverAddress
     from dnssec_conformance.probe.resolvers import ResolverTarget
 
     from .engine import survey_of

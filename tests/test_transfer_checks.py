@@ -18,7 +18,7 @@ import pytest
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check
 from dnssec_conformance.checks.transfer import COPY_RULES, copy_judge
-from dnssec_conformance.config.loading import DomainSpec, TransferSpec, TsigKey
+from dnssec_conformance.config.model import DomainSpec, TransferSpec, TsigKey
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.probe.copies import CopyIndex, TransferReport, copy_entries, copy_stats
 from dnssec_conformance.probe.data import ZoneData

@@ -36,7 +36,8 @@ import pytest
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.config.anchors import TrustAnchors
-from dnssec_conformance.config.loading import DomainSpec, load_config
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import DomainSpec
 from dnssec_conformance.dnssec.zonefile import collect_zone_file
 from dnssec_conformance.engine.runner import Run, RunRequest, plan_subjects
 from dnssec_conformance.probe.axfr import transfer

@@ -10,7 +10,7 @@ import dns.rdatatype
 import pytest
 
 from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config.loading import DomainSpec, QueryPolicy
+from dnssec_conformance.config.model import DomainSpec, QueryPolicy
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.probe.transport import Server
 

@@ -22,7 +22,8 @@ import pytest
 from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.catalog import run_check, zone_checks
 from dnssec_conformance.config.anchors import TrustAnchors, load_anchors
-from dnssec_conformance.config.loading import DomainSpec, load_config
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import DomainSpec
 from dnssec_conformance.dnssec.authoritative import rrset_of
 from dnssec_conformance.dnssec.zonefile import collect_zone_file, load_zone_file, read_zone_file
 from dnssec_conformance.engine.runner import probe_zones

@@ -28,21 +28,11 @@ DetailsFunction = Callable[[ZoneData, Evaluation], dict[str, Any]]
 # resolver, canary, coredns: checks.resolver's own data (per domain, per canary, per run)
 Scope = Literal["zone", "run", "resolver", "canary", "coredns"]
 
-CHECK_MODULES = (
-    "dnssec_conformance.checks.expiry",
-    "dnssec_conformance.checks.delegation",
-    "dnssec_conformance.checks.signature",
-    "dnssec_conformance.checks.algorithm",
-    "dnssec_conformance.checks.clock",
-    "dnssec_conformance.checks.denial",
-    "dnssec_conformance.checks.denial_chain",
-    "dnssec_conformance.checks.zone_file",
-    "dnssec_conformance.checks.resolver",
-    "dnssec_conformance.checks.rollover",
-    "dnssec_conformance.checks.consistency",
-    "dnssec_conformance.checks.provider",
-    "dnssec_conformance.checks.transfer",
-)
+# One module per family, named like the family's marker and its suite file
+# (checks/<marker>.py, suites/test_<marker>.py).
+FAMILIES = ("algorithm", "chain", "clock", "consistency", "denial", "expiry", "provider",
+            "resolver", "rollover", "transfer")
+CHECK_MODULES = tuple(f"dnssec_conformance.checks.{family}" for family in FAMILIES)
 RETIRED: dict[str, str] = {}
 # The check that reports a zone file that does not load; the others skip such a file.
 ZONE_FILE_CHECK = "SIG02"

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from . import __version__
-from .config.loading import Thresholds
+from .config.model import Thresholds
 from .report import nagios
 
 SUITES_PACKAGE = "dnssec_conformance.suites"

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .config import shards
-from .config.loading import Config, Thresholds, load_config
+from .config.loading import load_config
+from .config.model import Config, Thresholds
 from .errors import ConformanceError, one_line
 from .files import write_atomically
 from .report import merge, metrics

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..config.anchors import TrustAnchors
-from ..config.loading import ClockPolicy, Thresholds
+from ..config.model import ClockPolicy, Thresholds
 
 if TYPE_CHECKING:
     from ..state.model import History

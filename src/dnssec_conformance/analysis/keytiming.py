@@ -193,8 +193,9 @@ def cacheable_ds_sets(state: ZoneState, now: float, margin: float) -> list[Cache
     return sets
 
 
-def rrset_of(exchange: Exchange | None, apex: dns.name.Name, rdtype: dns.rdatatype.RdataType
-             ) -> dns.rrset.RRset | None:
+def answer_rrset(exchange: Exchange | None, apex: dns.name.Name,
+                 rdtype: dns.rdatatype.RdataType
+                 ) -> dns.rrset.RRset | None:
     if exchange is None or authoritative_problem(exchange) is not None:
         return None
     return exchange.answer(rdtype, apex)

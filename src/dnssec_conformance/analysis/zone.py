@@ -11,6 +11,7 @@ import dns.name
 import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
+from dns.rdtypes.ANY.DS import DS
 
 from ..dnssec.authoritative import file_responder
 from ..dnssec.chain import Verdict, ancestor_verdicts, ds_verdict, judge_signatures, keyset_verdict
@@ -192,6 +193,11 @@ def _given_ds(apex: dns.name.Name, server: Server, exchange: Exchange) -> Parent
         verdict = Verdict(Security.SECURE, None, f"the DS set of {apex} as given by {server}",
                           exchange.evidence())
     return ParentDS(server, exchange, rrset, verdict)
+
+
+def parent_ds_records(zone: ZoneData, evaluation: Evaluation) -> list[DS]:
+    """Every DS record the parent's servers serve for the zone, server by server."""
+    return [ds for entry in parent_ds(zone, evaluation) for ds in entry.rrset or ()]
 
 
 def chain_verdicts(zone: ZoneData, evaluation: Evaluation) -> list[tuple[dns.name.Name, Verdict]]:

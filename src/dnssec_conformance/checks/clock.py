@@ -5,20 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis.evaluation import Evaluation
-from ..analysis.zone import (
-    EVERY_QUESTION,
-    chain_verdicts,
-    merge_servers,
-    parent_ds,
-    served_rrsets,
-    unusable_servers,
-)
+from ..analysis.zone import EVERY_QUESTION, merge_servers, served_rrsets, unusable_servers
 from ..catalog import RunData, register
 from ..dnssec.signatures import Crypto
 from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
 from ..probe.data import ZoneData
-from ._common import chain_findings, when
+from ._common import trust_chain_findings, when
 
 CLOCK_SUBJECT = "local-clock"  # the `domain` of CLOCK02's record in results.json
 
@@ -54,11 +47,7 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 f"{check.label} has its inception {ahead / 60:.0f} min in the future "
                 f"({when(check.inception(now))}); tolerance {tolerance / 60:.0f} min",
                 str(served.server), served.exchange.evidence()))
-    for entry in parent_ds(zone, ev):
-        if entry.verdict.category is Category.CLOCK_SKEW:
-            findings.append(Finding("CLOCK01", Severity.CRITICAL, entry.verdict.message,
-                                    str(entry.server), entry.verdict.evidence))
-    findings.extend(chain_findings("CLOCK01", Category.CLOCK_SKEW, chain_verdicts(zone, ev)))
+    findings.extend(trust_chain_findings("CLOCK01", Category.CLOCK_SKEW, zone, ev))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "CLOCK01", EVERY_QUESTION)
 

@@ -15,7 +15,7 @@ import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
 from ..analysis.evaluation import Evaluation
-from ..analysis.keytiming import rrset_of, served_keys
+from ..analysis.keytiming import answer_rrset, served_keys
 from ..analysis.multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
 from ..analysis.zone import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, unusable_servers
 from ..catalog import register
@@ -104,7 +104,7 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     serials: dict[str, tuple[int, Exchange]] = {}
     for answers in zone.usable_answers():
         exchange = answers.get(zone.apex, dns.rdatatype.SOA)
-        soa = rrset_of(exchange, zone.apex, dns.rdatatype.SOA)
+        soa = answer_rrset(exchange, zone.apex, dns.rdatatype.SOA)
         if soa is not None and exchange is not None:
             serials[str(answers.server)] = (soa[0].serial, exchange)
     findings = []

@@ -12,9 +12,7 @@ from ..analysis.signing_mode import ServerSigning, Window, signing_modes
 from ..analysis.zone import (
     EVERY_QUESTION,
     ServedRRset,
-    chain_verdicts,
     merge_servers,
-    parent_ds,
     served_rrsets,
     unusable_servers,
 )
@@ -22,7 +20,7 @@ from ..catalog import register
 from ..dnssec.signatures import Crypto, SignatureCheck
 from ..findings import Category, Finding, Severity
 from ..probe.data import ZoneData
-from ._common import chain_findings, days, when
+from ._common import days, trust_chain_findings, when
 
 
 def effective_expiration(served: ServedRRset, now: float) -> int | None:
@@ -137,11 +135,7 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                 f"{signer.how}: its signatures are renewed as answers are "
                                 "sent, so days left are not counted down (EXPIRY05 judges "
                                 "the signer)", server, signer.dig))
-    for entry in parent_ds(zone, ev):
-        if entry.verdict.category is Category.EXPIRED_RRSIG:
-            findings.append(Finding("EXPIRY01", Severity.CRITICAL, entry.verdict.message,
-                                    str(entry.server), entry.verdict.evidence))
-    findings.extend(chain_findings("EXPIRY01", Category.EXPIRED_RRSIG, chain_verdicts(zone, ev)))
+    findings.extend(trust_chain_findings("EXPIRY01", Category.EXPIRED_RRSIG, zone, ev))
     if earliest is not None and not any(f.severity > Severity.INFO for f in findings):
         left, served = earliest
         findings.append(Finding("EXPIRY01", Severity.INFO,

@@ -17,13 +17,13 @@ from ..analysis.evaluation import Evaluation
 from ..analysis.keytiming import (
     Readiness,
     ServerKeys,
+    answer_rrset,
     as_dnskey,
     cacheable_ds_sets,
     distinct_keys,
     ds_label,
     key_readiness,
     names_key,
-    rrset_of,
     served_keys,
     unasked_servers,
 )
@@ -32,6 +32,7 @@ from ..analysis.zone import (
     EVERY_QUESTION,
     merge_servers,
     parent_ds,
+    parent_ds_records,
     served_rrsets,
     unusable_servers,
 )
@@ -175,10 +176,8 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 def _named_by_ds(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> set[str]:
     assert zone.apex is not None
     named = set()
-    for entry in parent_ds(zone, ev):
-        for ds in entry.rrset or ():
-            named |= {fingerprint(k) for k in distinct_keys(served)
-                      if names_key(ds, zone.apex, k)}
+    for ds in parent_ds_records(zone, ev):
+        named |= {fingerprint(k) for k in distinct_keys(served) if names_key(ds, zone.apex, k)}
     return named
 
 
@@ -412,8 +411,8 @@ def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     for answers in zone.usable_answers():
         cds_exchange = answers.get(zone.apex, dns.rdatatype.CDS)
         cdnskey_exchange = answers.get(zone.apex, dns.rdatatype.CDNSKEY)
-        cds = list(rrset_of(cds_exchange, zone.apex, dns.rdatatype.CDS) or ())
-        cdnskey = list(rrset_of(cdnskey_exchange, zone.apex, dns.rdatatype.CDNSKEY) or ())
+        cds = list(answer_rrset(cds_exchange, zone.apex, dns.rdatatype.CDS) or ())
+        cdnskey = list(answer_rrset(cdnskey_exchange, zone.apex, dns.rdatatype.CDNSKEY) or ())
         evidence = joined(*(e.evidence for e in (cds_exchange, cdnskey_exchange) if e))
         published[str(answers.server)] = (cds, cdnskey, evidence)
     if any(cds or cdnskey for cds, cdnskey, _ in published.values()):
@@ -535,7 +534,7 @@ def _cds_signer(zone: ZoneData, ev: Evaluation, here: ServerKeys, evidence: Evid
                 ) -> list[Finding]:
     """RFC 7344 §4.1: the CDS/CDNSKEY RRsets are signed with a key the current DS names."""
     assert zone.apex is not None
-    current = [d for entry in parent_ds(zone, ev) for d in entry.rrset or ()]
+    current = parent_ds_records(zone, ev)
     if not current:
         return []  # enrolment (RFC 8078 §3) has its own rules: not judged here
     trusted = [k for k in here.keys if any(names_key(d, zone.apex, k) for d in current)]

@@ -12,7 +12,7 @@ import dns.rrset
 import dns.zonefile
 
 from ..errors import TrustAnchorError
-from .loading import IANA_ROOT
+from .model import IANA_ROOT
 
 # https://data.iana.org/root-anchors/root-anchors.xml: KSK-2017 (20326) and KSK-2024 (38696).
 # Every root KSK ever published fits in a few KiB: anything far larger is not an anchor file.

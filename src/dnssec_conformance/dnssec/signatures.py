@@ -58,8 +58,13 @@ def _key_tag(flags: int, protocol: int, algorithm: int, key: bytes) -> int:
 
 
 def key_label(key: DNSKEY) -> str:
-    role = "KSK" if key.flags & 0x0001 else "ZSK"
-    return f"{role} {key_tag(key)}/{dns.dnssec.algorithm_to_text(key.algorithm)}"
+    return role_label(key.flags, key_tag(key), key.algorithm)
+
+
+def role_label(flags: int, tag: int, algorithm: int) -> str:
+    """`KSK 12345/ECDSAP256SHA256`: the SEP flag (RFC 4034 §2.1.1) read as the key's role."""
+    role = "KSK" if flags & 0x0001 else "ZSK"
+    return f"{role} {tag}/{dns.dnssec.algorithm_to_text(algorithm)}"
 
 
 class Crypto(enum.StrEnum):

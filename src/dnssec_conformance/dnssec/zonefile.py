@@ -33,7 +33,7 @@ import dns.tokenizer
 import dns.zone
 import dns.zonefile
 
-from ..config.loading import DomainSpec
+from ..config.model import DomainSpec
 from ..errors import ConformanceError
 from ..probe.data import (
     ABSENT_TYPE,

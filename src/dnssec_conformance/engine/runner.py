@@ -33,7 +33,8 @@ from ..catalog import RunData, get, needs_of, run_check, run_run_check, zone_che
 from ..checks.resolver import judge
 from ..checks.transfer import copy_judge
 from ..config.anchors import TrustAnchors, load_anchors
-from ..config.loading import Config, DomainSpec, resolver_addresses
+from ..config.loading import resolver_addresses
+from ..config.model import Config, DomainSpec
 from ..dnssec.zonefile import collect_zone_file
 from ..errors import ConfigError
 from ..findings import CheckResult, Finding, Severity

@@ -12,7 +12,7 @@ import pytest
 
 from ..catalog import CheckSpec, all_checks
 from ..config import shards
-from ..config.loading import Config
+from ..config.model import Config
 from ..engine.background import EngineError
 from ..engine.runner import Subject
 from ..findings import Severity

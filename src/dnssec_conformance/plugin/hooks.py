@@ -23,7 +23,8 @@ import pytest
 from ..analysis.evaluation import parse_moment
 from ..catalog import all_checks, get
 from ..config import shards
-from ..config.loading import Config, load_config
+from ..config.loading import load_config
+from ..config.model import Config
 from ..errors import ConformanceError, one_line
 from ..probe.snapshot import Snapshot, merge_snapshots
 from ..report import archive, heartbeat, junit, metrics

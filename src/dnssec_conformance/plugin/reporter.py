@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ..config import shards
-from ..config.loading import Thresholds
+from ..config.model import Thresholds
 from ..files import write_atomically
 from ..report import archive, heartbeat, metrics, overview
 from ..report.publish import Destinations, Published, publish

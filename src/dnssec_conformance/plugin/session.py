@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ..config import shards
-from ..config.loading import Config
+from ..config.model import Config
 from ..engine.background import Engine, EngineError, Mode, describe
 from ..engine.runner import RunRequest, Subject
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import io
 import struct
 import time
@@ -37,8 +36,9 @@ import dns.tsig
 import dns.xfr
 import dns.zone
 
-from ..config.loading import TsigKey
+from ..config.model import TsigKey
 from ..errors import ConformanceError
+from ..times import utc_text
 from .transport import Server
 
 # How far apart the two clocks may be for a TSIG to hold (RFC 8945 §10 recommends 300 s).
@@ -341,15 +341,12 @@ def _clock_offset(message: dns.message.Message | None) -> str:
     server_time = int.from_bytes(record.other, "big")
     offset = server_time - record.time_signed
     side = "behind" if offset < 0 else "ahead of"
-    return (f"the server's clock reads {_when(server_time)}, {abs(offset)} s "
-            f"({abs(offset) / 3600:.1f} h) {side} this host's ({_when(record.time_signed)} "
+    return (f"the server's clock reads {utc_text(server_time)}, {abs(offset)} s "
+            f"({abs(offset) / 3600:.1f} h) {side} this host's ({utc_text(record.time_signed)} "
             f"when the request was signed; fudge {record.fudge} s): fix the time "
             "synchronisation (NTP) of the one that is off")
 
 
-def _when(timestamp: int) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime(
-        "%Y-%m-%d %H:%M:%SZ")
 
 
 def _mismatch(message: dns.message.Message, qid: int) -> str | None:

@@ -19,7 +19,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.zone
 
-from ..config.loading import DomainSpec
+from ..config.model import DomainSpec
 from .copies import TransferReport
 from .providers import ProviderView
 from .transport import Exchange, Server

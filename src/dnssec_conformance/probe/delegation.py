@@ -27,7 +27,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from ..config.loading import QueryPolicy
+from ..config.model import QueryPolicy
 from .data import SkippedServer, authoritative_problem
 from .querier import Querier, forbidden_destination, routable
 from .shared import CircularWait, SharedWork

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import ntplib
 
-from ..config.loading import split_ntp_server
+from ..config.model import split_ntp_server
 
 
 @dataclass(frozen=True)

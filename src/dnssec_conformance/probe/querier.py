@@ -36,7 +36,7 @@ import dns.opcode
 import dns.rdataclass
 import dns.rdatatype
 
-from ..config.loading import QueryPolicy
+from ..config.model import QueryPolicy
 from ..errors import ConformanceError
 from .transport import Exchange, Server, answers_question, query_wire
 

@@ -21,22 +21,15 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from ..config.loading import (
-    DEFAULT_RESOLV_CONF,
-    SYSTEM_RESOLVER,
-    Config,
-    DomainSpec,
-    ResolverAddress,
-    parse_resolver,
-    system_resolvers,
-)
+from ..config.loading import DEFAULT_RESOLV_CONF, parse_resolver, system_resolvers
+from ..config.model import SYSTEM_RESOLVER, Config, DomainSpec, ResolverAddress
 from ..errors import CorefileError
 from ..findings import Evidence, Security, joined
 from .coredns.corefile import Corefile, forward_upstreams, load_corefile
 from .coredns.metrics import MetricsScrape, scrape
 from .transport import Exchange, Server
 
-Expectation = Literal["secure", "insecure", "bogus"]
+ValidationExpectation = Literal["secure", "insecure", "bogus"]
 CANARY_TYPE = dns.rdatatype.A
 LIVENESS_NAME = dns.name.root  # every resolver answers ". NS" from its root hints or cache
 
@@ -77,7 +70,7 @@ class Survey:
     subject: str  # the domain or canary as results.json names it
     qname: dns.name.Name
     rdtype: dns.rdatatype.RdataType
-    expect: Expectation
+    expect: ValidationExpectation
     observations: tuple[Observation, ...]
     # Our own validation of the zone from the trust anchor (None: not judged): what a
     # validating resolver should conclude, so that a resolver is judged against the zone's

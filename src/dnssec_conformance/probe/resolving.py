@@ -14,9 +14,9 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from ..config.loading import ResolverAddress
+from ..config.model import ResolverAddress
 from .querier import Querier
-from .resolvers import LIVENESS_NAME, Expectation, Observation, ResolverTarget, Survey
+from .resolvers import LIVENESS_NAME, Observation, ResolverTarget, Survey, ValidationExpectation
 from .shared import SharedWork
 from .transport import Exchange
 
@@ -29,7 +29,7 @@ class ResolverSurveyor:
 
     async def survey(self, resolvers: Iterable[ResolverTarget], subject: str,
                      qname: dns.name.Name, rdtype: dns.rdatatype.RdataType,
-                     expect: Expectation) -> Survey:
+                     expect: ValidationExpectation) -> Survey:
         observations = [await self.observe(r, qname, rdtype) for r in resolvers]
         return Survey(subject, qname, rdtype, expect, tuple(observations))
 

@@ -39,7 +39,7 @@ import dns.rdatatype
 import dns.zone
 
 from .. import __version__
-from ..config.loading import DomainSpec, ResolverAddress
+from ..config.model import DomainSpec, ResolverAddress
 from ..errors import ConformanceError, CorefileError
 from ..findings import Finding, Severity
 from .copies import CopyDifferences, TransferReport

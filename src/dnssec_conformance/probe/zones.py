@@ -21,7 +21,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.zone
 
-from ..config.loading import DomainSpec, QueryPolicy, TransferSpec
+from ..config.model import DomainSpec, QueryPolicy, TransferSpec
 from .axfr import Transfer, transfer
 from .copies import (
     CopyIndex,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from ..config.loading import Thresholds
+from ..config.model import Thresholds
 from . import heartbeat, overview
 from . import scale as report_scale
 

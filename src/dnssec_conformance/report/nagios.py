@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.loading import Thresholds
+from ..config.model import Thresholds
 from . import overview
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3

@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 
 from .. import __version__
-from ..config.loading import Thresholds
+from ..config.model import Thresholds
 from . import junit, overview
 from . import scale as report_scale
 from .html import COLUMNS, dashboard_html, evidence_html, result_cells

@@ -8,13 +8,13 @@ incompatible change.
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..findings import Category, CheckResult, Outcome, Severity
+from ..times import iso_utc
 
 SCHEMA_VERSION = 1
 STATUSES = ("healthy", "warning", "critical")  # from best to worst
@@ -30,9 +30,7 @@ EXPIRY_CATEGORY = str(Category.EXPIRED_RRSIG)
 EXPIRED_WORD = re.compile(r"\bexpired\b", re.IGNORECASE)
 
 
-def iso(timestamp: float) -> str:
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+iso = iso_utc
 
 
 def record_of(result: CheckResult, title: str = "", *, remediation: str = "",

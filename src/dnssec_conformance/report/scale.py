@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from ..config.loading import Thresholds
+from ..config.model import Thresholds
 
 # From this many domains on the report lists only the checks that did not pass (and the
 # timeline becomes a histogram); results.json keeps every record.

@@ -14,6 +14,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from ..errors import StateError
+from ..times import iso_utc
 from .model import STATE_FORMAT, DsRecord, KeyRecord, ZoneState, fingerprint
 
 # --- the file ------------------------------------------------------------------------------
@@ -23,8 +24,7 @@ def stamp(moment: float | None) -> str | None:
     """A run's instant as the state file and the rollover messages write it (ISO 8601)."""
     if moment is None:
         return None
-    when = datetime.datetime.fromtimestamp(int(moment), datetime.UTC)
-    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_utc(int(moment))
 
 
 def _moment(text: Any) -> int:

@@ -17,7 +17,7 @@ import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 
-from ..dnssec.signatures import key_tag
+from ..dnssec.signatures import key_tag, role_label
 
 STATE_FORMAT = 1
 DEFAULT_STATE_DIR = "reports/state"
@@ -183,6 +183,4 @@ def fingerprint(key: DNSKEY) -> str:
 
 
 def describe_key(record: KeyRecord) -> str:
-    role = "KSK" if record.flags & 0x0001 else "ZSK"
-    algorithm = dns.dnssec.algorithm_to_text(record.algorithm)
-    return f"{role} {record.tag}/{algorithm}"
+    return role_label(record.flags, record.tag, record.algorithm)

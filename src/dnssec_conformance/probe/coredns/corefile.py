@@ -19,7 +19,8 @@ from typing import Literal
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ...config.loading import ResolverAddress, parse_resolver
+from ...config.loading import parse_resolver
+from ...config.model import ResolverAddress
 from ...errors import CorefileError
 
 ROOT_ZONE = "."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from ...config.loading import CloudDnsZone, CloudflareZone, DomainSpec, Route53Zone
+from ...config.model import CloudDnsZone, CloudflareZone, DomainSpec, Route53Zone
 from .view import (
     PROVIDER_NAMES,
     KeySpec,

@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ...config.loading import CloudDnsZone
+from ...config.model import CloudDnsZone
 from ...errors import ConformanceError
 from .secrets import library_logs_scrubbed, scrub
 from .view import (

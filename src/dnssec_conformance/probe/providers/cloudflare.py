@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from ...config.loading import CloudflareZone
+from ...config.model import CloudflareZone
 from ...errors import ConformanceError
 from .secrets import library_logs_scrubbed, scrub
 from .view import (

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ...config.loading import Route53Zone
+from ...config.model import Route53Zone
 from .secrets import library_logs_scrubbed, scrub
 from .view import KeyState, ProviderKey, ProviderView, ZoneState, failed_view
 
