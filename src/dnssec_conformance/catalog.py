@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,6 +34,7 @@ Scope = Literal["zone", "run", "resolver", "canary", "coredns"]
 FAMILIES = ("algorithm", "chain", "clock", "consistency", "denial", "expiry", "provider",
             "resolver", "rollover", "transfer")
 CHECK_MODULES = tuple(f"dnssec_conformance.checks.{family}" for family in FAMILIES)
+SUITES_PACKAGE = "dnssec_conformance.suites"
 RETIRED: dict[str, str] = {}
 # The check that reports a zone file that does not load; the others skip such a file.
 ZONE_FILE_CHECK = "SIG02"
@@ -189,6 +191,27 @@ def zone_checks() -> list[str]:
     return [i for i, spec in all_checks().items() if spec.scope == "zone"]
 
 
+def suite_tests() -> dict[str, tuple[str, str]]:
+    """Check ID -> (suite module file, test function), from the suites shipped with the
+    package: the names pytest gives each check's test."""
+    package = importlib.import_module(SUITES_PACKAGE)
+    found: dict[str, tuple[str, str]] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, function in vars(module).items():
+            for mark in getattr(function, "pytestmark", []) if name.startswith("test_") else []:
+                if mark.name == "dnssec_check" and mark.args:
+                    found[str(mark.args[0])] = (f"{info.name}.py", name)
+    return found
+
+
+def source_of(spec: CheckSpec) -> str:
+    """The check's file in the repository (`src/dnssec_conformance/checks/chain.py`)."""
+    return "src/" + spec.function.__module__.replace(".", "/") + ".py"
+
+
 def markdown_catalog() -> str:
     """The catalog as the docs list it (docs/checks.md is tested against this)."""
     lines = ["# Check catalog", "",
@@ -197,6 +220,7 @@ def markdown_catalog() -> str:
              "| ID | name | category | worst severity | marker | RFC | title |",
              "|---|---|---|---|---|---|---|"]
     checks = all_checks()
+    tests = suite_tests()
     for spec in checks.values():
         lines.append(f"| `{spec.id}` | {spec.name} | `{spec.category}` | "
                      f"{spec.severity.label} | `{spec.marker}` | {spec.rfc} | {spec.title} |")
@@ -205,7 +229,9 @@ def markdown_catalog() -> str:
                  if spec.scope == "run" else "")
         lines += ["", f"## {spec.id} — {spec.title}", "",
                   f"Category `{spec.category}`, marker `{spec.marker}`, enforces {spec.rfc}."
-                  + scope,
+                  + scope, "",
+                  f"Code: `{source_of(spec)}` (`{spec.function.__name__}`); suite test: "
+                  f"`suites/{tests[spec.id][0]}::{tests[spec.id][1]}`.",
                   "", spec.description, "", f"**Remediation:** {spec.remediation}"]
     return "\n".join(lines) + "\n"
 

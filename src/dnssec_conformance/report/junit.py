@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from typing import Any, cast
 
+from .. import catalog
+
 SHOWN_OUTCOMES = ("warning", "waived")
 SECTION = "Captured stdout dnssec"  # when pytest writes system-out itself (junit_logging)
 SYSTEM_OUT_LOGGING = ("system-out", "out-err", "all")
@@ -62,25 +64,6 @@ def xml_text(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def suite_tests() -> dict[str, tuple[str, str]]:
-    """Check ID -> (suite module file, test function), from the suites shipped with the
-    package: the names pytest gives each check's test."""
-    import importlib
-    import pkgutil
-
-    package = importlib.import_module("dnssec_conformance.suites")
-    found: dict[str, tuple[str, str]] = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        if not info.name.startswith("test_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        for name, function in vars(module).items():
-            for mark in getattr(function, "pytestmark", []) if name.startswith("test_") else []:
-                if mark.name == "dnssec_check" and mark.args:
-                    found[str(mark.args[0])] = (f"{info.name}.py", name)
-    return found
-
-
 def node_id(record: Mapping[str, Any], tests: Mapping[str, tuple[str, str]]) -> str:
     """The node ID a single run gives the record's test (`test_expiry.py::test_x[a.test]`)."""
     module, function = tests.get(str(record["check"]), ("", str(record["check"])))
@@ -102,7 +85,7 @@ def junit_xml(records: list[Mapping[str, Any]], *, timestamp: str,
     """A JUnit XML document with one test case per record, as a single run writes it: a
     failed or could-not-check record is a failure, a waived one an xfail, a skipped one a
     skip; each carries the same properties and system-out as the run's own file."""
-    tests = suite_tests() if tests is None else tests
+    tests = catalog.suite_tests() if tests is None else tests
     suite = ElementTree.Element("testsuite", name="pytest", timestamp=timestamp)
     counts = {"failures": 0, "skipped": 0}
     for record in sorted(records, key=lambda r: node_id(r, tests)):

@@ -18,7 +18,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from .. import __version__
+from .. import __version__, catalog
 from ..config.model import Thresholds
 from . import junit, overview
 from . import scale as report_scale
@@ -76,7 +76,7 @@ def merged_report_html(document: Mapping[str, Any], *, thresholds: Thresholds,
     """The whole page for a (merged) results document."""
     domains, _others = overview.domains_and_others(document["domains"])
     only_problems = report_scale.problems_only(rows, len(domains))
-    tests = junit.suite_tests()
+    tests = catalog.suite_tests()
     header = header_cells()
     worst = {s["domain"]: overview.rank_of(s) for s in document["domains"]}
     order = {"failed": 0, "error": 1, "warning": 2, "waived": 3, "passed": 4, "skipped": 5}
