@@ -8,8 +8,9 @@ import time
 import dns.name
 import pytest
 
+from dnssec_conformance import catalog
 from dnssec_conformance.analysis.evaluation import Evaluation
-from dnssec_conformance.catalog import run_check, zone_checks
+from dnssec_conformance.catalog import zone_checks
 from dnssec_conformance.config.anchors import load_anchors
 from dnssec_conformance.config.loading import load_config
 from dnssec_conformance.config.model import DomainSpec, QueryPolicy
@@ -71,7 +72,7 @@ def test_every_check_reports_the_bad_server_and_keeps_the_good_ones_verdict(beha
     data.answers[SERVER2] = ServerAnswers(SERVER2, answers.exchanges, None)
     ev = evaluation(parent)
     for check in zone_checks():
-        result = run_check(check, data, ev)
+        result = catalog.run(check, data, ev)
         if check in ("DENIAL10", "SIG02") or check.startswith(("PROVIDER", "XFR")):
             # zone-file checks, and the checks of a provider or transfer not configured
             assert result.outcome is Outcome.SKIPPED
@@ -81,7 +82,7 @@ def test_every_check_reports_the_bad_server_and_keeps_the_good_ones_verdict(beha
         for finding in errors:
             assert finding.server == str(SERVER2)
             assert EXPECTED[behaviour] in finding.message
-    expiry = run_check("EXPIRY01", data, ev)
+    expiry = catalog.run("EXPIRY01", data, ev)
     assert expiry.outcome is Outcome.ERROR and expiry.days_left == pytest.approx(30, abs=0.1)
 
 
@@ -108,7 +109,7 @@ def test_unreachable_servers_are_a_could_not_check(tmp_path, lab):
     started = time.monotonic()
     data = probe_zones(config)["good-ecdsa.test"]
     assert time.monotonic() - started < 2
-    result = run_check("EXPIRY01", data, evaluation(parent_zone()))
+    result = catalog.run("EXPIRY01", data, evaluation(parent_zone()))
     assert result.outcome is Outcome.ERROR
     assert "cannot find the zone of good-ecdsa.test." in result.message
     assert "no server of . answered usably" in result.message
@@ -123,12 +124,12 @@ def test_discovery_needs_no_resolver(tmp_path, lab):
     assert data.parent_ns == (dns.name.from_text("ns1.test."),)
     assert [a.apex.to_text() for a in data.ancestors] == [".", "test."]
     lab_evaluation = Evaluation(time.time(), load_anchors(config.trust_anchors))
-    assert run_check("DS01", data, lab_evaluation).outcome is Outcome.PASSED
+    assert catalog.run("DS01", data, lab_evaluation).outcome is Outcome.PASSED
 
 
 def test_a_domain_that_does_not_exist_is_a_clear_failure(tmp_path, lab):
     config = lab_config(tmp_path, lab, f"[{lab.validating_resolver}]", lab.servers["root"])
     data = probe_zones(config)["no-such-zone.test"]
-    result = run_check("DS01", data, evaluation(parent_zone()))
+    result = catalog.run("DS01", data, evaluation(parent_zone()))
     assert result.outcome is Outcome.FAILED
     assert "does not exist (NXDOMAIN" in result.message

@@ -11,9 +11,8 @@ from pathlib import Path
 import dns.name
 import pytest
 
-from dnssec_conformance import files
+from dnssec_conformance import catalog, files
 from dnssec_conformance.analysis.keys_seen import observe
-from dnssec_conformance.catalog import run_check
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.probe.data import ZoneData
 from dnssec_conformance.state.codec import from_document, to_document
@@ -56,7 +55,7 @@ def snapshot(keys, published=(), signing=("ksk", "zsk")):
 
 
 def rotation(data, parent, history, now):
-    return run_check("ROLLOVER01", data, replace(evaluation(parent, now), history=history))
+    return catalog.run("ROLLOVER01", data, replace(evaluation(parent, now), history=history))
 
 
 def test_successive_runs_baseline_then_added_then_removed(tmp_path, keys):
@@ -218,7 +217,7 @@ def test_an_undiscoverable_zone_records_nothing(tmp_path, keys):
 
 def test_without_a_state_directory_rotation_says_how_to_get_one(keys):
     data, parent = snapshot(keys)
-    result = run_check("ROLLOVER01", data, evaluation(parent))
+    result = catalog.run("ROLLOVER01", data, evaluation(parent))
     assert result.outcome is Outcome.PASSED and "--state-dir" in result.message
 
 

@@ -33,8 +33,9 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from dnssec_conformance import catalog
 from dnssec_conformance.analysis.evaluation import Evaluation
-from dnssec_conformance.catalog import run_check, zone_checks
+from dnssec_conformance.catalog import zone_checks
 from dnssec_conformance.config.anchors import TrustAnchors
 from dnssec_conformance.config.loading import load_config
 from dnssec_conformance.config.model import DomainSpec
@@ -185,7 +186,7 @@ def test_file_mode_and_the_zone_checkers_catch_it_too(lab):
     zone_file = next((lab.run_dir / "zones" / "deep-expiry.test").glob("zone.tampered"))
     data = collect_zone_file(DomainSpec(dns.name.from_text("deep-expiry.test.")), zone_file,
                              None, time.time())
-    result = run_check("EXPIRY01", data, Evaluation(time.time(), TrustAnchors("none", {}, {})))
+    result = catalog.run("EXPIRY01", data, Evaluation(time.time(), TrustAnchors("none", {}, {})))
     assert any(f.message.startswith(DEEP) for f in result.findings)
     ldns = subprocess.run(["ldns-verify-zone", str(zone_file)], capture_output=True, text=True)
     assert ldns.returncode != 0 and "expired" in (ldns.stdout + ldns.stderr).lower()

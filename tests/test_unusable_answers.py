@@ -9,7 +9,8 @@ import dns.name
 import dns.rdatatype
 import pytest
 
-from dnssec_conformance.catalog import run_check, zone_checks
+from dnssec_conformance import catalog
+from dnssec_conformance.catalog import zone_checks
 from dnssec_conformance.config.model import DomainSpec, QueryPolicy
 from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.probe.transport import Server
@@ -64,24 +65,24 @@ def collect_with_fault(signed, rdtype: str, fault: str):
 @pytest.mark.parametrize("fault", ANSWER_FAULTS)
 def test_a_spoiled_cds_answer_is_named_with_its_server_and_reason(signed, fault):
     data, server, ev = collect_with_fault(signed, "CDS", fault)
-    result = run_check("CONSIST05", data, ev)
+    result = catalog.run("CONSIST05", data, ev)
     assert result.outcome is Outcome.ERROR
     (finding,) = result.findings
     assert finding.server == str(server) and finding.severity is Severity.ERROR
     assert finding.message.startswith("could not check child.test. CDS at this server: ")
     assert any(reason in finding.message for reason in REASONS[fault])
     assert len(finding.message.splitlines()) == 1
-    assert run_check("ROLLOVER05", data, ev).outcome is Outcome.ERROR
+    assert catalog.run("ROLLOVER05", data, ev).outcome is Outcome.ERROR
 
 
 @pytest.mark.parametrize("rdtype", ["NS", "CDNSKEY", "A", "TXT", "MX", "DNSKEY"])
 def test_any_question_answered_with_garbage_is_named(signed, rdtype):
     data, server, ev = collect_with_fault(signed, rdtype, "garbage")
-    findings = run_check("CONSIST05", data, ev).findings
+    findings = catalog.run("CONSIST05", data, ev).findings
     questions = {f.message.split(" at this server")[0] for f in findings}
     assert f"could not check child.test. {rdtype}" in questions
     assert all(f.server == str(server) for f in findings)
-    statuses = {c: run_check(c, data, ev).outcome for c in zone_checks()}
+    statuses = {c: catalog.run(c, data, ev).outcome for c in zone_checks()}
     assert Outcome.ERROR in statuses.values()
     assert Outcome.FAILED not in statuses.values(), statuses  # unknown, never a defect
 
@@ -89,7 +90,7 @@ def test_any_question_answered_with_garbage_is_named(signed, rdtype):
 def test_the_good_server_alone_passes(signed):
     parent, child = signed
     data = zone_data(child, parent, records=RECORDS)
-    assert run_check("CONSIST05", data, evaluation(parent)).outcome is Outcome.PASSED
+    assert catalog.run("CONSIST05", data, evaluation(parent)).outcome is Outcome.PASSED
 
 
 def test_a_parent_server_whose_ds_answer_is_unusable_is_named(signed):
@@ -100,7 +101,7 @@ def test_a_parent_server_whose_ds_answer_is_unusable_is_named(signed):
     broken = Server("192.0.2.54", 53, dns.name.from_text("ns2.parent.test."))
     data.ds_answers[broken] = Exchange(broken, child.origin, dns.rdatatype.DS, False, None,
                                        "", "timeout after 3 s", 6.0)
-    (finding,) = run_check("CONSIST05", data, evaluation(parent)).findings
+    (finding,) = catalog.run("CONSIST05", data, evaluation(parent)).findings
     assert finding.server == str(broken)
     assert finding.message == ("could not check child.test. DS at this server of the parent "
                                "test.: timeout after 3 s")
@@ -130,7 +131,7 @@ def test_an_unusable_second_look_at_the_soa_is_named(signed):
     assert len(soa_queries) == 2 and answers.second_look is not None
     data.answers[server] = answers
     data.servers = (*data.servers, server)
-    (finding,) = run_check("CONSIST05", data, evaluation(parent)).findings
+    (finding,) = catalog.run("CONSIST05", data, evaluation(parent)).findings
     assert finding.server == str(server) and finding.severity is Severity.ERROR
     assert finding.message == ("could not check child.test. SOA asked a second time at this "
                                "server: an answer that does not match the query (wrong "
@@ -151,7 +152,7 @@ def test_a_resolver_answer_the_walk_fell_back_on_is_named_and_kept_in_snapshots(
     data.walk_fallback = (Exchange(resolver, child.origin, dns.rdatatype.SOA, False, None, "",
                                    "an answer without the QR flag (not a response)", 0.1),)
     ev = evaluation(parent)
-    result = run_check("CONSIST05", data, ev)
+    result = catalog.run("CONSIST05", data, ev)
     assert result.outcome is Outcome.WARNING
     (finding,) = result.findings
     assert finding.server == str(resolver) and finding.severity is Severity.WARNING
@@ -164,4 +165,4 @@ def test_a_resolver_answer_the_walk_fell_back_on_is_named_and_kept_in_snapshots(
     writer.close(observations=[], coredns=None, clock=None)
     replayed = Snapshot(tmp_path / "snapshot.json").zone(data.domain)
     assert replayed.walk_fallback == data.walk_fallback
-    assert run_check("CONSIST05", replayed, ev).findings == result.findings
+    assert catalog.run("CONSIST05", replayed, ev).findings == result.findings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dnssec_conformance.catalog import run_check
+from dnssec_conformance import catalog
 from dnssec_conformance.config.loading import load_config
 from dnssec_conformance.engine.waivers import apply_waiver, waived_reason
 from dnssec_conformance.errors import ConfigError
@@ -32,7 +32,7 @@ def expiry_result(days_left: float) -> CheckResult:
     parent = parent_zone()
     child = build_zone("soon.test.", expiration=NOW + days_left * DAY)
     delegate(parent, child)
-    return run_check("EXPIRY01", zone_data(child, parent), evaluation(parent))
+    return catalog.run("EXPIRY01", zone_data(child, parent), evaluation(parent))
 
 
 def test_an_active_waiver_accepts_a_failure_and_keeps_its_findings():

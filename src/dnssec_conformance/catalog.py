@@ -28,6 +28,7 @@ CheckFunction = Callable[[Any, Evaluation], Iterable[Finding]]
 DetailsFunction = Callable[[ZoneData, Evaluation], dict[str, Any]]
 # resolver, canary, coredns: checks.resolver's own data (per domain, per canary, per run)
 Scope = Literal["zone", "run", "resolver", "canary", "coredns"]
+Need = Literal["key_history"]
 
 # One module per family, named like the family's marker and its suite file
 # (checks/<marker>.py, suites/test_<marker>.py).
@@ -70,6 +71,9 @@ class CheckSpec:
     scope: Scope = "zone"
     subject: str = ""  # for run checks: what results.json names in the record's `domain`
     details: DetailsFunction | None = None
+    # What the check reads besides its scope's data, for the engine to provide:
+    # "key_history": the zone's key history between runs, in the evaluation.
+    needs: frozenset[Need] = frozenset()
 
     @property
     def description(self) -> str:
@@ -93,7 +97,7 @@ _REGISTRY: dict[str, CheckSpec] = {}
 
 def register(*, id: str, name: str, title: str, category: Category, severity: Severity,
              rfc: str, marker: str, scope: Scope = "zone", subject: str = "",
-             details: DetailsFunction | None = None
+             details: DetailsFunction | None = None, needs: Iterable[Need] = ()
              ) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
         known = _REGISTRY.get(id)
@@ -104,7 +108,7 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
         if "Remediation:" not in (function.__doc__ or ""):
             raise ValueError(f"check {id} has no 'Remediation:' in its docstring")
         _REGISTRY[id] = CheckSpec(id, name, title, category, severity, rfc, marker, function,
-                                  scope, subject, details)
+                                  scope, subject, details, frozenset(needs))
         return function
 
     return decorate
@@ -130,11 +134,26 @@ def get(check_id: str) -> CheckSpec:
     return spec
 
 
-def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckResult:
-    """Run one check over collected data: pure, deterministic for a given `evaluation`."""
+def run(check_id: str, data: Any, evaluation: Evaluation) -> CheckResult:
+    """Run one check over what was observed, whatever its scope: a zone's `ZoneData`, a
+    resolver `Survey` (per domain or canary), CoreDNS's view, or the run's `RunData`. Pure,
+    deterministic for a given `evaluation`."""
     spec = get(check_id)
-    if spec.scope != "zone":
-        raise ValueError(f"{check_id} is a run check: use run_run_check")
+    if spec.scope == "zone":
+        return _run_on_zone(spec, data, evaluation)
+    # A survey names its domain or canary; CoreDNS and the clock are named by the check.
+    subject = data.subject if spec.scope in ("resolver", "canary") else spec.subject
+    result = CheckResult(subject, spec.id, spec.category)
+    try:
+        result.findings.extend(spec.function(data, evaluation))
+    except NotApplicable as exc:
+        result.findings.clear()
+        result.skipped_reason = str(exc)
+    result.findings = bounded(result.findings)
+    return result
+
+
+def _run_on_zone(spec: CheckSpec, zone: ZoneData, evaluation: Evaluation) -> CheckResult:
     result = CheckResult(zone.domain.display, spec.id, spec.category)
     if spec.details is not None:
         result.details = spec.details(zone, evaluation)
@@ -166,20 +185,6 @@ class RunData:
     """What a run measures once, outside any zone."""
 
     clock: ClockReading | None = None  # None: no NTP server configured
-
-
-def run_run_check(check_id: str, data: RunData, evaluation: Evaluation) -> CheckResult:
-    spec = get(check_id)
-    if spec.scope != "run":
-        raise ValueError(f"{check_id} is a zone check: use run_check")
-    result = CheckResult(spec.subject, spec.id, spec.category)
-    try:
-        result.findings.extend(spec.function(data, evaluation))
-    except NotApplicable as exc:
-        result.findings.clear()
-        result.skipped_reason = str(exc)
-    result.findings = bounded(result.findings)
-    return result
 
 
 def needs_of(check_id: str) -> frozenset[str]:

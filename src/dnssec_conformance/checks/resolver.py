@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 import dns.rcode
 
 from ..analysis.evaluation import Evaluation
-from ..catalog import get, register
+from ..catalog import register
 from ..errors import CorefileError, NotApplicable
-from ..findings import Category, CheckResult, Finding, Security, Severity, bounded
+from ..findings import Category, Finding, Security, Severity
 from ..probe.coredns.corefile import Corefile, cache_policies, forward_upstreams, signing_blocks
 from ..probe.coredns.metrics import MetricsScrape
 from ..probe.resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
@@ -27,20 +27,6 @@ NOT_VALIDATED = "answers are not validated: spoofed answers would be accepted"
 PROVES_NOTHING = "canary unreachable: the check proves nothing"
 
 SubjectData = Survey | CoreDnsView
-
-
-def judge(check_id: str, subject: str, data: SubjectData, evaluation: Evaluation
-          ) -> CheckResult:
-    """Run one resolver or CoreDNS check over what was observed: pure, like `run_check`."""
-    spec = get(check_id)
-    result = CheckResult(subject, spec.id, spec.category)
-    try:
-        result.findings.extend(spec.function(data, evaluation))
-    except NotApplicable as exc:
-        result.findings.clear()
-        result.skipped_reason = str(exc)
-    result.findings = bounded(result.findings)
-    return result
 
 
 def _rcode(exchange: Exchange) -> str:

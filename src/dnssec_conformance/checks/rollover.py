@@ -61,7 +61,8 @@ def _readiness(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]
 
 @register(id="ROLLOVER01", name="key-rotation", category=Category.ROLLOVER,
           title="Key changes since the last run are reported",
-          severity=Severity.WARNING, rfc="RFC 7583 §3, RFC 6781 §4.1", marker="rollover")
+          severity=Severity.WARNING, rfc="RFC 7583 §3, RFC 6781 §4.1", marker="rollover",
+          needs=("key_history",))
 def key_rotation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The zone's DNSKEY set (key tag, algorithm, flags, SHA-256 of the key) and its DS set
     at the parent are kept between runs in the state directory. Keys and DS records added or
@@ -124,7 +125,8 @@ def _key_events(added: list[KeyRecord], removed: list[KeyRecord]) -> Iterator[st
 @register(id="ROLLOVER02", name="new-key-ready", category=Category.ROLLOVER,
           title="Zone data is signed only with keys every server has served for the DNSKEY "
                 "TTL", severity=Severity.CRITICAL, rfc="RFC 7583 §3.2.1, RFC 6781 §4.1.1.1",
-          marker="rollover")
+          marker="rollover",
+          needs=("key_history",))
 def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A new key is ready for use only once every authoritative server serves it and it has
     been published for at least the DNSKEY TTL plus a margin (`thresholds.rollover_margin_s`,
@@ -207,7 +209,8 @@ def _pending_keys(readiness: dict[str, tuple[DNSKEY, Readiness]], in_use: set[st
 @register(id="ROLLOVER03", name="ds-key-ready", category=Category.ROLLOVER,
           title="The parent's DS set names a key every server has served for the DNSKEY TTL",
           severity=Severity.CRITICAL, rfc="RFC 7583 §3.3.1, RFC 6781 §4.1.2",
-          marker="rollover")
+          marker="rollover",
+          needs=("key_history",))
 def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A new DS at the parent is safe only when the key it names is ready: served by every
     authoritative server for the DNSKEY TTL plus the margin. A DS set whose only keys are not
@@ -284,7 +287,8 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="ROLLOVER04", name="key-removal-safe", category=Category.ROLLOVER,
           title="A key leaves the DNSKEY RRset only once no cached DS or signature needs it",
           severity=Severity.CRITICAL, rfc="RFC 7583 §3.2.1, §3.3.1; RFC 6781 §4.1",
-          marker="rollover")
+          marker="rollover",
+          needs=("key_history",))
 def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """An old key may be removed only when no DS set that validators may still hold names
     only it: no DS at the parent refers to it, and the DS TTL (plus the margin) has passed
@@ -387,7 +391,8 @@ def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> 
           title="CDS/CDNSKEY agree, name a key that signs the DNSKEY RRset, and are the same "
                 "at every server", severity=Severity.CRITICAL,
           rfc="RFC 7344 §4, §4.1; RFC 8078 §4; draft-ietf-dnsop-cds-consistency",
-          marker="rollover")
+          marker="rollover",
+          needs=("key_history",))
 def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A parent that reads CDS/CDNSKEY (RFC 7344, RFC 8078) replaces the zone's DS set with
     them. They must match each other, be served identically by every server

@@ -29,8 +29,7 @@ import dns.name
 from ..analysis.evaluation import Evaluation
 from ..analysis.keys_seen import observe
 from ..analysis.zone import zone_security
-from ..catalog import RunData, get, needs_of, run_check, run_run_check, zone_checks
-from ..checks.resolver import judge
+from ..catalog import RunData, get, needs_of, run, zone_checks
 from ..checks.transfer import copy_judge
 from ..config.anchors import TrustAnchors, load_anchors
 from ..config.loading import resolver_addresses
@@ -132,11 +131,11 @@ class Run:
         self.stats = RunStats()
         checks = [c for _, ids in request.subjects for c in ids]
         self.plan = probe_plan(checks)
-        self.rollover = any(get(c).category == "rollover" for c in checks)
+        self.needs_history = any("key_history" in get(c).needs for c in checks)
         self.snapshot = Snapshot(Path(request.snapshot_in)) if request.snapshot_in else None
         self.writer: SnapshotWriter | None = None
         self.state = (StateDirectory(Path(request.state_dir), writable=request.state_writable)
-                      if request.state_dir is not None and self.rollover else None)
+                      if request.state_dir is not None and self.needs_history else None)
         self.observations: dict[tuple[Any, dns.name.Name, int], Observation] = {}
         self._recorded_observations: dict[tuple[Any, dns.name.Name, int], Observation] = {}
         self._domains: dict[str, DomainSpec] = {}
@@ -222,11 +221,11 @@ class Run:
         if subject.kind == "coredns":
             view = await self.coredns()
             evaluation = self.evaluation()
-            return {c: _record(judge(c, subject.name, view, evaluation), "coredns")
+            return {c: _record(run(c, view, evaluation), "coredns")
                     for c in checks}
         data = RunData(await self.clock())
         evaluation = self.evaluation()
-        return {c: _record(run_run_check(c, data, evaluation), "run") for c in checks}
+        return {c: _record(run(c, data, evaluation), "run") for c in checks}
 
     # --- domains ----------------------------------------------------------------------------
 
@@ -265,7 +264,7 @@ class Run:
                                                                 evaluation)
                 continue
             judged_with = evaluation
-            if spec.category == "rollover":
+            if "key_history" in spec.needs:
                 history = history or self._with_history(zone, evaluation)
                 judged_with = history
             records[check_id] = _checked(domain, check_id, zone, judged_with)
@@ -289,7 +288,7 @@ class Run:
         qname, rdtype = domain_question(domain)
         survey = await self.survey(domain.display, qname, rdtype, domain.expect)
         survey = replace(survey, verdict=zone_security(zone, evaluation))
-        return _record(apply_waiver(judge(check_id, domain.display, survey, evaluation),
+        return _record(apply_waiver(run(check_id, survey, evaluation),
                                     domain.waivers, self.request.now), DOMAIN)
 
     async def _canary(self, canary: dns.name.Name, checks: tuple[str, ...]) -> Records:
@@ -299,7 +298,7 @@ class Run:
         subject = canary.to_text(omit_final_dot=True)
         survey = await self.survey(subject, canary, CANARY_TYPE, "bogus")
         survey = replace(survey, verdict=zone_security(zone, evaluation))
-        return {c: _record(judge(c, subject, survey, evaluation), "canary") for c in checks}
+        return {c: _record(run(c, survey, evaluation), "canary") for c in checks}
 
     # --- the resolvers, CoreDNS and the clock (each read once) ------------------------------
 
@@ -380,7 +379,7 @@ def _record(result: CheckResult, kind: str = DOMAIN) -> dict[str, Any]:
 def _checked(domain: DomainSpec, check_id: str, zone: ZoneData, evaluation: Evaluation
              ) -> dict[str, Any]:
     try:
-        result = run_check(check_id, zone, evaluation)
+        result = run(check_id, zone, evaluation)
     except Exception as exc:  # an internal error: name it, go on
         return _internal_error(Subject("domain", domain.display), check_id, exc)
     return _record(apply_waiver(result, domain.waivers, evaluation.now), DOMAIN)
