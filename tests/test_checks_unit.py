@@ -5,6 +5,8 @@ Each scenario says which checks must fire and, implicitly, that no other check m
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -15,9 +17,10 @@ import pytest
 from dnssec_conformance import catalog
 from dnssec_conformance.catalog import all_checks, zone_checks
 from dnssec_conformance.dnssec.signatures import key_tag, sig_time
-from dnssec_conformance.findings import Outcome
+from dnssec_conformance.findings import Outcome, Severity
 from dnssec_conformance.plugin.hooks import MARKERS
 from dnssec_conformance.probe.data import ServerAnswers
+from dnssec_conformance.report.results import record_of
 
 from .inmemory import (
     DAY,
@@ -192,6 +195,28 @@ def test_small_rsa_key_is_a_warning():
 def test_rsasha1_is_a_warning():
     parent, child = scenario(keys=[make_key(5, ksk=True), make_key(5)])
     assert fired(zone_data(child, parent), evaluation(parent)) == {"ALG03": Outcome.WARNING}
+
+
+def test_each_finding_carries_its_code_and_the_runner_stamps_the_check():
+    parent, child = scenario(keys=[make_key(5, ksk=True), make_key(5)])
+    result = catalog.run("ALG03", zone_data(child, parent), evaluation(parent))
+    assert [(f.check, f.code) for f in result.findings] == [("ALG03", "deprecated-algorithm")]
+    record = record_of(result)
+    assert record["findings"][0]["code"] == "ALG03/deprecated-algorithm"
+
+
+@pytest.mark.parametrize(("level", "outcome"), [
+    (Severity.CRITICAL, Outcome.FAILED), (Severity.INFO, Outcome.PASSED),
+    (Severity.WARNING, Outcome.WARNING)])
+def test_a_severity_override_by_code_changes_the_verdict(level, outcome):
+    """domains.yaml's `severities:` (Zonemaster's profile levels), applied by the runner."""
+    parent, child = scenario(keys=[make_key(5, ksk=True), make_key(5)])
+    ev = replace(evaluation(parent), severities={"ALG03/deprecated-algorithm": level})
+    result = catalog.run("ALG03", zone_data(child, parent), ev)
+    assert [f.severity for f in result.findings] == [level]
+    assert result.outcome is outcome
+    other = replace(evaluation(parent), severities={"ALG03/unimplemented-algorithm": level})
+    assert catalog.run("ALG03", zone_data(child, parent), other).outcome is Outcome.WARNING
 
 
 def test_a_dead_server_is_an_error_and_the_other_server_still_counts():

@@ -11,7 +11,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .analysis.evaluation import Evaluation
@@ -37,6 +37,15 @@ FAMILIES = ("algorithm", "chain", "clock", "consistency", "denial", "expiry", "p
 CHECK_MODULES = tuple(f"dnssec_conformance.checks.{family}" for family in FAMILIES)
 SUITES_PACKAGE = "dnssec_conformance.suites"
 RETIRED: dict[str, str] = {}
+# Finding codes any check may report: what the runner, the engine and the shared analyses
+# say on a check's behalf.
+COMMON_CODES = (
+    "zone-does-not-exist", "discovery-failed",  # the zone does not exist, or was not found
+    "internal-error", "waiver-expired", "findings-left-out",
+    "server-unusable", "answer-unusable",  # a server, or one of its answers, is unusable
+    "broken-above", "parent-ds-broken",  # the chain of trust breaks above the zone
+    "not-proven", "proof-unchecked", "opt-out-only",  # a denial proof the check reads
+)
 # The check that reports a zone file that does not load; the others skip such a file.
 ZONE_FILE_CHECK = "SIG02"
 
@@ -74,6 +83,13 @@ class CheckSpec:
     # What the check reads besides its scope's data, for the engine to provide:
     # "key_history": the zone's key history between runs, in the evaluation.
     needs: frozenset[Need] = frozenset()
+    # The codes of its findings (`expired`, `expires-soon`, ...), stable across versions:
+    # results.json records each finding's as `ID/code`, domains.yaml's `severities:` keys on
+    # them. COMMON_CODES may come from any check.
+    codes: tuple[str, ...] = ()
+
+    def code_ids(self) -> tuple[str, ...]:
+        return tuple(f"{self.id}/{code}" for code in self.codes)
 
     @property
     def description(self) -> str:
@@ -97,8 +113,8 @@ _REGISTRY: dict[str, CheckSpec] = {}
 
 def register(*, id: str, name: str, title: str, category: Category, severity: Severity,
              rfc: str, marker: str, scope: Scope = "zone", subject: str = "",
-             details: DetailsFunction | None = None, needs: Iterable[Need] = ()
-             ) -> Callable[[CheckFunction], CheckFunction]:
+             details: DetailsFunction | None = None, needs: Iterable[Need] = (),
+             codes: Iterable[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
         known = _REGISTRY.get(id)
         reloaded = known is not None and (known.function.__module__, known.function.__qualname__
@@ -108,7 +124,8 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
         if "Remediation:" not in (function.__doc__ or ""):
             raise ValueError(f"check {id} has no 'Remediation:' in its docstring")
         _REGISTRY[id] = CheckSpec(id, name, title, category, severity, rfc, marker, function,
-                                  scope, subject, details, frozenset(needs))
+                                  scope, subject, details, frozenset(needs),
+                                  tuple(sorted({*codes, *COMMON_CODES})))
         return function
 
     return decorate
@@ -149,8 +166,24 @@ def run(check_id: str, data: Any, evaluation: Evaluation) -> CheckResult:
     except NotApplicable as exc:
         result.findings.clear()
         result.skipped_reason = str(exc)
-    result.findings = bounded(result.findings)
+    result.findings = _as_configured(spec, bounded(result.findings), evaluation)
     return result
+
+
+def _as_configured(spec: CheckSpec, findings: list[Finding], evaluation: Evaluation
+                   ) -> list[Finding]:
+    """Each finding under the check's ID, at the severity domains.yaml gives its code
+    (`severities:`), if it gives one."""
+    overrides = evaluation.severities
+    stamped = []
+    for finding in findings:
+        if finding.check != spec.id:
+            finding = replace(finding, check=spec.id)
+        severity = overrides.get(f"{spec.id}/{finding.code}") if overrides else None
+        if severity is not None and severity is not finding.severity:
+            finding = replace(finding, severity=severity)
+        stamped.append(finding)
+    return stamped
 
 
 def _run_on_zone(spec: CheckSpec, zone: ZoneData, evaluation: Evaluation) -> CheckResult:
@@ -166,7 +199,10 @@ def _run_on_zone(spec: CheckSpec, zone: ZoneData, evaluation: Evaluation) -> Che
         defect = "does not exist" in zone.discovery_failure
         severity = Severity.CRITICAL if defect else Severity.ERROR
         result.findings.append(Finding(spec.id, severity, zone.discovery_failure,
-                                       evidence=zone.discovery_evidence))
+                                       evidence=zone.discovery_evidence,
+                                       code="zone-does-not-exist" if defect
+                                       else "discovery-failed"))
+        result.findings = _as_configured(spec, result.findings, evaluation)
         return result
     try:
         result.findings.extend(spec.function(zone, evaluation))
@@ -176,7 +212,7 @@ def _run_on_zone(spec: CheckSpec, zone: ZoneData, evaluation: Evaluation) -> Che
         return result
     days = [f.days_left for f in result.findings if f.days_left is not None]
     result.days_left = min(days) if days else None
-    result.findings = bounded(result.findings)
+    result.findings = _as_configured(spec, bounded(result.findings), evaluation)
     return result
 
 
@@ -222,6 +258,10 @@ def markdown_catalog() -> str:
     lines = ["# Check catalog", "",
              "Generated from the code by `python -m dnssec_conformance.catalog`; a test keeps "
              "it in step.", "",
+             "Every finding carries a code, `CHECK/code` in results.json (`EXPIRY01/expired`), "
+             "stable across versions and wordings; domains.yaml's `severities:` sets your own "
+             "level for one. Each check's codes are listed with it; any check may also report "
+             "these: " + ", ".join(f"`{code}`" for code in COMMON_CODES) + ".", "",
              "| ID | name | category | worst severity | marker | RFC | title |",
              "|---|---|---|---|---|---|---|"]
     checks = all_checks()
@@ -236,7 +276,10 @@ def markdown_catalog() -> str:
                   f"Category `{spec.category}`, marker `{spec.marker}`, enforces {spec.rfc}."
                   + scope, "",
                   f"Code: `{source_of(spec)}` (`{spec.function.__name__}`); suite test: "
-                  f"`suites/{tests[spec.id][0]}::{tests[spec.id][1]}`.",
+                  f"`suites/{tests[spec.id][0]}::{tests[spec.id][1]}`.", "",
+                  "Finding codes: " + ", ".join(
+                      f"`{spec.id}/{code}`" for code in spec.codes if code not in COMMON_CODES)
+                  + " (and the common ones).",
                   "", spec.description, "", f"**Remediation:** {spec.remediation}"]
     return "\n".join(lines) + "\n"
 

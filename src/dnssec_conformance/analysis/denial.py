@@ -209,13 +209,14 @@ def proof_findings(check: str, verdict: DenialVerdict, what: str) -> list[Findin
         return [Finding(check, Severity.INFO,
                         f"{probe.label}: {what} holds only through an NSEC3 opt-out span: "
                         "validators treat the answer as insecure (an unsigned delegation "
-                        "could be there)", server, evidence)]
+                        "could be there)", server, evidence, code="opt-out-only")]
     if proof.status is ProofStatus.UNCHECKED:
         return [Finding(check, Severity.ERROR,
                         f"could not check {what} for {probe.label}: {proof.reason}", server,
-                        evidence)]
+                        evidence, code="proof-unchecked")]
     return [Finding(check, Severity.CRITICAL,
-                    f"{probe.label}: {what} is not proven: {proof.reason}", server, evidence)]
+                    f"{probe.label}: {what} is not proven: {proof.reason}", server, evidence,
+                    code="not-proven")]
 
 
 def keys_by_server(zone: ZoneData) -> dict[Server, list[DNSKEY]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..config.anchors import TrustAnchors
 from ..config.model import ClockPolicy, Thresholds
+from ..findings import Severity
 
 if TYPE_CHECKING:
     from ..state.model import History
@@ -22,6 +24,8 @@ class Evaluation:
     clock: ClockPolicy = field(default_factory=ClockPolicy)
     # The zone's key history (the state directory), for the rollover checks; None: no state.
     history: History | None = None
+    # domains.yaml's `severities:`: finding code ("ALG03/deprecated-algorithm") -> severity.
+    severities: Mapping[str, Severity] = field(default_factory=dict, hash=False, compare=False)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

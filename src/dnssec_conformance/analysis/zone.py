@@ -240,7 +240,7 @@ def unusable_servers(zone: ZoneData, check: str,
             evidence = joined(*(e.evidence for e in answers.exchanges.values()))
             findings.append(Finding(check, Severity.ERROR,
                                     f"could not check this server: {answers.failure}",
-                                    str(answers.server), evidence))
+                                    str(answers.server), evidence, code="server-unusable"))
             continue
         if wanted is None:
             continue
@@ -251,7 +251,7 @@ def unusable_servers(zone: ZoneData, check: str,
             findings.append(Finding(check, Severity.ERROR,
                                     f"could not check {owner} {dns.rdatatype.to_text(rdtype)} "
                                     f"at this server: {problem}", str(answers.server),
-                                    exchange.evidence()))
+                                    exchange.evidence(), code="answer-unusable"))
     return findings
 
 

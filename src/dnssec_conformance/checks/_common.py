@@ -27,7 +27,8 @@ def chain_findings(check: str, category: Category,
         if verdict.security is Security.BOGUS and verdict.category is category:
             findings.append(Finding(check, Severity.CRITICAL,
                                     f"the chain of trust breaks above the zone, at {apex}: "
-                                    f"{verdict.message}", evidence=verdict.evidence))
+                                    f"{verdict.message}", evidence=verdict.evidence,
+                                    code="broken-above"))
             break  # below the first break everything is bogus for the same reason
     return findings
 
@@ -37,6 +38,6 @@ def trust_chain_findings(check: str, category: Category, zone: ZoneData,
     """What the parent's DS (at each parent server) and the chain above it break in this
     check's category: each is critical, since validators fail the zone from there down."""
     findings = [Finding(check, Severity.CRITICAL, entry.verdict.message, str(entry.server),
-                        entry.verdict.evidence)
+                        entry.verdict.evidence, code="parent-ds-broken")
                 for entry in parent_ds(zone, ev) if entry.verdict.category is category]
     return findings + chain_findings(check, category, chain_verdicts(zone, ev))

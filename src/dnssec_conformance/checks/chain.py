@@ -43,7 +43,10 @@ from ._common import chain_findings, trust_chain_findings
 
 @register(id="DS01", name="secure-delegation", category=Category.MISSING_DS,
           title="A zone expected secure has a DS at its parent and a secure chain above it",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 4033 §5", marker="chain")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 4033 §5", marker="chain",
+          codes=("chain-undecided", "file-unsigned-expected-secure", "insecure-above",
+                 "island-of-security", "parent-ds-unchecked", "parent-not-found",
+                 "secure-expected-insecure", "unsigned-expected-secure"))
 def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A signed zone without a DS record at its parent is an island of security: validators
     treat it as unsigned, so its signatures protect no one. A zone marked `expect: secure`
@@ -65,10 +68,11 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if zone.parent is not None and not answered:
         for entry in entries or ():
             yield Finding("DS01", Severity.ERROR, entry.verdict.message, str(entry.server),
-                          entry.verdict.evidence)
+                          entry.verdict.evidence, code="parent-ds-unchecked")
         if not entries:
             yield Finding("DS01", Severity.ERROR,
-                          f"no server of the parent zone {zone.parent} could be found")
+                          f"no server of the parent zone {zone.parent} could be found",
+                          code="parent-not-found")
         return
     has_ds = ds_rrset(zone, ev) is not None
     signed = is_signed(zone)
@@ -78,25 +82,27 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if zone.domain.expect == "secure":
         if unknown is not None:
             yield Finding("DS01", Severity.ERROR, unknown[1].message,
-                          evidence=unknown[1].evidence)
+                          evidence=unknown[1].evidence, code="chain-undecided")
         elif above_insecure is not None:
             yield Finding("DS01", Severity.CRITICAL,
                           f"the chain of trust is insecure above the zone: "
-                          f"{above_insecure[1].message}", evidence=above_insecure[1].evidence)
+                          f"{above_insecure[1].message}", evidence=above_insecure[1].evidence,
+                          code="insecure-above")
         elif not has_ds and signed:
             evidence = joined(*(e.exchange.evidence for e in answered))
             yield Finding("DS01", Severity.CRITICAL,
                           f"the zone is signed but its parent {zone.parent} has no DS for it "
                           "(island of security: validators treat it as unsigned)",
-                          evidence=evidence)
+                          evidence=evidence, code="island-of-security")
         elif not has_ds and not signed:
             evidence = joined(*(e.exchange.evidence for e in answered))
             yield Finding("DS01", Severity.CRITICAL,
                           "the zone is unsigned and has no DS, but domains.yaml expects it "
-                          "secure", evidence=evidence)
+                          "secure", evidence=evidence, code="unsigned-expected-secure")
     elif has_ds and signed:
         yield Finding("DS01", Severity.WARNING,
-                      "domains.yaml expects this zone insecure, but it has a DS and is signed")
+                      "domains.yaml expects this zone insecure, but it has a DS and is signed",
+                      code="secure-expected-insecure")
     yield from unusable_servers(zone, "DS01")
 
 
@@ -112,7 +118,8 @@ def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
     if zone.domain.expect == "secure" and not is_signed(zone):
         yield Finding("DS01", Severity.CRITICAL,
                       "the zone file is unsigned (no DNSKEY RRset at the apex), but "
-                      "domains.yaml expects the zone secure", str(zone.servers[0]))
+                      "domains.yaml expects the zone secure", str(zone.servers[0]),
+                      code="file-unsigned-expected-secure")
         return
     raise NotApplicable("no DS file given (`ds:` in domains.yaml): the delegation is not "
                         "checked; name the parent's DS records (a dsset file) to check it")
@@ -121,7 +128,8 @@ def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
 @register(id="DS05", name="ds-absence-proven", category=Category.MISSING_DS,
           title="A parent that denies a DS proves the denial",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 5155 §8.6, RFC 6840 §4.4",
-          marker="chain")
+          marker="chain",
+          codes=("ds-absence-unproven",))
 def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A signed parent that answers "no DS for this zone" must prove it with NSEC or NSEC3
     records it signed: the NSEC(3) at the delegation without DS in its bitmap, or (NSEC3
@@ -139,14 +147,16 @@ def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if entry.rrset is None and entry.verdict.security is Security.BOGUS \
                 and entry.exchange.rcode == dns.rcode.NOERROR:
             findings.append(Finding("DS05", Severity.CRITICAL, entry.verdict.message,
-                                    str(entry.server), entry.verdict.evidence))
+                                    str(entry.server), entry.verdict.evidence,
+                                    code="ds-absence-unproven"))
     yield from merge_servers(findings)
     yield from chain_findings("DS05", Category.MISSING_DS, chain_verdicts(zone, ev))
 
 
 @register(id="DS02", name="ds-for-unsigned-zone", category=Category.MISSING_DS,
           title="A DS at the parent points at a zone that serves DNSKEYs and signatures",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 4035 §2.1", marker="chain")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 4035 §2.1", marker="chain",
+          codes=("ds-without-dnskey", "ds-without-signatures"))
 def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """With a DS at the parent, validators require the zone's DNSKEY RRset and signatures.
     A zone that serves none (signing turned off, a provider change that lost the keys) while
@@ -170,19 +180,20 @@ def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("DS02", Severity.CRITICAL,
                                     f"the parent {zone.parent} has a DS for the zone, but the "
                                     "zone serves no DNSKEY RRset (bogus)", str(answers.server),
-                                    dnskey.evidence() if dnskey else ""))
+                                    dnskey.evidence() if dnskey else "", code="ds-without-dnskey"))
         elif not signed_soa:
             findings.append(Finding("DS02", Severity.CRITICAL,
                                     f"the parent {zone.parent} has a DS for the zone, but the "
                                     "zone serves no signatures (bogus)", str(answers.server),
-                                    soa.evidence() if soa else ""))
+                                    soa.evidence() if soa else "", code="ds-without-signatures"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DS02", (dns.rdatatype.DNSKEY, dns.rdatatype.SOA))
 
 
 @register(id="KEY01", name="ds-matches-dnskey", category=Category.KEY_MISMATCH,
           title="A DS at the parent matches a DNSKEY of the zone",
-          severity=Severity.CRITICAL, rfc="RFC 4034 §5.1.4, RFC 4035 §5.2", marker="chain")
+          severity=Severity.CRITICAL, rfc="RFC 4034 §5.1.4, RFC 4035 §5.2", marker="chain",
+          codes=("ds-for-other-server", "ds-prepublished", "no-dnskey-matches-ds"))
 def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A validator follows the chain from a DS record to the DNSKEY whose digest it holds. If
     no DS digest matches any DNSKEY the zone serves (a key rolled without updating the
@@ -215,7 +226,7 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("KEY01", Severity.CRITICAL,
                                     "no DNSKEY matches any DS at the parent by key tag, "
                                     f"algorithm and digest (DS {tags}){wrong_tags}",
-                                    str(answers.server), evidence))
+                                    str(answers.server), evidence, code="no-dnskey-matches-ds"))
             continue
         elsewhere = [d for d in unmatched if any(ds_matches(d, zone.apex, k)
                                                  for k in all_zone_keys(zone))]
@@ -223,7 +234,8 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("KEY01", Severity.INFO,
                                     f"DS {', '.join(_ds_tag(d) for d in elsewhere)} names a key "
                                     "another server serves, not this one (multi-signer: each "
-                                    "provider its own KSK?)", str(answers.server), evidence))
+                                    "provider its own KSK?)", str(answers.server), evidence,
+                                    code="ds-for-other-server"))
         unmatched = [d for d in unmatched if d not in elsewhere]
         if unmatched:
             wrong_tags = "".join(f"; DS {d.key_tag} carries the digest of {key_label(k)}, "
@@ -232,7 +244,8 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("KEY01", Severity.INFO,
                                     f"DS {', '.join(_ds_tag(d) for d in unmatched)} matches no "
                                     "DNSKEY (pre-published for a rollover, or stale?)"
-                                    f"{wrong_tags}", str(answers.server), evidence))
+                                    f"{wrong_tags}", str(answers.server), evidence,
+                                    code="ds-prepublished"))
     yield from merge_servers(findings)
     yield from chain_findings("KEY01", Category.KEY_MISMATCH, chain_verdicts(zone, ev))
     yield from unusable_servers(zone, "KEY01", (dns.rdatatype.DNSKEY,))
@@ -244,7 +257,8 @@ def _ds_tag(ds: DS) -> str:
 
 @register(id="KEY02", name="ds-key-signs-dnskey", category=Category.KEY_MISMATCH,
           title="The key a DS names signs the zone's DNSKEY RRset",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2", marker="chain")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.2", marker="chain",
+          codes=("ds-key-does-not-sign",))
 def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The DS proves one key; that key must sign the DNSKEY RRset so that the other keys are
     proven too. A DS that names a key which is published but does not sign the DNSKEY RRset
@@ -273,14 +287,16 @@ def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             labels = ", ".join(key_label(k) for k in named)
             findings.append(Finding("KEY02", Severity.CRITICAL,
                                     f"the key the DS names ({labels}) does not sign the DNSKEY "
-                                    "RRset", str(answers.server), exchange.evidence()))
+                                    "RRset", str(answers.server), exchange.evidence(),
+                                    code="ds-key-does-not-sign"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "KEY02", (dns.rdatatype.DNSKEY,))
 
 
 @register(id="KEY03", name="ds-key-zone-flag", category=Category.KEY_MISMATCH,
           title="The key a DS names has the Zone Key flag",
-          severity=Severity.CRITICAL, rfc="RFC 4034 §2.1.1, RFC 4035 §5.2", marker="chain")
+          severity=Severity.CRITICAL, rfc="RFC 4034 §2.1.1, RFC 4035 §5.2", marker="chain",
+          codes=("ds-key-not-zone-key",))
 def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Validators use only DNSKEYs with the Zone Key flag (bit 7) to verify signatures. A DS
     naming a key without it proves nothing: if it is the only one, the zone is bogus.
@@ -303,7 +319,8 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("KEY03", severity,
                                     "the DS names key(s) without the Zone Key flag: "
                                     + ", ".join(f"{key_label(k)} flags {k.flags}"
-                                                for k in flagless), str(answers.server)))
+                                                for k in flagless), str(answers.server),
+                                    code="ds-key-not-zone-key"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "KEY03", (dns.rdatatype.DNSKEY,))
 
@@ -311,7 +328,8 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="KEY04", name="dnskey-tag-collision", category=Category.KEY_MISMATCH,
           title="No two DNSKEYs of the zone share a key tag and algorithm",
           severity=Severity.WARNING, rfc="RFC 4034 §5.1.1, Appendix B; RFC 4035 §5.3.1",
-          marker="chain")
+          marker="chain",
+          codes=("key-tag-collision",))
 def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """An RRSIG and a DS name their key by key tag and algorithm; the tag is a checksum, not
     an identifier (RFC 4034 Appendix B), so two keys can share one. Validators then try
@@ -337,14 +355,16 @@ def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     f"{len(shared)} DNSKEYs share key tag {tag} with algorithm {algorithm} "
                     f"({', '.join(key_label(k) for k in shared)}): validators must try each "
                     "of them for every signature and DS with that tag",
-                    str(answers.server), exchange.evidence() if exchange else ""))
+                    str(answers.server), exchange.evidence() if exchange else "",
+                                        code="key-tag-collision"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "KEY04", (dns.rdatatype.DNSKEY,))
 
 
 @register(id="SIG01", name="rrsig-verifies", category=Category.BAD_SIGNATURE,
           title="Every RRset carries an RRSIG that verifies with a published key",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3, RFC 4034 §3.1", marker="chain")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3, RFC 4034 §3.1", marker="chain",
+          codes=("rrsig-invalid", "rrsig-key-missing", "rrsig-missing"))
 def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Each RRset of a signed zone (NSEC and NSEC3 records aside: DENIAL05 checks those)
     must carry at least one RRSIG that verifies
@@ -366,19 +386,22 @@ def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             if not served.checks:
                 findings.append(Finding("SIG01", Severity.CRITICAL,
                                         f"{served.label} has no RRSIG in a signed zone",
-                                        str(served.server), served.exchange.evidence()))
+                                        str(served.server), served.exchange.evidence(),
+                                        code="rrsig-missing"))
                 continue
             severity = Severity.WARNING if verified else Severity.CRITICAL
             for check in served.checks:
                 if check.crypto is Crypto.INVALID:
                     findings.append(Finding("SIG01", severity,
                                             f"{check.label} does not verify",
-                                            str(served.server), served.exchange.evidence()))
+                                            str(served.server), served.exchange.evidence(),
+                                            code="rrsig-invalid"))
                 elif check.crypto is Crypto.NO_KEY:
                     findings.append(Finding(
                         "SIG01", Severity.INFO if verified else Severity.CRITICAL,
                         f"{check.label}: no DNSKEY with key tag {check.rrsig.key_tag} is "
-                        "published", str(served.server), served.exchange.evidence()))
+                        "published", str(served.server), served.exchange.evidence(),
+                                            code="rrsig-key-missing"))
     findings.extend(trust_chain_findings("SIG01", Category.BAD_SIGNATURE, zone, ev))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "SIG01", EVERY_QUESTION)
@@ -387,7 +410,8 @@ def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="SIG03", name="rrsig-fits-rrset", category=Category.BAD_SIGNATURE,
           title="No RRSIG signs an RRSIG, and no RRset's TTL exceeds its RRSIG's original TTL",
           severity=Severity.WARNING, rfc="RFC 4035 §2.2, RFC 4034 §3.1.4, RFC 4035 §5.3.3",
-          marker="chain")
+          marker="chain",
+          codes=("rrsig-over-rrsig", "ttl-above-original"))
 def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """An RRSIG states the TTL the RRset had when it was signed (its Original TTL, RFC 4034
     §3.1.4). An RRset served with a longer TTL, the zone's own or the DS at the parent, was
@@ -418,7 +442,7 @@ def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         findings.append(Finding("SIG03", Severity.WARNING,
                                 f"an RRSIG at {owner} covers type RRSIG: RRSIG records are "
                                 "never signed (RFC 4035 §2.2), validators ignore it", server,
-                                evidence))
+                                evidence, code="rrsig-over-rrsig"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "SIG03")
 
@@ -433,7 +457,7 @@ def _ttl_above_original(rrset: dns.rrset.RRset, rrsigs: dns.rrset.RRset | None, 
     return Finding("SIG03", Severity.WARNING,
                    f"{label} has TTL {rrset.ttl}, above the original TTL {stated} its RRSIG "
                    f"states: validators cache it for {originals[0]} s at most (changed "
-                   "after signing?)", server, evidence)
+                   "after signing?)", server, evidence, code="ttl-above-original")
 
 
 def _signed_rrsigs(zone: ZoneData) -> list[tuple[dns.name.Name, str, str]]:
@@ -460,7 +484,8 @@ def _signed_rrsigs(zone: ZoneData) -> list[tuple[dns.name.Name, str, str]]:
 @register(id="SIG02", name="zone-file-loads", category=Category.BAD_SIGNATURE,
           title="The zone file loads as name servers load it, every record readable",
           severity=Severity.CRITICAL, rfc="RFC 1035 §5.1, RFC 2181 §10.1, RFC 4034 §5.1",
-          marker="chain")
+          marker="chain",
+          codes=("file-loads", "file-problem"))
 def zone_file_loads(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A zone file (`zone_file:` in domains.yaml) is read record by record, as NSD, BIND and
     Knot load it. A file that cannot be read, text that does not parse, CNAME and other data
@@ -480,6 +505,7 @@ def zone_file_loads(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                             "loaded by its servers")
     for problem in zone.file_problems:
         yield Finding("SIG02", Severity.CRITICAL if problem.fatal else Severity.WARNING,
-                      str(problem))
+                      str(problem), code="file-problem")
     if zone.discovery_failure is None and not zone.file_problems:
-        yield Finding("SIG02", Severity.INFO, "the zone file loads, every record read")
+        yield Finding("SIG02", Severity.INFO, "the zone file loads, every record read",
+                      code="file-loads")

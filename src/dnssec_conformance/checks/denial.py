@@ -51,7 +51,8 @@ from ..probe.transport import Server
 
 @register(id="DENIAL01", name="negative-answer-proof", category=Category.DENIAL,
           title="A negative answer carries signed NSEC or NSEC3 records",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §3.1.3, RFC 5155 §7.2", marker="denial")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §3.1.3, RFC 5155 §7.2", marker="denial",
+          codes=("denial-records-missing", "denial-rrsig-missing"))
 def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Each server is asked for a random name under the apex, which cannot exist, and for a
     private-use type (65280) at the apex, which it does not have. In a signed zone both
@@ -75,13 +76,14 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("DENIAL01", Severity.CRITICAL,
                                     f"{probe.label}: negative answer without NSEC or NSEC3 "
                                     f"records: validators cannot prove the {absent} absent",
-                                    server, evidence))
+                                    server, evidence, code="denial-records-missing"))
             continue
         for rrset in probe.denial:
             if probe.exchange.signatures(rrset.rdtype, rrset.name, section="authority") is None:
                 findings.append(Finding("DENIAL01", Severity.CRITICAL,
                                         f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)} "
-                                        "in a negative answer has no RRSIG", server, evidence))
+                                        "in a negative answer has no RRSIG", server, evidence,
+                                        code="denial-rrsig-missing"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL01")
 
@@ -95,7 +97,9 @@ def validator_cost(params: nsec3.Nsec3Params) -> int:
 @register(id="DENIAL02", name="nsec3-parameters", category=Category.DENIAL,
           title="NSEC3 uses no extra iterations and no salt",
           severity=Severity.CRITICAL, rfc="RFC 9276 §3.1, §3.2; RFC 5155 §10.3",
-          marker="denial")
+          marker="denial",
+          codes=("nsec3-algorithm-unknown", "nsec3-iterations", "nsec3-iterations-over-maximum",
+                 "nsec3-iterations-over-validators", "nsec3-salt"))
 def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """RFC 9276: NSEC3 iterations MUST be 0 and the salt SHOULD be empty; extra iterations
     cost validators CPU and buy no privacy. Either is a warning. Past the limits of widely
@@ -126,28 +130,30 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 findings.append(Finding("DENIAL02", Severity.CRITICAL,
                                         f"NSEC3 hash algorithm {params.algorithm} is unknown "
                                         "to validators: they ignore these records", server,
-                                        evidence))
+                                        evidence, code="nsec3-algorithm-unknown"))
             if params.iterations > nsec3.MAX_ITERATIONS:
                 findings.append(Finding("DENIAL02", Severity.CRITICAL,
                                         f"NSEC3 iterations {params.iterations} exceed "
                                         f"{nsec3.MAX_ITERATIONS}, RFC 5155 §10.3's maximum: "
                                         "validators treat negative answers as insecure (not "
-                                        "hashed here)", server, evidence))
+                                        "hashed here)", server, evidence,
+                                        code="nsec3-iterations-over-maximum"))
             elif validator_cost(params) > VALIDATOR_ITERATION_LIMIT + 1:
                 findings.append(Finding("DENIAL02", Severity.CRITICAL,
                                         f"NSEC3 iterations {params.iterations} (salt "
                                         f"{len(params.salt)} octets) exceed what validators "
                                         f"accept (Knot Resolver and PowerDNS Recursor: "
                                         f"{VALIDATOR_ITERATION_LIMIT}): negative answers are "
-                                        "treated as insecure or fail", server, evidence))
+                                        "treated as insecure or fail", server, evidence,
+                                        code="nsec3-iterations-over-validators"))
             elif params.iterations > 0:
                 findings.append(Finding("DENIAL02", Severity.WARNING,
                                         f"NSEC3 iterations {params.iterations}: RFC 9276 asks "
-                                        "for 0", server, evidence))
+                                        "for 0", server, evidence, code="nsec3-iterations"))
             if params.salt:
                 findings.append(Finding("DENIAL02", Severity.WARNING,
                                         f"NSEC3 salt {params.salt.hex().upper()}: RFC 9276 "
-                                        "asks for none", server, evidence))
+                                        "asks for none", server, evidence, code="nsec3-salt"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL02")
 
@@ -184,7 +190,8 @@ def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="DENIAL04", name="nodata-proof", category=Category.DENIAL,
           title="The NODATA answer proves the type absent",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.5, §8.7",
-          marker="denial")
+          marker="denial",
+          codes=("nodata-name-has-records",))
 def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The NODATA answer for a type the apex does not have must carry the NSEC or NSEC3
     record of the apex, and its type bitmap must have neither the type nor CNAME (RFC 4035
@@ -216,14 +223,17 @@ def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if probe.usable and probe.due == "NODATA" and probe.answer is not None:
             findings.append(Finding("DENIAL04", Severity.ERROR,
                                     f"could not check the NODATA proof: {probe.label} has "
-                                    "records", str(probe.server), probe.evidence()))
+                                    "records", str(probe.server), probe.evidence(),
+                                    code="nodata-name-has-records"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL04")
 
 
 @register(id="DENIAL05", name="denial-signatures", category=Category.DENIAL,
           title="The NSEC and NSEC3 records of the answers carry RRSIGs that verify",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.1", marker="denial")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.1", marker="denial",
+          codes=("denial-rrsig-invalid", "denial-rrsig-invalid-other-valid",
+                 "denial-rrsig-key-missing", "signed-by-other-zone", "wildcard-rrsig-missing"))
 def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A denial proof holds only if the NSEC/NSEC3 records in it are authentic: each must
     carry an RRSIG by the zone that verifies with a key of the zone's DNSKEY RRset (the one
@@ -257,31 +267,31 @@ def _denial_signature_findings(apex: dns.name.Name, probe: Probe, keys: list[DNS
             if probe.answer is not None:
                 findings.append(Finding("DENIAL05", Severity.CRITICAL,
                                         f"{label} in a wildcard answer has no RRSIG", server,
-                                        evidence))
+                                        evidence, code="wildcard-rrsig-missing"))
             continue
         checks = verify_rrset(rrset, rrsigs, keys, apex)
         if not checks:
             signers = ", ".join(sorted({str(s.signer) for s in rrsigs}))
             findings.append(Finding("DENIAL05", Severity.CRITICAL,
                                     f"{label} is signed by {signers}, not by the zone {apex}",
-                                    server, evidence))
+                                    server, evidence, code="signed-by-other-zone"))
             continue
         verified = any(c.crypto is Crypto.VALID for c in checks)
         for check in checks:
             if check.crypto is Crypto.INVALID and verified:
                 findings.append(Finding("DENIAL05", Severity.WARNING,
                                         f"{check.label} does not verify (another one does)",
-                                        server, evidence))
+                                        server, evidence, code="denial-rrsig-invalid-other-valid"))
             elif check.crypto is Crypto.INVALID:
                 findings.append(Finding("DENIAL05", Severity.CRITICAL,
                                         f"{check.label} does not verify: the denial proof is "
-                                        "bogus", server, evidence))
+                                        "bogus", server, evidence, code="denial-rrsig-invalid"))
             elif check.crypto is Crypto.NO_KEY:
                 findings.append(Finding("DENIAL05",
                                         Severity.INFO if verified else Severity.CRITICAL,
                                         f"{check.label}: no DNSKEY with key tag "
                                         f"{check.rrsig.key_tag} is published", server,
-                                        evidence))
+                                        evidence, code="denial-rrsig-key-missing"))
     return findings
 
 
@@ -291,7 +301,8 @@ def _methods(probe: Probe) -> frozenset[str]:
 
 @register(id="DENIAL06", name="denial-method-consistency", category=Category.DENIAL,
           title="The zone uses one denial method, NSEC or NSEC3, at every server",
-          severity=Severity.WARNING, rfc="RFC 5155 §10.4, RFC 4035 §2.3", marker="denial")
+          severity=Severity.WARNING, rfc="RFC 5155 §10.4, RFC 4035 §2.3", marker="denial",
+          codes=("mixed-answer", "mixed-server", "servers-disagree"))
 def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A zone's negative answers use NSEC or NSEC3, not both: an answer that mixes them, or
     servers that serve one and the other, mean two signed versions of the zone are live (an
@@ -315,18 +326,19 @@ def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         if len(probe_methods) > 1:
             findings.append(Finding("DENIAL06", Severity.WARNING,
                                     f"{probe.label}: the answer mixes NSEC and NSEC3 records",
-                                    str(probe.server), probe.evidence()))
+                                    str(probe.server), probe.evidence(), code="mixed-answer"))
     for server, methods in per_server.items():
         if len(methods) > 1:
             findings.append(Finding("DENIAL06", Severity.WARNING,
                                     "the server's negative answers use both NSEC and NSEC3",
-                                    str(server)))
+                                    str(server), code="mixed-server"))
     distinct = {frozenset(m) for m in per_server.values() if m}
     if len(distinct) > 1:
         summary = "; ".join(f"{'+'.join(sorted(m))} at {s}"
                             for s, m in sorted(per_server.items()) if m)
         findings.append(Finding("DENIAL06", Severity.WARNING,
-                                f"servers disagree on the denial method: {summary}"))
+                                f"servers disagree on the denial method: {summary}",
+                                code="servers-disagree"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL06")
 
@@ -337,7 +349,9 @@ def _param_text(rdata: NSEC3PARAM) -> str:
 
 @register(id="DENIAL07", name="nsec3param-consistency", category=Category.DENIAL,
           title="NSEC3PARAM agrees with the NSEC3 records and across servers",
-          severity=Severity.WARNING, rfc="RFC 5155 §4, §7.3", marker="denial")
+          severity=Severity.WARNING, rfc="RFC 5155 §4, §7.3", marker="denial",
+          codes=("nsec3-other-parameters", "nsec3param-flags", "nsec3param-missing",
+                 "nsec3param-unusable", "nsec3param-unused", "servers-disagree"))
 def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The NSEC3PARAM record at the apex tells authoritative servers, and the signers and
     secondaries that load the zone, which NSEC3 chain to use (RFC 5155 §4, §7.3). It must be
@@ -369,7 +383,7 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("DENIAL07", Severity.ERROR,
                                     f"could not check NSEC3PARAM: "
                                     f"{authoritative_problem(exchange)}", server,
-                                    exchange.evidence()))
+                                    exchange.evidence(), code="nsec3param-unusable"))
             continue
         rrset = exchange.answer(dns.rdatatype.NSEC3PARAM, apex)
         params = list(rrset or ())
@@ -384,29 +398,31 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 findings.append(Finding("DENIAL07", Severity.WARNING,
                                         f"NSEC3PARAM {_param_text(param)} has flags "
                                         f"{param.flags}: servers ignore an NSEC3PARAM whose "
-                                        "flags are not 0 (RFC 5155 §4.1.2)", server, evidence))
+                                        "flags are not 0 (RFC 5155 §4.1.2)", server, evidence,
+                                        code="nsec3param-flags"))
         usable = {nsec3.Nsec3Params(p.algorithm, p.iterations, bytes(p.salt)) for p in params
                   if p.flags == 0}
         if nsec3_params and not params:
             findings.append(Finding("DENIAL07", Severity.WARNING,
                                     "NSEC3 records are served but the apex has no NSEC3PARAM",
-                                    server, evidence))
+                                    server, evidence, code="nsec3param-missing"))
         elif nsec3_params and usable and not nsec3_params <= usable:
             stray = ", ".join(p.text for p in sorted(nsec3_params - usable))
             findings.append(Finding("DENIAL07", Severity.WARNING,
                                     f"NSEC3 records use parameters {stray} but NSEC3PARAM "
                                     f"says {', '.join(sorted(announced[answers.server]))}",
-                                    server, evidence))
+                                    server, evidence, code="nsec3-other-parameters"))
         if params and uses_nsec and not nsec3_params:
             findings.append(Finding("DENIAL07", Severity.WARNING,
                                     f"NSEC3PARAM {', '.join(sorted(announced[answers.server]))}"
                                     " is at the apex but the negative answers use NSEC",
-                                    server, evidence))
+                                    server, evidence, code="nsec3param-unused"))
     if len(set(announced.values())) > 1:
         summary = "; ".join(f"{', '.join(sorted(v)) or 'none'} at {s}"
                             for s, v in sorted(announced.items()))
         findings.append(Finding("DENIAL07", Severity.WARNING,
-                                f"servers disagree on NSEC3PARAM: {summary}"))
+                                f"servers disagree on NSEC3PARAM: {summary}",
+                                code="servers-disagree"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL07")
 
@@ -419,52 +435,58 @@ def _rcode_findings(probe: Probe, verdict: DenialVerdict | None) -> Iterable[Fin
         if "truncated" in failure:
             yield Finding("DENIAL08", Severity.CRITICAL,
                           f"{probe.label}: {failure}: validators cannot get the denial proof",
-                          server, exchange.evidence())
+                          server, exchange.evidence(), code="truncated")
         else:
             yield Finding("DENIAL08", Severity.ERROR,
                           f"could not check the answer for {probe.label}: {failure}", server,
-                          exchange.evidence())
+                          exchange.evidence(), code="answer-unusable")
         return
     evidence = probe.evidence
     rcode = dns.rcode.to_text(exchange.response.rcode())
     if probe.truncated:
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: the {probe.due} answer is truncated (TC) even over "
-                      f"{exchange.transport or 'the transport used'}", server, evidence)
+                      f"{exchange.transport or 'the transport used'}", server, evidence,
+                      code="truncated-over-tcp")
         return
     if exchange.response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         due = "NXDOMAIN" if probe.due == "NXDOMAIN" else "NODATA (NOERROR, no records)"
         yield Finding("DENIAL08", Severity.CRITICAL,
-                      f"{probe.label}: {rcode} where {due} was due", server, evidence)
+                      f"{probe.label}: {rcode} where {due} was due", server, evidence,
+                      code="wrong-rcode")
         return
     if not exchange.response.flags & dns.flags.AA:
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: {rcode} without the AA flag: the server does not answer "
-                      "for the zone's names authoritatively", server, evidence)
+                      "for the zone's names authoritatively", server, evidence,
+                      code="not-authoritative")
         return
     if probe.due == "NODATA" and exchange.response.rcode() == dns.rcode.NXDOMAIN:
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: NXDOMAIN for the zone apex, which exists: NODATA was "
-                      "due", server, evidence)
+                      "due", server, evidence, code="nxdomain-for-apex")
     if verdict is not None and verdict.claim == "unproven":
         why = "" if verdict.proof is None else \
             f" (and no NODATA is proven either: {verdict.proof.reason})"
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: NOERROR with no records where NXDOMAIN was due{why}",
-                      server, probe.evidence(verdict.proof))
+                      server, probe.evidence(verdict.proof), code="noerror-for-nxdomain")
     elif verdict is not None and verdict.claim == "name-nodata" and verdict.proof is not None \
             and verdict.proof.proven:
         how = ("compact denial of existence (RFC 9824), which validators accept"
                if is_compact(probe) else "the denial validates as NODATA")
         yield Finding("DENIAL08", Severity.INFO,
                       f"{probe.label}: {rcode} with an NSEC at the name itself where an "
-                      f"NXDOMAIN proof was due: {how}", server, probe.evidence(verdict.proof))
+                      f"NXDOMAIN proof was due: {how}", server, probe.evidence(verdict.proof),
+                      code="compact-denial")
 
 
 @register(id="DENIAL08", name="negative-answer-rcode", category=Category.DENIAL,
           title="Negative answers have the right rcode and arrive whole",
           severity=Severity.CRITICAL, rfc="RFC 1035 §4.1.1, RFC 2308 §2, RFC 4035 §3.1.3",
-          marker="denial")
+          marker="denial",
+          codes=("answer-unusable", "compact-denial", "noerror-for-nxdomain", "not-authoritative",
+                 "nxdomain-for-apex", "truncated", "truncated-over-tcp", "wrong-rcode"))
 def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The random name must get NXDOMAIN, and the absent type at the apex NOERROR without
     records (NODATA), both with the AA flag. NOERROR without records for the random name is
@@ -491,7 +513,9 @@ def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 
 @register(id="DENIAL09", name="wildcard-answer-proof", category=Category.DENIAL,
           title="A wildcard answer proves that no closer name exists",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.4, RFC 5155 §8.8", marker="denial")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.4, RFC 5155 §8.8", marker="denial",
+          codes=("dname-answer", "synthesized-online", "wildcard-proof-missing",
+                 "wildcard-rrsig-invalid", "wildcard-rrsig-missing"))
 def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """When a wildcard answers the random name, the answer is positive but still needs a
     denial: its RRSIG's Labels field shows the wildcard it came from, and the authority
@@ -518,7 +542,7 @@ def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("DENIAL09", Severity.INFO,
                                     f"{probe.label}: answered through the DNAME at "
                                     f"{dname.name if dname else '?'}: no denial to check",
-                                    str(probe.server), probe.evidence()))
+                                    str(probe.server), probe.evidence(), code="dname-answer"))
             continue
         if verdict.claim not in ("wildcard-answer", "signed-answer"):
             continue
@@ -530,23 +554,25 @@ def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if rrsigs is None:
             findings.append(Finding("DENIAL09", Severity.CRITICAL,
                                     f"{probe.label}: the {kind} answer for a name that cannot "
-                                    "exist has no RRSIG", server, evidence))
+                                    "exist has no RRSIG", server, evidence,
+                                    code="wildcard-rrsig-missing"))
             continue
         checks = verify_rrset(answer, rrsigs, keys[probe.server], zone.apex)
         if checks and not any(c.crypto is Crypto.VALID for c in checks):
             findings.append(Finding("DENIAL09", Severity.CRITICAL,
                                     f"{probe.label}: no RRSIG over the {kind} answer verifies",
-                                    server, evidence))
+                                    server, evidence, code="wildcard-rrsig-invalid"))
         if verdict.claim == "signed-answer":
             findings.append(Finding("DENIAL09", Severity.INFO,
                                     f"{probe.label}: answered with {kind} records signed as "
                                     "the name itself (synthesized on the fly): no denial to "
-                                    "check", server, evidence))
+                                    "check", server, evidence, code="synthesized-online"))
         elif verdict.proof is None:
             findings.append(Finding("DENIAL09", Severity.CRITICAL,
                                     f"{probe.label}: a wildcard answer without the NSEC or "
                                     "NSEC3 records proving that no closer name exists: "
-                                    "validators reject it", server, evidence))
+                                    "validators reject it", server, evidence,
+                                    code="wildcard-proof-missing"))
         else:
             findings += proof_findings("DENIAL09", verdict, "the wildcard answer")
     yield from merge_servers(findings)
@@ -560,7 +586,8 @@ MAX_REPORTED = 25
 @register(id="DENIAL10", name="denial-chain-complete", category=Category.DENIAL,
           title="The zone file's whole NSEC/NSEC3 chain is complete, closed and true to its "
                 "names", severity=Severity.CRITICAL,
-          rfc="RFC 4035 §2.3, RFC 4034 §4.1, RFC 5155 §7.1, §8", marker="denial")
+          rfc="RFC 4035 §2.3, RFC 4034 §4.1, RFC 5155 §7.1, §8", marker="denial",
+          codes=("chain-complete", "chain-problem", "file-unsigned", "more-chain-problems"))
 def denial_chain_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A zone file (`zone_file:` in domains.yaml) is walked end to end, as `ldns-verify-zone`
     and `dnssec-verify` do. NSEC (RFC 4035 §2.3): every name with authoritative data and
@@ -587,18 +614,19 @@ def denial_chain_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     server = str(zone.servers[0]) if zone.servers else None
     if not walk.signed:
         yield Finding("DENIAL10", Severity.INFO, "the zone file is unsigned: no denial chain "
-                      "to walk", server)
+                      "to walk", server, code="file-unsigned")
         return
     for problem in walk.problems[:MAX_REPORTED]:
-        yield Finding("DENIAL10", problem.severity, problem.message, server, problem.evidence)
+        yield Finding("DENIAL10", problem.severity, problem.message, server, problem.evidence,
+                      code="chain-problem")
     hidden = walk.problems[MAX_REPORTED:]
     if hidden:
         worst = max(p.severity for p in hidden)
         yield Finding("DENIAL10", worst, f"{len(hidden)} more problems in the denial chain "
-                      "(the first ones are listed)", server)
+                      "(the first ones are listed)", server, code="more-chain-problems")
     if all(p.severity is Severity.INFO for p in walk.problems):
         yield Finding("DENIAL10", Severity.INFO, f"{', '.join(walk.walked)} chain complete: "
-                      f"{walk.names} names walked", server)
+                      f"{walk.names} names walked", server, code="chain-complete")
 
 
 def _walk(zone: ZoneData) -> ChainWalk:

@@ -32,7 +32,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import ConfigError, ConformanceError, TrustAnchorError
-from ..findings import Waiver
+from ..findings import Severity, Waiver
 from .model import (
     IANA_ROOT,
     PROVIDER_KEYS,
@@ -50,6 +50,7 @@ from .model import (
     QueryPolicy,
     ResolverAddress,
     Route53Zone,
+    SeverityOverride,
     SigningMode,
     Thresholds,
     TransferSpec,
@@ -1083,6 +1084,10 @@ def _build_config(document: _Document, config_path: Path, shown: str) -> Config:
         query=_query_policy(data.get("query", {})),
         coredns=_coredns_settings(data.get("coredns"), config_path.parent),
         transfer=transfer,
+        severities=tuple(
+            SeverityOverride(code, Severity[level.upper()],
+                             f"{shown}:{document.key_marks[('severities', code)].line + 1}")
+            for code, level in data.get("severities", {}).items()),
     )
 
 

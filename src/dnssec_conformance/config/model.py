@@ -12,7 +12,7 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 
-from ..findings import Waiver
+from ..findings import Severity, Waiver
 
 Expectation = Literal["secure", "insecure"]
 SigningMode = Literal["online", "presigned"]
@@ -195,6 +195,16 @@ class Config:
     query: QueryPolicy = field(default_factory=QueryPolicy)
     coredns: CoreDnsSettings | None = None  # None: no `coredns:` section
     transfer: TransferSpec | None = None  # the global `transfer:` (domains merge over it)
+    severities: tuple[SeverityOverride, ...] = ()  # `severities:`, in the file's order
+
+
+@dataclass(frozen=True)
+class SeverityOverride:
+    """`severities: {CODE: level}`: findings with this code get this severity."""
+
+    code: str  # "ALG03/deprecated-algorithm"
+    severity: Severity
+    source: str  # "domains.yaml:12", for a message about it
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,7 @@ class Run:
         checks = [c for _, ids in request.subjects for c in ids]
         self.plan = probe_plan(checks)
         self.needs_history = any("key_history" in get(c).needs for c in checks)
+        self.severities = {o.code: o.severity for o in self.config.severities}
         self.snapshot = Snapshot(Path(request.snapshot_in)) if request.snapshot_in else None
         self.writer: SnapshotWriter | None = None
         self.state = (StateDirectory(Path(request.state_dir), writable=request.state_writable)
@@ -362,7 +363,8 @@ class Run:
 
     def evaluation(self, domain: DomainSpec | None = None) -> Evaluation:
         thresholds = domain.thresholds if domain is not None else self.config.thresholds
-        return Evaluation(self.request.now, self.anchors, thresholds, self.config.clock)
+        return Evaluation(self.request.now, self.anchors, thresholds, self.config.clock,
+                          severities=self.severities)
 
 
 async def _each(subjects: Iterable[tuple[Subject, tuple[str, ...]]]
@@ -392,7 +394,7 @@ def _internal_error(subject: Subject, check_id: str, exc: BaseException) -> dict
     result = CheckResult(subject.name, spec.id, spec.category, [Finding(
         spec.id, Severity.ERROR,
         f"internal error: {exc.__class__.__name__}: {exc}{place} (please report it, with a "
-        "snapshot of the run)")])
+        "snapshot of the run)", code="internal-error")])
     return _record(result, subject.kind)
 
 

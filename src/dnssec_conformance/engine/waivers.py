@@ -30,7 +30,8 @@ def apply_waiver(result: CheckResult, waivers: Iterable[Waiver], now: float) -> 
         result.findings.append(Finding(
             result.check, Severity.WARNING,
             f"the waiver of {result.check} expired on {waiver.until.isoformat()}{where}: "
-            f"{waiver.reason!r} no longer applies; renew or remove it in domains.yaml"))
+            f"{waiver.reason!r} no longer applies; renew or remove it in domains.yaml",
+                                       code="waiver-expired"))
     elif result.judged_outcome in WAIVABLE:
         result.waiver = waiver
     return result

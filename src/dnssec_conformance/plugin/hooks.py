@@ -10,6 +10,7 @@ reports/results.json at the end of every run, failed or interrupted.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import os
 import signal
@@ -192,6 +193,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         state = _conformance_of(config, path, now)
         check_waivers(state.config)
+        check_severities(state.config)
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     except pytest.UsageError:
@@ -268,6 +270,17 @@ def check_waivers(config: Config) -> None:
                 raise pytest.UsageError(
                     f"{waiver.source}: waive: {waiver.check} is not judged per domain "
                     f"(it checks {spec.subject or spec.scope}): a domain cannot waive it")
+
+
+def check_severities(config: Config) -> None:
+    """Every `severities:` key is a finding code of the catalog (docs/checks.md lists them)."""
+    known = {code for spec in all_checks().values() for code in spec.code_ids()}
+    for override in config.severities:
+        if override.code not in known:
+            close = difflib.get_close_matches(override.code, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else " (see docs/checks.md)"
+            raise pytest.UsageError(f"{override.source}: severities: unknown finding code "
+                                    f"{override.code!r}{hint}")
 
 
 def interrupt_on_sigterm(config: pytest.Config) -> None:

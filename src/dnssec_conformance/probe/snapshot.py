@@ -122,7 +122,8 @@ def zone_json(zone: ZoneData) -> dict[str, Any]:
 def finding_json(finding: Finding) -> dict[str, Any]:
     return {"check": finding.check, "severity": finding.severity.label,
             "message": finding.message, "server": finding.server,
-            "evidence": finding.evidence, "days_left": finding.days_left}
+            "evidence": finding.evidence, "days_left": finding.days_left,
+            "code": finding.code}
 
 
 def transfer_json(report: TransferReport) -> dict[str, Any]:
@@ -239,7 +240,7 @@ def exchange_of(data: dict[str, Any] | None) -> Exchange | None:
 def _finding_of(data: dict[str, Any]) -> Finding:
     return Finding(str(data["check"]), Severity[str(data["severity"]).upper()],
                    str(data["message"]), data.get("server"), str(data.get("evidence", "")),
-                   data.get("days_left"))
+                   data.get("days_left"), code=str(data.get("code") or ""))
 
 
 def _transfer_of(data: dict[str, Any]) -> TransferReport:

@@ -8,7 +8,6 @@ incompatible change.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,9 +24,11 @@ KINDS = (DOMAIN, "canary", "coredns", "run")
 JUDGED = frozenset({Outcome.PASSED, Outcome.WARNING, Outcome.FAILED, Outcome.ERROR,
                     Outcome.WAIVED})
 EXPIRY_CATEGORY = str(Category.EXPIRED_RRSIG)
-# Records only keep the days left of a whole check: a critical expiry finding whose message
-# says `expired` is a signature that no longer validates (see checks/expiry.py, chain.py).
-EXPIRED_WORD = re.compile(r"\bexpired\b", re.IGNORECASE)
+# Records only keep the days left of a whole check: these finding codes say that a signature
+# no longer validates (EXPIRY01's, and XFR02's for a whole copy), as do EXPIRY01's chain
+# breaks above the zone, which it reports only for expired signatures.
+EXPIRED_CODES = frozenset({"expired", "expired-and-served"})
+EXPIRED_CHAIN_CODES = frozenset({"EXPIRY01/broken-above", "EXPIRY01/parent-ds-broken"})
 
 
 iso = iso_utc
@@ -52,7 +53,8 @@ def record_of(result: CheckResult, title: str = "", *, remediation: str = "",
         # finding of a passing check) carries none, so it is never rendered.
         "findings": [
             {"severity": f.severity.label, "message": f.message, "server": f.server,
-             "evidence": f.evidence if f.severity > Severity.INFO else "", "event": f.event}
+             "evidence": f.evidence if f.severity > Severity.INFO else "", "event": f.event,
+             "code": f"{f.check}/{f.code}" if f.code else None}
             for f in result.findings
         ],
     }
@@ -95,8 +97,12 @@ def _shows_expired_signature(record: Mapping[str, Any]) -> bool:
     days_left = record.get("days_left")
     if days_left is not None and days_left < 0:
         return True
-    return any(f.get("severity") == "critical" and EXPIRED_WORD.search(f.get("message", ""))
+    return any(f.get("severity") == "critical" and _is_expired_code(f.get("code") or "")
                for f in record.get("findings", []))
+
+
+def _is_expired_code(code: str) -> bool:
+    return code.partition("/")[2] in EXPIRED_CODES or code in EXPIRED_CHAIN_CODES
 
 
 def priority_of(records: Iterable[Mapping[str, Any]]) -> str:
