@@ -394,7 +394,7 @@ def test_truncated_even_over_tcp():
     data = zone_data(child, parent)
     probe = data.answers[SERVER].nonexistent
     failed = dataclasses.replace(probe, response=None, transport="tcp",
-                                 failure="truncated answer even over TCP")
+                                 failure="truncated answer even over TCP", truncated=True)
     with_probe(data, SERVER, nonexistent=failed)
     ev = evaluation(parent)
     assert fired(data, ev) == {"DENIAL08": Outcome.FAILED}

@@ -57,6 +57,9 @@ def test_a_misbehaving_server_is_named_and_bounded(behaviour):
         answers = answers_of(address, port)
         elapsed = time.monotonic() - started
     assert answers.failure is not None and EXPECTED[behaviour] in answers.failure
+    # Truncation is data, not wording: DENIAL08 reads it from the exchange.
+    assert any(e.truncated for e in answers.exchanges.values()) is (
+        behaviour == "truncated-everywhere")
     # A dead server is given up on after its SOA query: timeout x (1 + retries), not more.
     assert elapsed < 0.5 * 2 * 4 + 1
 

@@ -196,7 +196,7 @@ def _run_on_zone(spec: CheckSpec, zone: ZoneData, evaluation: Evaluation) -> Che
                                      "why): nothing to judge")
             return result
     elif zone.discovery_failure is not None:
-        defect = "does not exist" in zone.discovery_failure
+        defect = zone.nonexistent
         severity = Severity.CRITICAL if defect else Severity.ERROR
         result.findings.append(Finding(spec.id, severity, zone.discovery_failure,
                                        evidence=zone.discovery_evidence,

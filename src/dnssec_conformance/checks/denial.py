@@ -432,7 +432,7 @@ def _rcode_findings(probe: Probe, verdict: DenialVerdict | None) -> Iterable[Fin
     exchange = probe.exchange
     if exchange.response is None:
         failure = exchange.failure or "no answer"
-        if "truncated" in failure:
+        if exchange.truncated:
             yield Finding("DENIAL08", Severity.CRITICAL,
                           f"{probe.label}: {failure}: validators cannot get the denial proof",
                           server, exchange.evidence(), code="truncated")

@@ -126,6 +126,7 @@ class ZoneData:
     ancestors: tuple[AncestorZone, ...] = ()  # the root first, the parent last
     discovery_failure: str | None = None
     discovery_evidence: str = ""
+    nonexistent: bool = False  # the failure: the name does not exist (NXDOMAIN), a defect
     collected_at: float = 0.0
     # The delegation as the parent serves it (learnt from its referral): the NS names and
     # the referral itself; empty when the parent's servers also serve the zone (no referral).

@@ -17,7 +17,7 @@ a zone file is kept as the zone's text. The zones are streamed out as they are p
 run's memory does not grow with the snapshot.
 
     EX = {"server": {"address", "port", "name"}, "qname", "qtype", "rd", "cd", "ad",
-          "sent_at", "elapsed", "transport", "failure", "response": base64 | null}
+          "sent_at", "elapsed", "transport", "failure", "truncated", "response": base64 | null}
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ def exchange_json(exchange: Exchange | None) -> dict[str, Any] | None:
         "cd": exchange.checking_disabled, "ad": exchange.authenticated_data,
         "sent_at": exchange.sent_at, "elapsed": round(exchange.elapsed, 6),
         "transport": exchange.transport, "failure": exchange.failure,
+        "truncated": exchange.truncated,
         "response": base64.b64encode(wire).decode("ascii") if wire is not None else None,
     }
 
@@ -95,6 +96,7 @@ def zone_json(zone: ZoneData) -> dict[str, Any]:
         "collected_at": zone.collected_at,
         "discovery_failure": zone.discovery_failure,
         "discovery_evidence": zone.discovery_evidence,
+        "nonexistent": zone.nonexistent,
         "servers": [_server(s) for s in zone.servers],
         "unreachable": [_server(s) for s in zone.unreachable],
         "not_queried": [{"server": _server(s.server), "why": s.why, "kind": s.kind}
@@ -234,7 +236,17 @@ def exchange_of(data: dict[str, Any] | None) -> Exchange | None:
                     str(data.get("transport", "")), failure, float(data.get("elapsed", 0.0)),
                     checking_disabled=bool(data.get("cd", True)),
                     authenticated_data=bool(data.get("ad", False)), wire=wire,
-                    sent_at=float(data.get("sent_at", 0.0)))
+                    sent_at=float(data.get("sent_at", 0.0)),
+                    truncated=bool(data.get("truncated", _legacy_truncated(data))))
+
+
+def _legacy_truncated(data: dict[str, Any]) -> bool:
+    """A snapshot written before `truncated` existed said so only in its failure text: the
+    two texts the querier of that version wrote, read back once, here."""
+    failure = str(data.get("failure") or "")
+    return failure == "truncated answer even over TCP" or (
+        failure.startswith("timeout after ") and failure.endswith(" over TCP (after a "
+                                                                  "truncated UDP answer)"))
 
 
 def _finding_of(data: dict[str, Any]) -> Finding:
@@ -303,6 +315,9 @@ class Snapshot:
                         source=data.get("source", "servers"))
         zone.discovery_failure = data.get("discovery_failure")
         zone.discovery_evidence = data.get("discovery_evidence", "")
+        # Before `nonexistent` was written, only the failure's wording said so.
+        zone.nonexistent = bool(data.get("nonexistent", " does not exist (NXDOMAIN from "
+                                         in (zone.discovery_failure or "")))
         if data.get("apex") is not None:
             zone.apex = dns.name.from_text(data["apex"])
         if data.get("parent") is not None:

@@ -76,6 +76,9 @@ class Exchange:
     # The response as received (what a snapshot keeps), and when the query was sent (POSIX).
     wire: bytes | None = field(default=None, repr=False, compare=False)
     sent_at: float = field(default=0.0, compare=False)
+    # The answer came truncated and no complete one followed over TCP: validators cannot get
+    # it either (the failure says how).
+    truncated: bool = field(default=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -103,6 +103,7 @@ class ZoneProber:
                                           f"{resolver_problem(e)}" for e in location.fallback))
             data.discovery_evidence = "\n\n".join(
                 [location.evidence, *(e.evidence() for e in location.fallback)])
+            data.nonexistent = True
             return
         data.apex, data.parent = cut.apex, cut.parent
         if cut.referral is not None:
