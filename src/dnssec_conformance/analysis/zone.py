@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -46,6 +46,15 @@ def dnskeys_at(answers: ServerAnswers, apex: dns.name.Name) -> dns.rrset.RRset |
     if exchange is None or authoritative_problem(exchange) is not None:
         return None
     return exchange.answer(dns.rdatatype.DNSKEY, apex)
+
+
+def served_key_sets(zone: ZoneData) -> Iterator[tuple[ServerAnswers, dns.rrset.RRset]]:
+    """Each usable server with the DNSKEY RRset it serves (those that serve none left out)."""
+    assert zone.apex is not None
+    for answers in zone.usable_answers():
+        keys = dnskeys_at(answers, zone.apex)
+        if keys is not None:
+            yield answers, keys
 
 
 def is_signed(zone: ZoneData) -> bool:

@@ -14,6 +14,7 @@ from ..analysis.zone import (
     dnskeys_at,
     ds_rrset,
     merge_servers,
+    served_key_sets,
     served_rrsets,
     unusable_servers,
 )
@@ -77,10 +78,7 @@ def ds_algorithm_matches_key(zone: ZoneData, ev: Evaluation) -> Iterator[Finding
     if ds is None:
         return
     findings = []
-    for answers in zone.usable_answers():
-        keys = dnskeys_at(answers, zone.apex)
-        if keys is None:
-            continue
+    for answers, keys in served_key_sets(zone):
         full = [d for d in ds if any(ds_matches(d, zone.apex, k) for k in keys)]
         for d in ds:
             for key in keys:

@@ -27,6 +27,7 @@ from ..analysis.zone import (
     is_signed,
     merge_servers,
     parent_ds,
+    served_key_sets,
     served_rrsets,
     unusable_servers,
 )
@@ -208,10 +209,7 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if ds is None:
         return
     findings = []
-    for answers in zone.usable_answers():
-        keys = dnskeys_at(answers, zone.apex)
-        if keys is None:
-            continue
+    for answers, keys in served_key_sets(zone):
         # A DS whose digest is a key's under another algorithm number is ALG01's finding.
         unmatched = [d for d in ds if not any(ds_matches(d, zone.apex, k)
                                               or _algorithm_swapped(d, zone.apex, k)
@@ -272,10 +270,7 @@ def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if ds is None:
         return
     findings = []
-    for answers in zone.usable_answers():
-        keys = dnskeys_at(answers, zone.apex)
-        if keys is None:
-            continue
+    for answers, keys in served_key_sets(zone):
         named = [k for k in keys if any(ds_matches(d, zone.apex, k) for d in ds)]
         if not named:
             continue  # KEY01 (or ALG01) reports it
@@ -308,10 +303,7 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if ds is None:
         return
     findings = []
-    for answers in zone.usable_answers():
-        keys = dnskeys_at(answers, zone.apex)
-        if keys is None:
-            continue
+    for answers, keys in served_key_sets(zone):
         named = [k for k in keys if any(ds_matches(d, zone.apex, k) for d in ds)]
         flagless = [k for k in named if not k.flags & ZONE_KEY_FLAG]
         if flagless:
