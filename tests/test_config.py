@@ -1205,7 +1205,7 @@ def test_severities_are_read_with_their_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("severities:\n  ALG03/deprecated-algorithm: fatal\n", "3: severities.ALG03/deprecated"),
-    ("severities:\n  ALG03: warning\n", "3: severities"),
+    ("severities:\n  ALG03: warning\n", "3: severities.ALG03: not a finding code"),
     ("severities: [ALG03/deprecated-algorithm]\n", "2: severities"),
 ])
 def test_severity_problems_name_file_line_and_key(tmp_path: Path, text: str,
