@@ -25,10 +25,11 @@ DEMO := $(BIN)/dnssec-conformance --domains $(LAB_RUN_DIR)/domains.yaml \
 demo: setup
 	$(BIN)/python -m lab up
 	-LAB_TSIG_SECRET=$$(cat $(LAB_RUN_DIR)/tsig.secret) $(DEMO)
-	$(BIN)/python -m dnssec_conformance.summary $(REPORTS)/results.json --report $(REPORTS)/report.html
+	$(BIN)/python -m dnssec_conformance.report.summary $(REPORTS)/results.json --report $(REPORTS)/report.html
 
 test: setup
 	$(BIN)/ruff check src tests lab suites fuzz benchmarks setup.py
+	$(BIN)/mypy
 	$(BIN)/pytest tests -p no:cacheprovider -q
 
 setup: $(VENV)/.installed

@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 import lab  # noqa: E402
 from dnssec_conformance.catalog import all_checks  # noqa: E402
-from dnssec_conformance.config import load_config  # noqa: E402
-from dnssec_conformance.runner import Run, RunRequest, plan_subjects  # noqa: E402
+from dnssec_conformance.config.loading import load_config  # noqa: E402
+from dnssec_conformance.engine.runner import Run, RunRequest, plan_subjects  # noqa: E402
 
 
 def tree_rss_kb(pid: int) -> int:

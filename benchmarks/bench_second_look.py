@@ -21,13 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import lab  # noqa: E402
-from dnssec_conformance.anchors import load_anchors  # noqa: E402
-from dnssec_conformance.catalog import run_check, zone_checks  # noqa: E402
-from dnssec_conformance.collect import EVERYTHING  # noqa: E402
-from dnssec_conformance.config import load_config  # noqa: E402
-from dnssec_conformance.context import Evaluation  # noqa: E402
-from dnssec_conformance.runner import probe_zones  # noqa: E402
-from dnssec_conformance.signing_mode import signing_modes  # noqa: E402
+from dnssec_conformance import catalog  # noqa: E402
+from dnssec_conformance.analysis.evaluation import Evaluation  # noqa: E402
+from dnssec_conformance.analysis.signing_mode import signing_modes  # noqa: E402
+from dnssec_conformance.catalog import zone_checks  # noqa: E402
+from dnssec_conformance.config.anchors import load_anchors  # noqa: E402
+from dnssec_conformance.config.loading import load_config  # noqa: E402
+from dnssec_conformance.engine.runner import probe_zones  # noqa: E402
+from dnssec_conformance.probe.data import EVERYTHING  # noqa: E402
 
 ROUNDS = 6
 
@@ -65,11 +66,11 @@ def main() -> None:
         modes_s += time.perf_counter() - started
         started = time.perf_counter()
         for check in zone_checks():
-            run_check(check, zone, ev)
+            catalog.run(check, zone, ev)
         checks_s += time.perf_counter() - started
         zone.memo.clear()
         started = time.perf_counter()
-        run_check("EXPIRY05", zone, ev)
+        catalog.run("EXPIRY05", zone, ev)
         expiry05_s += time.perf_counter() - started
     print(f"over {len(zones)} zones: signing-mode analysis {modes_s * 1000:.1f} ms, EXPIRY05 "
           f"from scratch {expiry05_s * 1000:.1f} ms, all zone checks {checks_s * 1000:.1f} ms "

@@ -101,15 +101,15 @@ def engine(zone: str, addresses: list[str]) -> None:
     import dns.name
     import dns.rdatatype
 
-    from dnssec_conformance.anchors import TrustAnchors
+    from dnssec_conformance.analysis.evaluation import Evaluation
     from dnssec_conformance.checks.transfer import copy_judge
-    from dnssec_conformance.collect import ServerAnswers, ZoneData
-    from dnssec_conformance.config import DomainSpec, QueryPolicy, TransferSpec
-    from dnssec_conformance.context import Evaluation
+    from dnssec_conformance.config.anchors import TrustAnchors
+    from dnssec_conformance.config.model import DomainSpec, QueryPolicy, TransferSpec
+    from dnssec_conformance.probe.data import ServerAnswers, ZoneData
     from dnssec_conformance.probe.delegation import Delegations
     from dnssec_conformance.probe.querier import Querier
+    from dnssec_conformance.probe.transport import Server
     from dnssec_conformance.probe.zones import ZoneProber
-    from dnssec_conformance.transport import Server
 
     apex = dns.name.from_text(zone)
     spec = TransferSpec(timeout_s=3600)

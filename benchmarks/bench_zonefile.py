@@ -23,11 +23,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 import dns.name  # noqa: E402
 import othertools  # noqa: E402
 
-from dnssec_conformance.anchors import TrustAnchors  # noqa: E402
-from dnssec_conformance.catalog import run_check, zone_checks  # noqa: E402
-from dnssec_conformance.config import DomainSpec  # noqa: E402
-from dnssec_conformance.context import Evaluation  # noqa: E402
-from dnssec_conformance.zonefile import collect_zone_file  # noqa: E402
+from dnssec_conformance import catalog  # noqa: E402
+from dnssec_conformance.analysis.evaluation import Evaluation  # noqa: E402
+from dnssec_conformance.catalog import zone_checks  # noqa: E402
+from dnssec_conformance.config.anchors import TrustAnchors  # noqa: E402
+from dnssec_conformance.config.model import DomainSpec  # noqa: E402
+from dnssec_conformance.dnssec.zonefile import collect_zone_file  # noqa: E402
 from tests.realworld import corpus_dir, iso, judging_instant, soa_owner  # noqa: E402
 
 TARGET_TOTAL_S = 5.0
@@ -62,7 +63,7 @@ def main() -> None:
     evaluation = Evaluation(instant, TrustAnchors("none", {}, {}))
     checks = []
     for check in zone_checks():
-        result, wall, cpu = timed(lambda c=check: run_check(c, data, evaluation))
+        result, wall, cpu = timed(lambda c=check: catalog.run(c, data, evaluation))
         checks.append((check, wall, cpu, result.outcome))
     total_wall = load_wall + sum(c[1] for c in checks)
     total_cpu = load_cpu + sum(c[2] for c in checks)

@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hypothesis import HealthCheck, given, seed, settings
 
-from dnssec_conformance.anchors import load_anchors
-from dnssec_conformance.config import load_config
+from dnssec_conformance.config.anchors import load_anchors
+from dnssec_conformance.config.loading import load_config
 from dnssec_conformance.errors import ConformanceError
 from tests.fuzz_e2e import GUARD, CaseResult, run_case
 from tests.fuzz_inputs import config_files

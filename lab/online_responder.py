@@ -32,7 +32,7 @@ import dns.rrset
 import dns.zone
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from dnssec_conformance.authoritative import names_between
+from dnssec_conformance.dnssec.authoritative import names_between
 from lab.tamper import PrivateKey, load_private_key, parse_dnskey
 
 IN = dns.rdataclass.IN

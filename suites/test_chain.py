@@ -13,6 +13,11 @@ def test_no_ds_for_unsigned_zone(conformance):
     conformance.assert_passes()
 
 
+@pytest.mark.dnssec_check("DS05")
+def test_ds_absence_proven(conformance):
+    conformance.assert_passes()
+
+
 @pytest.mark.dnssec_check("KEY01")
 def test_ds_matches_dnskey(conformance):
     conformance.assert_passes()

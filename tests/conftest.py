@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 
 import lab as lab_package
-from dnssec_conformance.anchors import TrustAnchors, load_anchors
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import ZoneData
-from dnssec_conformance.config import Config, load_config
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.catalog import zone_checks
+from dnssec_conformance.config.anchors import TrustAnchors, load_anchors
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import Config
+from dnssec_conformance.engine.runner import probe_zones
 from dnssec_conformance.findings import CheckResult
-from dnssec_conformance.runner import probe_zones
+from dnssec_conformance.probe.data import ZoneData
 
 pytest_plugins = ["pytester"]
 
@@ -83,7 +85,7 @@ class LabRun:
         data = self.zones[zone]
         evaluation = Evaluation(self.now if now is None else now, self.anchors,
                                 data.domain.thresholds, self.config.clock)
-        return {check: run_check(check, data, evaluation) for check in zone_checks()}
+        return {check: catalog.run(check, data, evaluation) for check in zone_checks()}
 
 
 @pytest.fixture(scope="session")

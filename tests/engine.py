@@ -8,15 +8,20 @@ import time
 import dns.name
 import dns.rdatatype
 
-from dnssec_conformance.collect import EVERYTHING, ServerAnswers
-from dnssec_conformance.config import Config, DomainSpec, QueryPolicy
+from dnssec_conformance.config.model import Config, DomainSpec, QueryPolicy
+from dnssec_conformance.engine.runner import Run, RunRequest
+from dnssec_conformance.probe.data import EVERYTHING, ServerAnswers
 from dnssec_conformance.probe.delegation import Delegations
 from dnssec_conformance.probe.querier import Querier
+from dnssec_conformance.probe.resolvers import (
+    ResolverTarget,
+    Survey,
+    ValidationExpectation,
+    domain_question,
+)
 from dnssec_conformance.probe.resolving import ResolverSurveyor
+from dnssec_conformance.probe.transport import Server
 from dnssec_conformance.probe.zones import ZoneProber
-from dnssec_conformance.resolvers import Expectation, ResolverTarget, Survey, domain_question
-from dnssec_conformance.runner import Run, RunRequest
-from dnssec_conformance.transport import Server
 
 
 def server_answers(server: Server, domain: DomainSpec, policy: QueryPolicy) -> ServerAnswers:
@@ -55,7 +60,7 @@ def surveys(config: Config) -> tuple[list[ResolverTarget], dict[str, Survey], di
 
 
 def survey_of(targets: list[ResolverTarget], subject: str, qname: dns.name.Name,
-              rdtype: dns.rdatatype.RdataType, expect: Expectation, policy: QueryPolicy
+              rdtype: dns.rdatatype.RdataType, expect: ValidationExpectation, policy: QueryPolicy
               ) -> Survey:
     """What the given resolvers answer for one name, asked as a run asks them."""
     async def ask() -> Survey:

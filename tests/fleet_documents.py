@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dnssec_conformance import shards
-from dnssec_conformance.results import build_document
+from dnssec_conformance.config import shards
+from dnssec_conformance.report.results import build_document
 
 NOW = 1_800_000_000.0
 CHECKS = ("EXPIRY01", "DS01", "SIG01")

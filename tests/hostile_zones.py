@@ -24,7 +24,7 @@ import dns.rdatatype
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from dnssec_conformance.authoritative import Responder
+from dnssec_conformance.dnssec.authoritative import Responder
 
 TLD = dns.name.from_text("fuzz.")
 HOSTS = dns.name.from_text("hosts.fuzz.")

@@ -15,13 +15,13 @@ import dns.rrset
 import dns.zone
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from dnssec_conformance.anchors import TrustAnchors
-from dnssec_conformance.authoritative import respond
-from dnssec_conformance.collect import AncestorZone, ServerAnswers, ZoneData
-from dnssec_conformance.config import DomainSpec, Thresholds
-from dnssec_conformance.context import Evaluation
-from dnssec_conformance.transport import Exchange, Server
-from dnssec_conformance.zonetree import below_cut, names_between, zone_cuts
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.config.anchors import TrustAnchors
+from dnssec_conformance.config.model import DomainSpec, Thresholds
+from dnssec_conformance.dnssec.authoritative import respond
+from dnssec_conformance.dnssec.zonetree import below_cut, names_between, zone_cuts
+from dnssec_conformance.probe.data import AncestorZone, ServerAnswers, ZoneData
+from dnssec_conformance.probe.transport import Exchange, Server
 
 NOW = 1_800_000_000  # 2027-01-15T08:00:00Z
 DAY = 86400

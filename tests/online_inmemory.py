@@ -9,15 +9,15 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
-from dnssec_conformance.collect import (
+from dnssec_conformance.config.model import DomainSpec, SigningMode
+from dnssec_conformance.probe.data import (
     ABSENT_TYPE,
     AncestorZone,
     ServerAnswers,
     ZoneData,
     zone_questions,
 )
-from dnssec_conformance.config import DomainSpec, SigningMode
-from dnssec_conformance.transport import Exchange, Server, query_wire
+from dnssec_conformance.probe.transport import Exchange, Server, query_wire
 from lab.online_responder import (
     COMPACT,
     SLIDING,

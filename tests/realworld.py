@@ -21,12 +21,13 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
-from dnssec_conformance.anchors import TrustAnchors
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import DomainSpec
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.catalog import zone_checks
+from dnssec_conformance.config.anchors import TrustAnchors
+from dnssec_conformance.config.model import DomainSpec
+from dnssec_conformance.dnssec.zonefile import ZoneFileError, collect_zone_file, load_zone_file
 from dnssec_conformance.findings import CheckResult, Outcome
-from dnssec_conformance.zonefile import ZoneFileError, collect_zone_file, load_zone_file
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = 86400
@@ -112,7 +113,7 @@ def judge(root: Path, zone: CorpusZone, instant: int) -> dict[str, CheckResult]:
     ds = root / zone.ds if zone.ds else None
     data = collect_zone_file(zone.spec(), root / zone.path, ds, instant, probe)
     evaluation = Evaluation(instant, TrustAnchors("none", {}, {}))
-    return {check: run_check(check, data, evaluation) for check in zone_checks()}
+    return {check: catalog.run(check, data, evaluation) for check in zone_checks()}
 
 
 def verdict_text(results: dict[str, CheckResult]) -> str:

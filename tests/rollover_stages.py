@@ -10,11 +10,14 @@ import dns.rdata
 import dns.rdataset
 import dns.rdatatype
 
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import ZoneData
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.keys_seen import observe
+from dnssec_conformance.catalog import zone_checks
 from dnssec_conformance.findings import CheckResult, Outcome
-from dnssec_conformance.keystate import History, ZoneState, advance, observe
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.data import ZoneData
+from dnssec_conformance.probe.transport import Server
+from dnssec_conformance.state.history import advance
+from dnssec_conformance.state.model import History, ZoneState
 
 from .inmemory import (
     NOW,
@@ -91,7 +94,7 @@ class Verdicts:
     def __init__(self, data: ZoneData, parent: SignedZone, moment: float,
                  history: History | None, **thresholds: float):
         ev = replace(evaluation(parent, moment, **thresholds), history=history)
-        self.results = {check: run_check(check, data, ev) for check in zone_checks()}
+        self.results = {check: catalog.run(check, data, ev) for check in zone_checks()}
 
     @property
     def fired(self) -> dict[str, Outcome]:

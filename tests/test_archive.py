@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dnssec_conformance.archive import archive_run, fingerprint
+from dnssec_conformance.report.archive import archive_run, fingerprint
 
 from .test_overview import document_of, record
 

@@ -15,8 +15,8 @@ import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 
-from dnssec_conformance.authoritative import Responder, served_nsec3_params
-from dnssec_conformance.nsec3 import Nsec3Params
+from dnssec_conformance.dnssec.authoritative import Responder, served_nsec3_params
+from dnssec_conformance.dnssec.nsec3 import Nsec3Params
 
 from .inmemory import build_zone
 

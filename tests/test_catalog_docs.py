@@ -1,8 +1,19 @@
-"""The docs list the catalog as the code defines it."""
+"""The docs list the catalog as the code defines it; from a check ID, one hop to its code, its
+suite test and its docs (one family name across check module, suite file and marker)."""
 
+import ast
+import importlib
+import inspect
 from pathlib import Path
 
-from dnssec_conformance.catalog import all_checks, markdown_catalog
+from dnssec_conformance.catalog import (
+    COMMON_CODES,
+    SUITES_PACKAGE,
+    all_checks,
+    markdown_catalog,
+    source_of,
+    suite_tests,
+)
 
 DOCS = Path(__file__).parent.parent / "docs" / "checks.md"
 
@@ -16,3 +27,78 @@ def test_check_ids_are_unique_and_stable_looking():
     ids = list(all_checks())
     assert len(ids) == len(set(ids))
     assert all(i.isupper() and i[-2:].isdigit() for i in ids)
+
+
+def test_every_check_has_one_suite_test_and_every_suite_test_a_check():
+    assert set(suite_tests()) == set(all_checks())
+
+
+def test_a_family_has_one_name_across_check_module_suite_file_and_marker():
+    tests = suite_tests()
+    for check_id, spec in all_checks().items():
+        assert spec.function.__module__ == f"dnssec_conformance.checks.{spec.marker}", check_id
+        assert tests[check_id][0] == f"test_{spec.marker}.py", check_id
+
+
+def test_every_suite_test_asks_only_for_the_conformance_fixture():
+    """One fixture serves every scope (zone, resolver, canary, CoreDNS, the run)."""
+    package = importlib.import_module(SUITES_PACKAGE)
+    for check_id, (module_file, name) in suite_tests().items():
+        module = importlib.import_module(f"{package.__name__}.{module_file[:-3]}")
+        assert list(inspect.signature(getattr(module, name)).parameters) == ["conformance"], \
+            check_id
+
+
+def test_the_docs_name_each_checks_code_and_suite_test():
+    text = DOCS.read_text(encoding="utf-8")
+    for check_id, spec in all_checks().items():
+        module_file, name = suite_tests()[check_id]
+        section = text.split(f"## {check_id} ")[1].split("\n## ")[0]
+        assert f"`{source_of(spec)}` (`{spec.function.__name__}`)" in section
+        assert f"`suites/{module_file}::{name}`" in section
+        assert (Path(__file__).parent.parent / source_of(spec)).is_file()
+
+
+PACKAGE = Path(__file__).parent.parent / "src" / "dnssec_conformance"
+
+
+def _finding_calls() -> list[tuple[str, ast.Call]]:
+    calls = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Finding":
+                calls.append((f"{path.relative_to(PACKAGE)}:{node.lineno}", node))
+    return calls
+
+
+def test_every_finding_is_made_with_a_code_its_check_declares():
+    """Codes are stable data, never read from messages: each `Finding(...)` names one, and the
+    check it is made for (or, in a family's shared helper, every check of the family)
+    declares it."""
+    checks = all_checks()
+    for where, call in _finding_calls():
+        code = next((k.value for k in call.keywords if k.arg == "code"), None)
+        if where.startswith(("findings.py", "probe/snapshot.py")):
+            continue  # a finding carried over (cut short, or read back from a snapshot)
+        assert code is not None, f"{where}: a Finding without a code"
+        literals = [c.value for c in ast.walk(code) if isinstance(c, ast.Constant)]
+        first = call.args[0] if call.args else None
+        if isinstance(first, ast.Constant):
+            owners = [checks[first.value]]
+        elif where.startswith("checks/") and not where.startswith("checks/_common"):
+            family = where.split("/")[1].split(".")[0]
+            owners = [s for s in checks.values() if s.marker == family]
+        else:
+            owners = list(checks.values())  # the runner's, the shared analyses': common codes
+        for literal in literals:
+            assert all(literal in spec.codes for spec in owners), f"{where}: {literal}"
+
+
+def test_the_docs_list_each_checks_codes():
+    text = DOCS.read_text(encoding="utf-8")
+    for check_id, spec in all_checks().items():
+        section = text.split(f"## {check_id} ")[1].split("\n## ")[0]
+        for code in spec.codes:
+            if code not in COMMON_CODES:
+                assert f"`{check_id}/{code}`" in section
+    assert all(f"`{code}`" in text for code in COMMON_CODES)

@@ -5,6 +5,8 @@ Each scenario says which checks must fire and, implicitly, that no other check m
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -12,11 +14,13 @@ import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
 import pytest
 
-from dnssec_conformance.catalog import all_checks, run_check, zone_checks
-from dnssec_conformance.collect import ServerAnswers
-from dnssec_conformance.findings import Outcome
-from dnssec_conformance.plugin import MARKERS
-from dnssec_conformance.signatures import key_tag, sig_time
+from dnssec_conformance import catalog
+from dnssec_conformance.catalog import all_checks, zone_checks
+from dnssec_conformance.dnssec.signatures import key_tag, sig_time
+from dnssec_conformance.findings import Outcome, Severity
+from dnssec_conformance.plugin.hooks import MARKERS
+from dnssec_conformance.probe.data import ServerAnswers
+from dnssec_conformance.report.results import record_of
 
 from .inmemory import (
     DAY,
@@ -37,7 +41,7 @@ FIRING = (Outcome.FAILED, Outcome.WARNING, Outcome.ERROR)
 
 
 def verdicts(data, ev) -> dict[str, Outcome]:
-    return {check_id: run_check(check_id, data, ev).outcome for check_id in zone_checks()}
+    return {check_id: catalog.run(check_id, data, ev).outcome for check_id in zone_checks()}
 
 
 def fired(data, ev) -> dict[str, Outcome]:
@@ -70,7 +74,7 @@ def test_expired_signatures_fire_expiry_only():
 ])
 def test_expiry_thresholds_edges(left, expected):
     parent, child = scenario(expiration=NOW + left)
-    result = run_check("EXPIRY01", zone_data(child, parent), evaluation(parent))
+    result = catalog.run("EXPIRY01", zone_data(child, parent), evaluation(parent))
     assert result.outcome is expected
     assert result.days_left == pytest.approx(left / DAY)
 
@@ -78,10 +82,10 @@ def test_expiry_thresholds_edges(left, expected):
 def test_time_travel_moves_a_signature_from_healthy_to_expired():
     parent, child = scenario(expiration=NOW + 20 * DAY)
     data = zone_data(child, parent)
-    outcomes = [run_check("EXPIRY01", data, evaluation(parent, NOW + d * DAY)).outcome
+    outcomes = [catalog.run("EXPIRY01", data, evaluation(parent, NOW + d * DAY)).outcome
                 for d in (0, 15, 18, 21)]
     assert outcomes == [Outcome.PASSED, Outcome.WARNING, Outcome.FAILED, Outcome.FAILED]
-    expired = run_check("EXPIRY01", data, evaluation(parent, NOW + 21 * DAY))
+    expired = catalog.run("EXPIRY01", data, evaluation(parent, NOW + 21 * DAY))
     assert "expired" in expired.message
 
 
@@ -89,7 +93,7 @@ def test_per_domain_thresholds():
     parent, child = scenario(expiration=NOW + 10 * DAY)
     data = zone_data(child, parent)
     ev = evaluation(parent, warning_days=14, critical_days=3)
-    assert run_check("EXPIRY01", data, ev).outcome is Outcome.WARNING
+    assert catalog.run("EXPIRY01", data, ev).outcome is Outcome.WARNING
 
 
 def test_validity_shorter_than_ttl():
@@ -99,7 +103,7 @@ def test_validity_shorter_than_ttl():
 
 def test_signatures_expiring_before_soa_expire_are_information():
     parent, child = scenario(expiration=NOW + 10 * DAY)  # SOA EXPIRE is 14 days
-    result = run_check("EXPIRY03", zone_data(child, parent), evaluation(parent))
+    result = catalog.run("EXPIRY03", zone_data(child, parent), evaluation(parent))
     assert result.outcome is Outcome.PASSED
     assert any("SOA EXPIRE" in f.message for f in result.findings)
 
@@ -112,7 +116,7 @@ def test_signatures_expiring_before_soa_expire_are_information():
 ])
 def test_inception_in_the_future(ahead, expected):
     parent, child = scenario(inception=NOW + ahead)
-    result = run_check("CLOCK01", zone_data(child, parent), evaluation(parent))
+    result = catalog.run("CLOCK01", zone_data(child, parent), evaluation(parent))
     assert result.outcome is expected
 
 
@@ -193,12 +197,34 @@ def test_rsasha1_is_a_warning():
     assert fired(zone_data(child, parent), evaluation(parent)) == {"ALG03": Outcome.WARNING}
 
 
+def test_each_finding_carries_its_code_and_the_runner_stamps_the_check():
+    parent, child = scenario(keys=[make_key(5, ksk=True), make_key(5)])
+    result = catalog.run("ALG03", zone_data(child, parent), evaluation(parent))
+    assert [(f.check, f.code) for f in result.findings] == [("ALG03", "deprecated-algorithm")]
+    record = record_of(result)
+    assert record["findings"][0]["code"] == "ALG03/deprecated-algorithm"
+
+
+@pytest.mark.parametrize(("level", "outcome"), [
+    (Severity.CRITICAL, Outcome.FAILED), (Severity.INFO, Outcome.PASSED),
+    (Severity.WARNING, Outcome.WARNING)])
+def test_a_severity_override_by_code_changes_the_verdict(level, outcome):
+    """domains.yaml's `severities:` (Zonemaster's profile levels), applied by the runner."""
+    parent, child = scenario(keys=[make_key(5, ksk=True), make_key(5)])
+    ev = replace(evaluation(parent), severities={"ALG03/deprecated-algorithm": level})
+    result = catalog.run("ALG03", zone_data(child, parent), ev)
+    assert [f.severity for f in result.findings] == [level]
+    assert result.outcome is outcome
+    other = replace(evaluation(parent), severities={"ALG03/unimplemented-algorithm": level})
+    assert catalog.run("ALG03", zone_data(child, parent), other).outcome is Outcome.WARNING
+
+
 def test_a_dead_server_is_an_error_and_the_other_server_still_counts():
     parent, child = scenario(expiration=NOW - DAY, inception=NOW - 31 * DAY)
     fresh = build_zone("child.test.", keys=child.keys)
     data = zone_data(child, parent, servers={SERVER: fresh, SERVER2: child})
     # SERVER2 serves the stale copy: its expired signatures fail the check.
-    result = run_check("EXPIRY01", data, evaluation(parent))
+    result = catalog.run("EXPIRY01", data, evaluation(parent))
     assert result.outcome is Outcome.FAILED
     assert all(f.server == str(SERVER2) for f in result.findings if f.severity.label == "critical")
     # Now SERVER2 is dead: could-not-check, while SERVER's good data still passes.
@@ -206,7 +232,7 @@ def test_a_dead_server_is_an_error_and_the_other_server_still_counts():
     data.answers[SERVER2] = ServerAnswers(SERVER2, {key: dead(SERVER2, *key)
                                                     for key in answers.exchanges})
     data.memo.clear()
-    result = run_check("EXPIRY01", data, evaluation(parent))
+    result = catalog.run("EXPIRY01", data, evaluation(parent))
     assert result.outcome is Outcome.ERROR
     assert "timeout" in result.message and str(SERVER2) in result.message
 
@@ -260,7 +286,7 @@ def test_dnskeys_sharing_a_key_tag_are_a_warning():
     parent, child = scenario(keys=keys, body=f"@ 3600 IN DNSKEY {twin.to_text()}\n")
     data, ev = zone_data(child, parent), evaluation(parent)
     assert fired(data, ev) == {"KEY04": Outcome.WARNING}
-    [finding] = run_check("KEY04", data, ev).findings
+    [finding] = catalog.run("KEY04", data, ev).findings
     assert finding.message.startswith(f"2 DNSKEYs share key tag {key_tag(twin)} with "
                                       "algorithm 13")
 
@@ -270,7 +296,7 @@ def test_a_ttl_above_the_signed_original_ttl_is_a_warning():
     child.zone.find_rdataset(child.origin, dns.rdatatype.A).ttl = 7200  # after signing
     data, ev = zone_data(child, parent), evaluation(parent)
     assert fired(data, ev) == {"SIG03": Outcome.WARNING}
-    assert run_check("SIG03", data, ev).findings[0].message.startswith(
+    assert catalog.run("SIG03", data, ev).findings[0].message.startswith(
         "child.test. A has TTL 7200, above the original TTL 3600 its RRSIG states")
 
 
@@ -280,7 +306,7 @@ def test_a_parent_ds_ttl_above_its_original_ttl_is_a_warning():
     data, ev = zone_data(child, parent), evaluation(parent)
     assert fired(data, ev) == {"SIG03": Outcome.WARNING}
     assert "child.test. DS has TTL 86400, above the original TTL 3600" in \
-        run_check("SIG03", data, ev).findings[0].message
+        catalog.run("SIG03", data, ev).findings[0].message
 def _ds_text(child, *, tag_delta: int = 0, algorithm: int | None = None) -> str:
     import dns.dnssec
 
@@ -300,11 +326,11 @@ def test_a_ds_with_the_right_digest_under_a_wrong_key_tag_matches_no_key():
     data, ev = zone_data(child, parent), evaluation(parent)
 
     assert fired(data, ev) == {"KEY01": Outcome.FAILED}
-    message = run_check("KEY01", data, ev).message
+    message = catalog.run("KEY01", data, ev).message
     assert "no DNSKEY matches any DS at the parent by key tag, algorithm and digest" in message
     assert "carries the digest of KSK" in message
-    from dnssec_conformance.analysis import zone_security
-    from dnssec_conformance.chain import Security
+    from dnssec_conformance.analysis.zone import zone_security
+    from dnssec_conformance.findings import Security
     assert zone_security(data, ev) is Security.BOGUS
 
 
@@ -316,7 +342,7 @@ def test_a_wrong_tag_ds_beside_a_right_one_is_only_noted():
 
     # As for a DS pre-published for a rollover: ROLLOVER03 warns that it names no served key.
     assert fired(data, ev) == {"ROLLOVER03": Outcome.WARNING}
-    assert "under another key tag" in run_check("KEY01", data, ev).findings[0].message
+    assert "under another key tag" in catalog.run("KEY01", data, ev).findings[0].message
 
 
 def test_a_ds_with_another_algorithm_number_is_alg01s_not_key01s():
@@ -341,7 +367,7 @@ def test_a_proven_ds_absence_is_an_insecure_delegation():
     child = unsigned_child_of(parent)
     data = zone_data(child, parent, expect="insecure")
     assert fired(data, evaluation(parent)) == {}
-    assert run_check("DS05", data, evaluation(parent)).outcome is Outcome.PASSED
+    assert catalog.run("DS05", data, evaluation(parent)).outcome is Outcome.PASSED
 
 
 def test_an_unproven_ds_absence_is_critical():
@@ -353,7 +379,7 @@ def test_an_unproven_ds_absence_is_critical():
     node.delete_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC)
     node.delete_rdataset(dns.rdataclass.IN, dns.rdatatype.RRSIG, dns.rdatatype.NSEC)
     data = zone_data(child, parent, expect="insecure")
-    result = run_check("DS05", data, evaluation(parent))
+    result = catalog.run("DS05", data, evaluation(parent))
     assert result.outcome is Outcome.FAILED
     assert result.message.startswith("the parent test. says child.test. has no DS but does "
                                      "not prove it: validators find the delegation bogus")

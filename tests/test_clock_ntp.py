@@ -16,11 +16,12 @@ from pathlib import Path
 import ntplib
 import pytest
 
-from dnssec_conformance.catalog import RunData, run_run_check
-from dnssec_conformance.config import ClockPolicy
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.catalog import RunData
+from dnssec_conformance.config.model import ClockPolicy, split_ntp_server
 from dnssec_conformance.findings import Outcome
-from dnssec_conformance.ntp import read_clock, split_ntp_server
+from dnssec_conformance.probe.ntp import read_clock
 
 from .hostile import free_udp_port
 from .inmemory import anchors_for, parent_zone
@@ -29,7 +30,7 @@ from .inmemory import anchors_for, parent_zone
 def judge(reading, max_offset_s: float = 60.0):
     ev = Evaluation(time.time(), anchors_for(parent_zone()), clock=ClockPolicy(
         max_offset_s=max_offset_s))
-    return run_run_check("CLOCK02", RunData(reading), ev)
+    return catalog.run("CLOCK02", RunData(reading), ev)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,15 @@ import dns.name
 import jsonschema
 import pytest
 
-from dnssec_conformance.config import (
+from dnssec_conformance.config.loading import (
+    domains_schema,
+    load_config,
+    parse_record_type,
+    parse_resolver,
+    resolver_addresses,
+    system_resolvers,
+)
+from dnssec_conformance.config.model import (
     IANA_ROOT,
     SYSTEM_RESOLVER,
     Canaries,
@@ -23,15 +31,11 @@ from dnssec_conformance.config import (
     QueryPolicy,
     ResolverAddress,
     Route53Zone,
+    SeverityOverride,
     Thresholds,
-    domains_schema,
-    load_config,
-    parse_record_type,
-    parse_resolver,
-    resolver_addresses,
-    system_resolvers,
 )
 from dnssec_conformance.errors import ConfigError
+from dnssec_conformance.findings import Severity
 
 LONG_LABEL = "a" * 64
 ROOT_DS = ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
@@ -1187,3 +1191,25 @@ def test_a_config_error_is_one_line_whatever_it_quotes() -> None:
 
     assert len(str(error).splitlines()) == 1
     assert str(error) == "dir\\nname/domains.yaml:3: k: bad\\u2028value\\r"
+
+
+def test_severities_are_read_with_their_line(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "domains: [example.com]\nseverities:\n"
+                                  "  ALG03/deprecated-algorithm: critical\n"
+                                  "  EXPIRY01/expires-soon: info\n")
+
+    assert load_config(path).severities == (
+        SeverityOverride("ALG03/deprecated-algorithm", Severity.CRITICAL, f"{path}:3"),
+        SeverityOverride("EXPIRY01/expires-soon", Severity.INFO, f"{path}:4"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("severities:\n  ALG03/deprecated-algorithm: fatal\n", "3: severities.ALG03/deprecated"),
+    ("severities:\n  ALG03: warning\n", "3: severities.ALG03: not a finding code"),
+    ("severities: [ALG03/deprecated-algorithm]\n", "2: severities"),
+])
+def test_severity_problems_name_file_line_and_key(tmp_path: Path, text: str,
+                                                  expected: str) -> None:
+    path = write_config(tmp_path, "domains: [example.com]\n" + text)
+
+    assert str(load_error(path)).startswith(f"{path}:{expected}")

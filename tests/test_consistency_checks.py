@@ -7,10 +7,10 @@ from __future__ import annotations
 import dns.name
 import pytest
 
-from dnssec_conformance.catalog import run_check
+from dnssec_conformance import catalog
 from dnssec_conformance.checks.consistency import serial_behind
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 
 from .inmemory import (
     NOW,
@@ -127,7 +127,7 @@ def test_addresses_without_a_route_are_listed_as_not_checked():
     delegate(parent, child)
     data = zone_data(child, parent)
     data.unreachable = (Server("2001:db8::53", 53, child.origin),)
-    result = run_check("CONSIST01", data, evaluation(parent))
+    result = catalog.run("CONSIST01", data, evaluation(parent))
     assert result.outcome is Outcome.PASSED
     assert any(f.message.startswith("not checked: this host has no route")
                and "2001:db8::53" in (f.server or "") for f in result.findings)

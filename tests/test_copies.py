@@ -8,14 +8,14 @@ import dns.rdataset
 import dns.rdatatype
 import dns.zone
 
-from dnssec_conformance.copies import (
+from dnssec_conformance.probe.copies import (
     MAX_NAMED,
     CopyIndex,
     copy_entries,
     copy_stats,
     serial_behind,
 )
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 
 from .inmemory import DAY, NOW, build_zone, make_key
 

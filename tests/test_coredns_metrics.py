@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from dnssec_conformance.checks.resolver import judge
-from dnssec_conformance.context import Evaluation
-from dnssec_conformance.coredns_metrics import parse_exposition, scrape
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.resolvers import CoreDnsView
+from dnssec_conformance.probe.coredns.metrics import parse_exposition, scrape
+from dnssec_conformance.probe.resolvers import CoreDnsView
 
 DATA = Path(__file__).parent / "data"
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -87,7 +87,7 @@ def endpoint() -> Iterator[str]:
 
 def checked(url: str, timeout_s: float = 2.0, **thresholds: float) -> dict[str, object]:
     view = CoreDnsView(None, metrics=scrape(url, timeout_s), **thresholds)  # type: ignore[arg-type]
-    return {check: judge(check, "coredns", view, EVALUATION)
+    return {check: catalog.run(check, view, EVALUATION)
             for check in ("RESOLVER06", "RESOLVER07")}
 
 

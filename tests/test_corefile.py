@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from dnssec_conformance.checks.resolver import judge
-from dnssec_conformance.config import ResolverAddress
-from dnssec_conformance.context import Evaluation
-from dnssec_conformance.corefile import (
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.config.model import ResolverAddress
+from dnssec_conformance.errors import ConformanceError, CorefileError
+from dnssec_conformance.findings import Outcome, Severity
+from dnssec_conformance.probe.coredns.corefile import (
     cache_policies,
     forward_upstreams,
     load_corefile,
@@ -18,9 +20,7 @@ from dnssec_conformance.corefile import (
     parse_duration,
     signing_blocks,
 )
-from dnssec_conformance.errors import ConformanceError, CorefileError
-from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.resolvers import CoreDnsView, ResolverTarget, upstream_targets
+from dnssec_conformance.probe.resolvers import CoreDnsView, ResolverTarget, upstream_targets
 
 # What `kubectl -n kube-system get cm coredns -o yaml` prints on a kubeadm v1.31 cluster.
 KUBEADM_CONFIGMAP = """\
@@ -159,7 +159,7 @@ EVALUATION = Evaluation(0.0, None, None, None)  # type: ignore[arg-type]  (unuse
 
 
 def coredns_findings(view: CoreDnsView) -> dict[str, list]:
-    results = {check: judge(check, "coredns", view, EVALUATION)
+    results = {check: catalog.run(check, view, EVALUATION)
                for check in ("RESOLVER03", "RESOLVER04", "RESOLVER05")}
     return {check: result.findings for check, result in results.items()}
 
@@ -195,7 +195,7 @@ def test_the_guides_dnssec_block_signs_and_does_not_validate(tmp_path: Path) -> 
     path = write(tmp_path, "coredns-configmap.yaml", GUIDE_CONFIGMAP)
 
     view = view_of(path)
-    result = judge("RESOLVER03", "coredns", view, EVALUATION)
+    result = catalog.run("RESOLVER03", view, EVALUATION)
 
     assert result.outcome is Outcome.WARNING
     (finding,) = result.findings
@@ -209,7 +209,7 @@ def test_the_guides_dnssec_block_signs_and_does_not_validate(tmp_path: Path) -> 
 def test_a_dnssec_block_with_keys_is_reported_as_signing(tmp_path: Path) -> None:
     text = "example.org {\n    file db.example.org\n    dnssec {\n" \
            "        key file Kexample.org.+013+45330\n    }\n}\n"
-    result = judge("RESOLVER03", "coredns", view_of(write(tmp_path, "Corefile", text)),
+    result = catalog.run("RESOLVER03", view_of(write(tmp_path, "Corefile", text)),
                    EVALUATION)
     (finding,) = result.findings
     assert "signs what it serves for example.org. with Kexample.org.+013+45330" \
@@ -246,7 +246,7 @@ def test_named_upstream_findings_say_what_is_tested(tmp_path: Path) -> None:
 def test_serve_stale_is_a_warning_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "Corefile", NAMED_UPSTREAM)
 
-    result = judge("RESOLVER05", "coredns", view_of(path), EVALUATION)
+    result = catalog.run("RESOLVER05", view_of(path), EVALUATION)
 
     assert result.outcome is Outcome.WARNING
     (finding,) = result.findings
@@ -256,7 +256,7 @@ def test_serve_stale_is_a_warning_with_its_line(tmp_path: Path) -> None:
 
 def test_serve_stale_within_the_tolerance_is_information(tmp_path: Path) -> None:
     text = ".:53 {\n    forward . 10.0.0.1\n    cache {\n        serve_stale 60s\n    }\n}\n"
-    result = judge("RESOLVER05", "coredns", view_of(write(tmp_path, "Corefile", text)),
+    result = catalog.run("RESOLVER05", view_of(write(tmp_path, "Corefile", text)),
                    EVALUATION)
     assert result.outcome is Outcome.PASSED and result.findings[0].severity is Severity.INFO
 
@@ -272,7 +272,7 @@ def test_snippets_one_line_blocks_and_file_imports(tmp_path: Path) -> None:
     assert [d.args for d in corefile.imports] == [("/etc/coredns/custom/*.server",)]
     (policy,) = cache_policies(corefile)
     assert policy.max_ttl_s == 30 and policy.min_ttls == (("success", 3600, 13),)
-    result = judge("RESOLVER05", "coredns", view_of(path), EVALUATION)
+    result = catalog.run("RESOLVER05", view_of(path), EVALUATION)
     assert result.outcome is Outcome.WARNING
     assert "keeps success answers at least 3600 s" in result.message
 
@@ -307,7 +307,7 @@ def test_a_corefile_that_does_not_parse_is_an_error_finding_not_a_traceback(
     path = write(tmp_path, "coredns.yaml", broken)
 
     for check in ("RESOLVER03", "RESOLVER04", "RESOLVER05"):
-        result = judge(check, "coredns", view_of(path), EVALUATION)
+        result = catalog.run(check, view_of(path), EVALUATION)
         assert result.outcome is Outcome.ERROR
         assert f"the Corefile does not parse: {path}:" in result.message
         assert "never closed" in result.message

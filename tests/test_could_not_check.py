@@ -8,17 +8,13 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from dnssec_conformance.collect import ServerAnswers
+from dnssec_conformance.analysis.keys_seen import observe
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.keystate import (
-    KeyRecord,
-    advance,
-    from_document,
-    observe,
-    rdata_text,
-    to_document,
-)
-from dnssec_conformance.transport import Exchange
+from dnssec_conformance.probe.data import ServerAnswers
+from dnssec_conformance.probe.transport import Exchange
+from dnssec_conformance.state.codec import from_document, to_document
+from dnssec_conformance.state.history import advance
+from dnssec_conformance.state.model import KeyRecord, rdata_text
 
 from .inmemory import SERVER, SERVER2, dead, make_key
 from .rollover_stages import HOUR, Timeline, child, judge, stage

@@ -17,11 +17,12 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from dnssec_conformance.catalog import run_check, zone_checks
+from dnssec_conformance import catalog
+from dnssec_conformance.catalog import zone_checks
 from dnssec_conformance.checks import denial
+from dnssec_conformance.dnssec.nsec import ProofStatus
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.nsec import ProofStatus
-from dnssec_conformance.transport import Exchange
+from dnssec_conformance.probe.transport import Exchange
 
 from .inmemory import (
     DAY,
@@ -44,7 +45,7 @@ NSEC3_PLAIN = "1 0 0 -"
 
 
 def fired(data, ev) -> dict[str, Outcome]:
-    outcomes = {c: run_check(c, data, ev).outcome for c in zone_checks()}
+    outcomes = {c: catalog.run(c, data, ev).outcome for c in zone_checks()}
     return {c: o for c, o in outcomes.items() if o in FIRING}
 
 
@@ -108,7 +109,7 @@ def with_probe(data, server, *, nonexistent: Exchange | None = None,
 
 
 def findings(data, ev, check):
-    return run_check(check, data, ev).findings
+    return catalog.run(check, data, ev).findings
 
 
 # Good zones -------------------------------------------------------------------------------
@@ -393,7 +394,7 @@ def test_truncated_even_over_tcp():
     data = zone_data(child, parent)
     probe = data.answers[SERVER].nonexistent
     failed = dataclasses.replace(probe, response=None, transport="tcp",
-                                 failure="truncated answer even over TCP")
+                                 failure="truncated answer even over TCP", truncated=True)
     with_probe(data, SERVER, nonexistent=failed)
     ev = evaluation(parent)
     assert fired(data, ev) == {"DENIAL08": Outcome.FAILED}
@@ -483,7 +484,7 @@ def test_dead_servers_are_never_a_pass():
     for key in list(answers.exchanges):
         answers.exchanges[key] = dead(SERVER, *key)
     data.memo.clear()
-    outcomes = {c: run_check(c, data, evaluation(parent)).outcome
+    outcomes = {c: catalog.run(c, data, evaluation(parent)).outcome
                 for c in zone_checks() if c.startswith("DENIAL")}
     assert outcomes.pop("DENIAL10") is Outcome.SKIPPED  # the zone-file walk: not for live zones
     assert set(outcomes.values()) == {Outcome.ERROR}

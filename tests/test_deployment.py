@@ -197,7 +197,9 @@ def fleet_cronjobs() -> dict[str, dict[str, Any]]:
     ("dnssec-fleet-expiry", "k8s-fleet-expiry-command"),
 ])
 def test_the_fleet_is_an_indexed_job_of_shards_and_a_merge(name, marker):
-    from dnssec_conformance import fleet_command, heartbeat, shards
+    from dnssec_conformance import fleet_command
+    from dnssec_conformance.config import shards
+    from dnssec_conformance.report import heartbeat
 
     spec = fleet_cronjobs()[name]["spec"]
     assert spec["concurrencyPolicy"] == "Forbid"

@@ -8,15 +8,17 @@ import time
 import dns.name
 import pytest
 
-from dnssec_conformance.anchors import load_anchors
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.collect import ServerAnswers
-from dnssec_conformance.config import DomainSpec, QueryPolicy, load_config
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.catalog import zone_checks
+from dnssec_conformance.config.anchors import load_anchors
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import DomainSpec, QueryPolicy
+from dnssec_conformance.engine.runner import probe_zones
 from dnssec_conformance.findings import Outcome, Severity
+from dnssec_conformance.probe.data import ServerAnswers
 from dnssec_conformance.probe.querier import ask
-from dnssec_conformance.runner import probe_zones
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 
 from .engine import server_answers
 from .hostile import BEHAVIOURS, hostile_server
@@ -55,6 +57,9 @@ def test_a_misbehaving_server_is_named_and_bounded(behaviour):
         answers = answers_of(address, port)
         elapsed = time.monotonic() - started
     assert answers.failure is not None and EXPECTED[behaviour] in answers.failure
+    # Truncation is data, not wording: DENIAL08 reads it from the exchange.
+    assert any(e.truncated for e in answers.exchanges.values()) is (
+        behaviour == "truncated-everywhere")
     # A dead server is given up on after its SOA query: timeout x (1 + retries), not more.
     assert elapsed < 0.5 * 2 * 4 + 1
 
@@ -70,7 +75,7 @@ def test_every_check_reports_the_bad_server_and_keeps_the_good_ones_verdict(beha
     data.answers[SERVER2] = ServerAnswers(SERVER2, answers.exchanges, None)
     ev = evaluation(parent)
     for check in zone_checks():
-        result = run_check(check, data, ev)
+        result = catalog.run(check, data, ev)
         if check in ("DENIAL10", "SIG02") or check.startswith(("PROVIDER", "XFR")):
             # zone-file checks, and the checks of a provider or transfer not configured
             assert result.outcome is Outcome.SKIPPED
@@ -80,7 +85,7 @@ def test_every_check_reports_the_bad_server_and_keeps_the_good_ones_verdict(beha
         for finding in errors:
             assert finding.server == str(SERVER2)
             assert EXPECTED[behaviour] in finding.message
-    expiry = run_check("EXPIRY01", data, ev)
+    expiry = catalog.run("EXPIRY01", data, ev)
     assert expiry.outcome is Outcome.ERROR and expiry.days_left == pytest.approx(30, abs=0.1)
 
 
@@ -107,7 +112,7 @@ def test_unreachable_servers_are_a_could_not_check(tmp_path, lab):
     started = time.monotonic()
     data = probe_zones(config)["good-ecdsa.test"]
     assert time.monotonic() - started < 2
-    result = run_check("EXPIRY01", data, evaluation(parent_zone()))
+    result = catalog.run("EXPIRY01", data, evaluation(parent_zone()))
     assert result.outcome is Outcome.ERROR
     assert "cannot find the zone of good-ecdsa.test." in result.message
     assert "no server of . answered usably" in result.message
@@ -122,12 +127,12 @@ def test_discovery_needs_no_resolver(tmp_path, lab):
     assert data.parent_ns == (dns.name.from_text("ns1.test."),)
     assert [a.apex.to_text() for a in data.ancestors] == [".", "test."]
     lab_evaluation = Evaluation(time.time(), load_anchors(config.trust_anchors))
-    assert run_check("DS01", data, lab_evaluation).outcome is Outcome.PASSED
+    assert catalog.run("DS01", data, lab_evaluation).outcome is Outcome.PASSED
 
 
 def test_a_domain_that_does_not_exist_is_a_clear_failure(tmp_path, lab):
     config = lab_config(tmp_path, lab, f"[{lab.validating_resolver}]", lab.servers["root"])
     data = probe_zones(config)["no-such-zone.test"]
-    result = run_check("DS01", data, evaluation(parent_zone()))
+    result = catalog.run("DS01", data, evaluation(parent_zone()))
     assert result.outcome is Outcome.FAILED
     assert "does not exist (NXDOMAIN" in result.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from dnssec_conformance.catalog import run_check
+from dnssec_conformance import catalog
 from dnssec_conformance.findings import (
     MAX_EVIDENCE_CHARS,
     MAX_FINDINGS,
@@ -15,7 +15,7 @@ from dnssec_conformance.findings import (
     bounded,
     cut,
 )
-from dnssec_conformance.results import record_of
+from dnssec_conformance.report.results import record_of
 
 from .inmemory import build_zone, delegate, evaluation, parent_zone, zone_data
 
@@ -55,6 +55,6 @@ def test_a_zone_with_a_huge_rrset_gives_a_bounded_record():
     child = build_zone("child.test.", body, keys=[])
     delegate(parent, child)
     data = zone_data(child, parent, records=("A",))
-    result = run_check("DS01", data, evaluation(parent))
+    result = catalog.run("DS01", data, evaluation(parent))
     record = json.dumps(record_of(result))
     assert len(record) < MAX_RESULT_EVIDENCE_CHARS + 10_000

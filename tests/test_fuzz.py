@@ -55,8 +55,8 @@ def test_the_product_holds_against_a_hostile_universe(tmp_path: Path) -> None:
 @given(data=config_files())
 def test_any_domains_yaml_is_loaded_or_refused_in_one_line(tmp_path_factory, data: bytes
                                                            ) -> None:
-    from dnssec_conformance.anchors import load_anchors
-    from dnssec_conformance.config import load_config
+    from dnssec_conformance.config.anchors import load_anchors
+    from dnssec_conformance.config.loading import load_config
 
     folder = tmp_path_factory.mktemp("config")
     (folder / "anchors.bin").write_bytes(bytes(range(256)) * 4)
@@ -94,11 +94,14 @@ QUESTIONS = ["SOA", "DNSKEY", "NS", "NSEC3PARAM", "CDS", "CDNSKEY", "A", "probe"
 def test_spoiled_answers_never_crash_a_check(signed_zone, data) -> None:
     """Record- and wire-level damage to one to three of a server's answers: every check, the
     key history and the results record take it; every message stays one line."""
-    from dnssec_conformance.catalog import run_check, zone_checks
-    from dnssec_conformance.collect import ServerAnswers
-    from dnssec_conformance.keystate import advance, from_document, observe, to_document
-    from dnssec_conformance.results import record_of
-    from dnssec_conformance.transport import Exchange
+    from dnssec_conformance import catalog
+    from dnssec_conformance.analysis.keys_seen import observe
+    from dnssec_conformance.catalog import zone_checks
+    from dnssec_conformance.probe.data import ServerAnswers
+    from dnssec_conformance.probe.transport import Exchange
+    from dnssec_conformance.report.results import record_of
+    from dnssec_conformance.state.codec import from_document, to_document
+    from dnssec_conformance.state.history import advance
 
     from .inmemory import NOW, SERVER2, evaluation, zone_data
 
@@ -125,7 +128,7 @@ def test_spoiled_answers_never_crash_a_check(signed_zone, data) -> None:
                                           probes["nodata"])
     ev = evaluation(parent)
     for check in zone_checks():
-        result = run_check(check, zone, ev)
+        result = catalog.run(check, zone, ev)
         record = record_of(result)
         assert all(len(f["message"].splitlines()) <= 1 for f in record["findings"]), record
     state = advance(None, observe(zone), NOW, "child.test.")

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from dnssec_conformance import heartbeat
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.results import build_document, record_of
+from dnssec_conformance import catalog
+from dnssec_conformance.catalog import zone_checks
+from dnssec_conformance.report import heartbeat
+from dnssec_conformance.report.results import build_document, record_of
 
 from .inmemory import (
     DAY,
@@ -117,7 +118,7 @@ def records_for(origin: str, **zone_options: Any) -> list[dict[str, Any]]:
     delegate(parent, child)
     data = zone_data(child, parent)
     ev = evaluation(parent)
-    return [record_of(run_check(check, data, ev)) for check in zone_checks()]
+    return [record_of(catalog.run(check, data, ev)) for check in zone_checks()]
 
 
 def unreachable_records(origin: str) -> list[dict[str, Any]]:
@@ -128,7 +129,7 @@ def unreachable_records(origin: str) -> list[dict[str, Any]]:
     answers = data.answers[SERVER]
     for key in list(answers.exchanges):
         answers.exchanges[key] = dead(SERVER, *key)
-    return [record_of(run_check(check, data, evaluation(parent))) for check in zone_checks()]
+    return [record_of(catalog.run(check, data, evaluation(parent))) for check in zone_checks()]
 
 
 def document_of(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def test_the_wheel_holds_every_module_the_suites_and_the_license(installed):
         assert f"dnssec_conformance/{source.relative_to(PACKAGE)}" in names, source
     for suite in SUITES.glob("*.py"):
         assert f"dnssec_conformance/suites/{suite.name}" in names, suite
-    assert "dnssec_conformance/schema/domains.schema.json" in names
+    assert "dnssec_conformance/config/schema/domains.schema.json" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(installed.wheel).read(entry_points).decode()

@@ -11,18 +11,14 @@ from pathlib import Path
 import dns.name
 import pytest
 
-from dnssec_conformance import results
-from dnssec_conformance.catalog import run_check
+from dnssec_conformance import catalog, files
+from dnssec_conformance.analysis.keys_seen import observe
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.keystate import (
-    StateDirectory,
-    advance,
-    fingerprint,
-    from_document,
-    observe,
-    state_file_name,
-    to_document,
-)
+from dnssec_conformance.probe.data import ZoneData
+from dnssec_conformance.state.codec import from_document, to_document
+from dnssec_conformance.state.history import advance
+from dnssec_conformance.state.model import History, fingerprint
+from dnssec_conformance.state.store import StateDirectory, state_file_name
 
 from .inmemory import (
     NOW,
@@ -37,6 +33,11 @@ from .inmemory import (
 
 HOUR = 3600
 ZONE = "child.test."
+
+
+def recorded(store: StateDirectory, data: ZoneData, now: float) -> History:
+    """The run recorded as the engine records it: what it saw of the keys, None without apex."""
+    return store.record_run(data.name, observe(data) if data.apex is not None else None, now)
 
 
 @pytest.fixture(scope="module")
@@ -54,20 +55,20 @@ def snapshot(keys, published=(), signing=("ksk", "zsk")):
 
 
 def rotation(data, parent, history, now):
-    return run_check("ROLLOVER01", data, replace(evaluation(parent, now), history=history))
+    return catalog.run("ROLLOVER01", data, replace(evaluation(parent, now), history=history))
 
 
 def test_successive_runs_baseline_then_added_then_removed(tmp_path, keys):
     store = StateDirectory(tmp_path)
     data, parent = snapshot(keys)
-    first = store.record_run(data, NOW)
+    first = recorded(store, data, NOW)
     assert first.state is not None and first.state.is_baseline and first.problem is None
     assert first.state.added_keys() == [] and first.state.removed_keys() == []
     result = rotation(data, parent, first, NOW)
     assert result.outcome is Outcome.PASSED and "baseline" in result.message
 
     data, parent = snapshot(keys, published=("new",))
-    second = store.record_run(data, NOW + HOUR)
+    second = recorded(store, data, NOW + HOUR)
     assert [fingerprint(k.key) for k in second.state.added_keys()] == [
         fingerprint(keys["new"].dnskey)]
     result = rotation(data, parent, second, NOW + HOUR)
@@ -77,7 +78,7 @@ def test_successive_runs_baseline_then_added_then_removed(tmp_path, keys):
     assert "first seen 2027-01-15T09:00:00Z" in added and "ns1.test." in added
 
     data, parent = snapshot(keys, signing=("ksk", "new"))
-    third = store.record_run(data, NOW + 2 * HOUR)
+    third = recorded(store, data, NOW + 2 * HOUR)
     (removed,) = third.state.removed_keys()
     assert fingerprint(removed.key) == fingerprint(keys["zsk"].dnskey)
     result = rotation(data, parent, third, NOW + 2 * HOUR)
@@ -85,7 +86,7 @@ def test_successive_runs_baseline_then_added_then_removed(tmp_path, keys):
     assert "first seen 2027-01-15T08:00:00Z, last seen 2027-01-15T09:00:00Z" in message
     assert not any(f.message.startswith("key added") for f in result.findings)
 
-    fourth = store.record_run(data, NOW + 3 * HOUR)
+    fourth = recorded(store, data, NOW + 3 * HOUR)
     assert rotation(data, parent, fourth, NOW + 3 * HOUR).findings == [], "no change, no event"
 
 
@@ -102,10 +103,10 @@ def test_state_round_trips_through_its_file(tmp_path, keys):
 def test_a_second_process_of_the_same_run_sees_the_same_changes(tmp_path, keys):
     store = StateDirectory(tmp_path)
     data, _ = snapshot(keys)
-    store.record_run(data, NOW)
+    recorded(store, data, NOW)
     data, _ = snapshot(keys, published=("new",))
-    once = store.record_run(data, NOW + HOUR)
-    again = store.record_run(data, NOW + HOUR)
+    once = recorded(store, data, NOW + HOUR)
+    again = recorded(store, data, NOW + HOUR)
     assert again.state == once.state and again.observed
     assert len(again.state.added_keys()) == 1
 
@@ -113,20 +114,20 @@ def test_a_second_process_of_the_same_run_sees_the_same_changes(tmp_path, keys):
 def test_the_state_is_written_atomically(tmp_path, keys, monkeypatch):
     store = StateDirectory(tmp_path)
     data, _ = snapshot(keys)
-    store.record_run(data, NOW)
+    recorded(store, data, NOW)
     path = tmp_path / "child.test.json"
     before = path.read_bytes()
 
     def crash(*_args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(results.os, "replace", crash)
-    history = store.record_run(snapshot(keys, published=("new",))[0], NOW + HOUR)
+    monkeypatch.setattr(files.os, "replace", crash)
+    history = recorded(store, snapshot(keys, published=("new",))[0], NOW + HOUR)
     assert history.problem is not None and "No space left on device" in history.problem
     assert path.read_bytes() == before, "a failed write leaves the previous state whole"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "child.test.json"]
     monkeypatch.undo()
-    store.record_run(snapshot(keys, published=("new",))[0], NOW + HOUR)
+    recorded(store, snapshot(keys, published=("new",))[0], NOW + HOUR)
     assert json.loads(path.read_text())["runs"] == 2
 
 
@@ -141,7 +142,7 @@ def test_a_corrupt_state_file_is_moved_aside_and_reported(tmp_path, keys, conten
     path = tmp_path / "child.test.json"
     path.write_bytes(content)
     data, parent = snapshot(keys)
-    history = StateDirectory(tmp_path).record_run(data, NOW)
+    history = recorded(StateDirectory(tmp_path), data, NOW)
     (aside,) = tmp_path.glob("child.test.json.corrupt-*")
     assert aside.read_bytes() == content, "the unusable file is kept as it was"
     assert history.problem is not None and aside.name in history.problem
@@ -162,7 +163,7 @@ def test_a_state_file_that_cannot_be_moved_aside_is_left_untouched(tmp_path, key
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(Path, "rename", refuse)
-    history = StateDirectory(tmp_path).record_run(snapshot(keys)[0], NOW)
+    history = recorded(StateDirectory(tmp_path), snapshot(keys)[0], NOW)
     assert path.read_text() == "not json"
     assert history.problem is not None and "left untouched" in history.problem
 
@@ -178,16 +179,16 @@ def test_an_unreadable_state_file_is_reported(tmp_path, keys, monkeypatch):
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "read_text", unreadable)
-    history = StateDirectory(tmp_path).record_run(snapshot(keys)[0], NOW)
+    history = recorded(StateDirectory(tmp_path), snapshot(keys)[0], NOW)
     assert history.problem is not None and "Permission denied" in history.problem
     assert list(tmp_path.glob("child.test.json.corrupt-*"))
 
 
 def test_a_read_only_run_does_not_write(tmp_path, keys):
     data, _ = snapshot(keys)
-    StateDirectory(tmp_path).record_run(data, NOW)
+    recorded(StateDirectory(tmp_path), data, NOW)
     before = (tmp_path / "child.test.json").read_bytes()
-    history = StateDirectory(tmp_path, writable=False).record_run(
+    history = recorded(StateDirectory(tmp_path, writable=False),
         snapshot(keys, published=("new",))[0], NOW + 3 * 86400)
     assert (tmp_path / "child.test.json").read_bytes() == before
     assert history.note is not None and "read-only" in history.note
@@ -197,9 +198,9 @@ def test_a_read_only_run_does_not_write(tmp_path, keys):
 def test_a_run_before_the_last_recorded_one_changes_nothing(tmp_path, keys):
     data, parent = snapshot(keys)
     store = StateDirectory(tmp_path)
-    store.record_run(data, NOW)
+    recorded(store, data, NOW)
     before = (tmp_path / "child.test.json").read_bytes()
-    history = store.record_run(snapshot(keys, published=("new",))[0], NOW - HOUR)
+    history = recorded(store, snapshot(keys, published=("new",))[0], NOW - HOUR)
     assert not history.observed and "after the evaluated instant" in (history.note or "")
     assert (tmp_path / "child.test.json").read_bytes() == before
     result = rotation(data, parent, history, NOW - HOUR)
@@ -209,14 +210,14 @@ def test_a_run_before_the_last_recorded_one_changes_nothing(tmp_path, keys):
 def test_an_undiscoverable_zone_records_nothing(tmp_path, keys):
     data, _ = snapshot(keys)
     data.apex = None
-    history = StateDirectory(tmp_path).record_run(data, NOW)
+    history = recorded(StateDirectory(tmp_path), data, NOW)
     assert history.state is None and not history.observed
     assert not (tmp_path / "child.test.json").exists()
 
 
 def test_without_a_state_directory_rotation_says_how_to_get_one(keys):
     data, parent = snapshot(keys)
-    result = run_check("ROLLOVER01", data, evaluation(parent))
+    result = catalog.run("ROLLOVER01", data, evaluation(parent))
     assert result.outcome is Outcome.PASSED and "--state-dir" in result.message
 
 

@@ -7,6 +7,8 @@ on every other lab zone it must not (Zonemaster-style mandatory and forbidden me
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dnssec_conformance.catalog import all_checks
@@ -82,6 +84,43 @@ MUST_FIRE: dict[str, dict[str, Outcome]] = {
     "XFR04": {},
     "XFR05": {"deep-expiry.test": Outcome.WARNING},
 }
+# The checks no zone of the lab fires, each with why and the test file that holds its
+# scenarios instead (the one place that lists them: every other check fires on a lab zone).
+NO_LAB_SCENARIO: dict[str, tuple[str, str]] = {
+    "DS05": ("a parent whose DS denial is not proven: the lab's parents are well signed",
+             "test_checks_unit.py"),
+    "KEY03": ("a DS naming a key without the zone-key flag: signers refuse to make one",
+              "test_could_not_check.py"),
+    "KEY04": ("a DS set whose every DS is for another algorithm's key", "test_checks_unit.py"),
+    "SIG02": ("zone-file mode only: a file that does not load", "test_zonefile.py"),
+    "SIG03": ("an RRSIG over an RRSIG, a TTL above the original TTL: signers refuse both",
+              "test_checks_unit.py"),
+    "EXPIRY03": ("information unless thresholds.warn_before_soa_expire", "test_checks_unit.py"),
+    "CLOCK02": ("this host's clock against NTP: judged once per run, not per zone",
+                "test_clock_ntp.py"),
+    "DENIAL06": ("an answer mixing NSEC and NSEC3: no lab signer makes one",
+                 "test_denial_checks.py"),
+    "DENIAL07": ("NSEC3PARAM differing between servers", "test_denial_checks.py"),
+    "DENIAL08": ("a wrong rcode for a proven denial", "test_denial_checks.py"),
+    "DENIAL09": ("a wildcard answer without its proof", "test_denial_checks.py"),
+    "DENIAL10": ("zone-file mode only: the whole denial chain of a file", "test_zonefile.py"),
+    "ROLLOVER01": ("needs a key history over several runs", "test_rollover_replay.py"),
+    "ROLLOVER04": ("a rollover step taken too early: needs a key history",
+                   "test_rollover_replay.py"),
+    "CONSIST03": ("a parent's NS set that differs from the zone's", "test_consistency_checks.py"),
+    "CONSIST05": ("a server that answers nothing usable", "test_unusable_answers.py"),
+    "XFR01": ("a transfer refused or broken", "test_transfer_lab.py"),
+    "XFR03": ("a whole copy's denial chain broken", "test_transfer_checks.py"),
+    "XFR04": ("a whole copy's records differing between servers", "test_transfer_checks.py"),
+    **{f"PROVIDER0{n}": ("a cloud provider's API: replayed from recorded answers",
+                         "test_provider_checks.py") for n in range(1, 7)},
+    "RESOLVER01": ("the lab's resolvers are judged per domain with each domains file",
+                   "test_resolver_checks.py"),
+    "RESOLVER02": ("the bogus canaries: judged per canary", "test_resolver_checks.py"),
+    **{f"RESOLVER0{n}": ("CoreDNS's Corefile and metrics: no CoreDNS in the lab",
+                         "test_resolver_checks.py") for n in range(3, 8)},
+}
+
 # Timing and policy findings may be critical where Unbound still validates: validators'
 # clock tolerance differs (Unbound allows 10% of the validity period), and policy is ours.
 TIMING_OR_POLICY = {"EXPIRY01", "EXPIRY02", "EXPIRY05", "CLOCK01", "ALG01", "ALG02", "ALG03",
@@ -94,6 +133,15 @@ CROSS_SERVER_OR_NEXT_STEP = {"CONSIST04", "ROLLOVER02", "ROLLOVER03", "ROLLOVER0
 # Critical for an RRset the resolver's probe (the apex A, a name that does not exist) never
 # asks: a deep _dmarc TXT is bogus while the zone's apex validates.
 WHOLE_ZONE = {"XFR02", "XFR03", "XFR04"}
+
+
+def test_every_check_has_a_lab_scenario_or_a_reasoned_exemption():
+    tests = Path(__file__).parent
+    fires = {c for c, zones in MUST_FIRE.items() if zones}
+    assert fires | set(NO_LAB_SCENARIO) == set(all_checks())
+    assert not fires & set(NO_LAB_SCENARIO), "a check with a lab scenario needs no exemption"
+    for check, (_why, where) in NO_LAB_SCENARIO.items():
+        assert f'"{check}"' in (tests / where).read_text(), f"{where} does not test {check}"
 
 
 def zone_scenarios(lab_run):
@@ -187,8 +235,8 @@ def test_denial_scenarios_fail_for_their_fault(lab_run, zone, check, reason):
 
 
 def test_the_wildcard_answers_the_random_name_with_a_proof_that_holds(lab_run):
-    from dnssec_conformance.checks.denial import verdicts
-    from dnssec_conformance.nsec import ProofStatus
+    from dnssec_conformance.analysis.denial import verdicts
+    from dnssec_conformance.dnssec.nsec import ProofStatus
 
     found = {(v.claim, v.proof.status if v.proof else None)
              for v in verdicts(lab_run.zones["wildcard.test"]) if v.probe.due == "NXDOMAIN"}

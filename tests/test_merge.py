@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dnssec_conformance import heartbeat, merge, merge_command, metrics
-from dnssec_conformance.results import build_document
+from dnssec_conformance import merge_command
+from dnssec_conformance.report import heartbeat, merge, metrics
+from dnssec_conformance.report.results import build_document
 
 from .fleet_documents import NOW, shard_document, single_run
 

@@ -20,8 +20,9 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-from dnssec_conformance import merge_command, metrics
-from dnssec_conformance.results import build_document
+from dnssec_conformance import merge_command
+from dnssec_conformance.report import metrics
+from dnssec_conformance.report.results import build_document
 
 from .fleet_documents import NOW, shard_document, single_run
 

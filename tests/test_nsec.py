@@ -15,8 +15,8 @@ import dns.rrset
 import dns.zone
 import pytest
 
-from dnssec_conformance import nsec
-from dnssec_conformance.nsec import ProofStatus
+from dnssec_conformance.dnssec import nsec
+from dnssec_conformance.dnssec.nsec import ProofStatus
 
 N = dns.name.from_text
 APEX = N("example.")

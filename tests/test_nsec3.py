@@ -17,8 +17,8 @@ import dns.rrset
 import dns.zone
 import pytest
 
-from dnssec_conformance import nsec3
-from dnssec_conformance.nsec import ProofStatus
+from dnssec_conformance.dnssec import nsec3
+from dnssec_conformance.dnssec.nsec import ProofStatus
 
 N = dns.name.from_text
 APEX = N("example.")

@@ -13,8 +13,8 @@ import dns.name
 import dns.rdatatype
 import pytest
 
+from dnssec_conformance.analysis.signing_mode import signing_modes
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.signing_mode import signing_modes
 from lab.probes import NX_LABEL
 from lab.scenarios import SCENARIOS
 

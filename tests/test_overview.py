@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from dnssec_conformance import nagios, overview, summary
-from dnssec_conformance.config import Thresholds
-from dnssec_conformance.plugin import summary_lines
-from dnssec_conformance.results import build_document
+from dnssec_conformance.config.model import Thresholds
+from dnssec_conformance.plugin.reporter import summary_lines
+from dnssec_conformance.report import nagios, overview, summary
+from dnssec_conformance.report.results import build_document
 
 from .inmemory import NOW
 from .test_heartbeat import records_for, unreachable_records

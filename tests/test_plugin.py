@@ -31,6 +31,9 @@ def copy_suites(dest: Path) -> Path:
     ("domains: [example.com\n", "bad.yaml:"),
     ("domains: []\n", "bad.yaml:1: domains: the list is empty"),
     ("resolvers: [not-an-ip]\ndomains: [example.com]\n", "bad.yaml:1: resolvers[0]"),
+    ("domains: [example.com]\nseverities:\n  ALG03/deprecated-algorithms: info\n",
+     "bad.yaml:3: severities: unknown finding code 'ALG03/deprecated-algorithms' (did you "
+     "mean 'ALG03/deprecated-algorithm'?)"),
 ])
 def test_domains_yaml_errors_stop_the_run_with_one_line(pytester, text, expected):
     (pytester.path / "bad.yaml").write_text(text)

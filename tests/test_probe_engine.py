@@ -22,11 +22,12 @@ import dns.rdatatype
 import pytest
 
 from dnssec_conformance.catalog import all_checks
-from dnssec_conformance.config import QueryPolicy, load_config
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import QueryPolicy
+from dnssec_conformance.engine.runner import Run, RunRequest, plan_subjects
 from dnssec_conformance.probe.delegation import Delegations
 from dnssec_conformance.probe.querier import Querier, forbidden_destination
-from dnssec_conformance.runner import Run, RunRequest, plan_subjects
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 
 from .engine import lab_config_text
 
@@ -304,7 +305,7 @@ def test_only_what_the_selected_checks_read_is_asked(lab, tmp_path):
     """`-m expiry` needs no CDS, `-m rollover` no negative answers: the plan follows the
     selected checks, and the probe asks nothing else."""
     from dnssec_conformance.catalog import get
-    from dnssec_conformance.runner import probe_plan, probe_zones
+    from dnssec_conformance.engine.runner import probe_plan, probe_zones
 
     checks = all_checks()
     expiry = probe_plan([c for c in checks if get(c).marker == "expiry"])

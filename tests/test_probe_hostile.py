@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import dns.name
 import pytest
 
-from dnssec_conformance.config import QueryPolicy
+from dnssec_conformance.config.model import QueryPolicy
 from dnssec_conformance.probe.delegation import Delegations, Location
 from dnssec_conformance.probe.querier import Querier
 from dnssec_conformance.probe.shared import CircularWait, SharedWork
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 from lab.addresses import prefix_from_env
 
 from .hostile_dns import Plan, serving

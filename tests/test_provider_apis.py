@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from dnssec_conformance.config import CloudDnsZone, CloudflareZone, DomainSpec
-from dnssec_conformance.providers import KeyState, ZoneState, clouddns, fetch_view
+from dnssec_conformance.config.model import CloudDnsZone, CloudflareZone, DomainSpec
+from dnssec_conformance.probe.providers import KeyState, ZoneState, clouddns, fetch_view
 
 from .provider_apis import (
     cloudflare_dnssec,

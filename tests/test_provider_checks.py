@@ -11,18 +11,19 @@ from typing import Any
 import dns.dnssec
 import pytest
 
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import CloudDnsZone, CloudflareZone, Route53Zone
+from dnssec_conformance import catalog
+from dnssec_conformance.catalog import zone_checks
+from dnssec_conformance.config.model import CloudDnsZone, CloudflareZone, Route53Zone
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.providers import (
+from dnssec_conformance.probe.providers import (
     ProviderView,
     clouddns,
     cloudflare,
     route53,
     view_from_dict,
 )
-from dnssec_conformance.providers.view import failed_view
-from dnssec_conformance.results import record_of
+from dnssec_conformance.probe.providers.view import failed_view
+from dnssec_conformance.report.results import record_of
 
 from .inmemory import (
     NOW,
@@ -66,7 +67,7 @@ def route53_view(child, serve: str = "SIGNING", ksks: list[tuple[Key, str]] | No
 
 def judge(data, parent) -> dict[str, Any]:
     ev = evaluation(parent)
-    return {c: run_check(c, data, ev) for c in PROVIDER_CHECKS}
+    return {c: catalog.run(c, data, ev) for c in PROVIDER_CHECKS}
 
 
 def firing(results) -> dict[str, tuple[Outcome, list[str]]]:
@@ -206,7 +207,7 @@ def test_an_unreadable_provider_is_an_error_in_every_provider_check_and_nothing_
     data.provider = failed_view("route53", ZONE_ID, "GetDNSSEC was denied (AccessDenied)", NOW)
     ev = evaluation(parent)
     for check in zone_checks():
-        result = run_check(check, data, ev)
+        result = catalog.run(check, data, ev)
         if check in PROVIDER_CHECKS:
             assert result.outcome is Outcome.ERROR
             assert result.message == (f"could not read the provider: Route 53 hosted zone "
@@ -309,7 +310,7 @@ def test_cloudflare_pending_disabled_with_the_ds_is_a_warning():
 def test_the_record_shows_the_providers_view_next_to_the_dns():
     parent, child, data = secure_setup(ds_text=[])
     data.provider = route53_view(child)
-    record = record_of(run_check("PROVIDER03", data, evaluation(parent)), "title")
+    record = record_of(catalog.run("PROVIDER03", data, evaluation(parent)), "title")
     shown = record["provider"]
     assert (shown["name"], shown["label"], shown["zone"], shown["status"]) == (
         "route53", "Route 53", ZONE_ID, "SIGNING")
@@ -325,18 +326,18 @@ def provider_document(provider: dict[str, Any]) -> dict[str, Any]:
               "category": "provider", "outcome": "error", "severity": "error",
               "message": "could not read the provider", "days_left": None, "findings": [],
               "provider": provider}
-    from dnssec_conformance.results import build_document
+    from dnssec_conformance.report.results import build_document
 
     return build_document([record], evaluated_at=NOW, started_at=NOW, finished_at=NOW,
                           domains_file="d.yaml", exit_status=1, interrupted=False)
 
 
 def test_the_heartbeat_shows_the_provider_and_never_the_word_error():
-    from dnssec_conformance.heartbeat import build_body, encode
+    from dnssec_conformance.report.heartbeat import build_body, encode
 
     parent, child, data = secure_setup(ds_text=[])
     data.provider = cloudflare_view(child, "error")
-    details = record_of(run_check("PROVIDER03", data, evaluation(parent)))["provider"]
+    details = record_of(catalog.run("PROVIDER03", data, evaluation(parent)))["provider"]
     body = build_body(provider_document(details), warning_days=7, critical_days=3)
     entry = body["results"][0]["provider"]
     assert (entry["name"], entry["status"], entry["ds_at_parent"], entry["parent_ds"]) == (
@@ -345,18 +346,18 @@ def test_the_heartbeat_shows_the_provider_and_never_the_word_error():
     failed = failed_view("cloudflare", "0" * 32, "GET /zones/x failed (1000: Internal error)",
                          NOW)
     data.provider, data.memo = failed, {}
-    details = record_of(run_check("PROVIDER01", data, evaluation(parent)))["provider"]
+    details = record_of(catalog.run("PROVIDER01", data, evaluation(parent)))["provider"]
     body = build_body(provider_document(details), warning_days=7, critical_days=3)
     assert body["results"][0]["provider"]["status"] == "unchecked"
     assert "error" not in encode(body).decode().lower()
 
 
 def test_the_report_table_shows_both_views():
-    from dnssec_conformance.report_html import providers_html
+    from dnssec_conformance.report.html import providers_html
 
     parent, child, data = secure_setup(ds_text=[])
     data.provider = route53_view(child)
-    details = record_of(run_check("PROVIDER03", data, evaluation(parent)))["provider"]
+    details = record_of(catalog.run("PROVIDER03", data, evaluation(parent)))["provider"]
     html = providers_html([{"domain": "child.test", "provider": details}])
     assert "<td>child.test</td><td>Route 53 Z0123456789ABCDEFGHIJ</td><td>SIGNING</td>" in html
     assert details["keys"][0]["ds"][0] in html and "<td>no DS</td><td><strong>no</strong>" in html

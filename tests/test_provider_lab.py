@@ -19,8 +19,9 @@ import dns.rdata
 import dns.rdatatype
 import pytest
 
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.catalog import zone_checks
 from dnssec_conformance.findings import Outcome
 
 from .provider_apis import cloudflare_dnssec, cloudflare_zone, fake_api
@@ -45,7 +46,7 @@ def lab_ksk(lab, zone: str) -> tuple[str, str]:
 def judge(lab_run, zone: str, view) -> dict:
     data = dataclasses.replace(lab_run.zones[zone], provider=view, memo={})
     ev = Evaluation(lab_run.now, lab_run.anchors, data.domain.thresholds)
-    return {c: run_check(c, data, ev) for c in PROVIDER_CHECKS}
+    return {c: catalog.run(c, data, ev) for c in PROVIDER_CHECKS}
 
 
 @pytest.mark.parametrize("zone", ["no-ds.test", "good-ecdsa.test"])

@@ -16,8 +16,8 @@ import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from dnssec_conformance.config import DomainSpec, Route53Zone
-from dnssec_conformance.providers import KeyState, ZoneState, fetch_view, route53
+from dnssec_conformance.config.model import DomainSpec, Route53Zone
+from dnssec_conformance.probe.providers import KeyState, ZoneState, fetch_view, route53
 
 SECRET_KEY = "r53-secret-key-never-shown-0123456789"
 SESSION_TOKEN = "r53-session-token-never-shown-abcdefghij"
@@ -203,7 +203,7 @@ def test_denied_and_throttled_are_one_line_failures(code, status, expected):
 def test_the_view_survives_a_json_round_trip():
     import json
 
-    from dnssec_conformance.providers import view_from_dict
+    from dnssec_conformance.probe.providers import view_from_dict
 
     view = stubbed_view("example.com.", dnssec("SIGNING", [ksk("ACTIVE"), ksk("INACTIVE", 1)]))
     assert view_from_dict(json.loads(json.dumps(view.as_dict()))) == view

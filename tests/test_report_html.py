@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from dnssec_conformance import report_html
-from dnssec_conformance.config import Thresholds
+from dnssec_conformance.config.model import Thresholds
 from dnssec_conformance.probe.snapshot import SnapshotWriter
-from dnssec_conformance.results import build_document
+from dnssec_conformance.report import html as report_html
+from dnssec_conformance.report.results import build_document
 
 from .inmemory import DAY, NOW, anchors_for, build_zone, delegate, resign, zone_data
 from .test_heartbeat import KEY, Receiver, records_for, serve, unreachable_records

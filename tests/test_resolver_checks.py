@@ -14,11 +14,11 @@ import dns.name
 import dns.rdatatype
 import pytest
 
-from dnssec_conformance.chain import Security
-from dnssec_conformance.checks.resolver import judge
-from dnssec_conformance.config import Config, load_config
-from dnssec_conformance.context import Evaluation
-from dnssec_conformance.findings import CheckResult, Outcome, Severity
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import Config
+from dnssec_conformance.findings import CheckResult, Outcome, Security, Severity
 
 from .engine import surveys
 
@@ -29,13 +29,13 @@ CONSEQUENCE = "answers are not validated: spoofed answers would be accepted"
 
 def domain_results(config: Config) -> dict[str, CheckResult]:
     _targets, domains, _canaries = surveys(config)
-    return {name: judge("RESOLVER01", name, survey, EVALUATION)
+    return {name: catalog.run("RESOLVER01", survey, EVALUATION)
             for name, survey in domains.items()}
 
 
 def canary_results(config: Config) -> dict[str, CheckResult]:
     _targets, _domains, canaries = surveys(config)
-    return {name: judge("RESOLVER02", name, survey, EVALUATION)
+    return {name: catalog.run("RESOLVER02", survey, EVALUATION)
             for name, survey in canaries.items()}
 
 
@@ -147,7 +147,7 @@ def test_corefile_upstream_is_tested_as_a_resolver_of_its_own(tmp_path, lab):
                           f"coredns: {{corefile: {corefile}}}\n")
 
     targets, domains, _canaries = surveys(config)
-    result = judge("RESOLVER01", "good-ecdsa.test", domains["good-ecdsa.test"], EVALUATION)
+    result = catalog.run("RESOLVER01", domains["good-ecdsa.test"], EVALUATION)
 
     assert [str(t) for t in targets] == [
         f"{lab.validating_resolver}:53 (resolvers[0])",
@@ -175,7 +175,7 @@ def test_the_suites_write_canary_and_coredns_records(pytester, lab, tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
 
     pytester.runpytest("--domains", str(domains), "suites/test_resolver.py",
-                       "suites/test_coredns.py", "-p", "no:cacheprovider")
+                       "-p", "no:cacheprovider")
 
     document = json.loads((pytester.path / "reports" / "results.json").read_text())
     records = {(r["domain"], r["check"]): r for r in document["results"]}
@@ -205,8 +205,8 @@ def test_a_resolver_that_sets_ad_on_a_bogus_canary_is_critical(verdict, severity
     own validation finds bogus, that is a resolver accepting what it must reject."""
     from dataclasses import replace
 
-    from dnssec_conformance.config import QueryPolicy, ResolverAddress
-    from dnssec_conformance.resolvers import ResolverTarget
+    from dnssec_conformance.config.model import QueryPolicy, ResolverAddress
+    from dnssec_conformance.probe.resolvers import ResolverTarget
 
     from .engine import survey_of
     from .hostile import LYING_RESOLVER, hostile_server
@@ -216,7 +216,7 @@ def test_a_resolver_that_sets_ad_on_a_bogus_canary_is_critical(verdict, severity
         target = ResolverTarget(ResolverAddress(address, port), "resolvers[0]")
         survey = survey_of([target], "bogus-canary.test", canary, dns.rdatatype.A, "bogus",
                            QueryPolicy(1.0, 0))
-    result = judge("RESOLVER02", survey.subject, replace(survey, verdict=verdict), EVALUATION)
+    result = catalog.run("RESOLVER02", replace(survey, verdict=verdict), EVALUATION)
     (finding,) = result.findings
     assert finding.severity is severity and finding.server == str(target)
     if severity is Severity.CRITICAL:

@@ -24,8 +24,8 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from dnssec_conformance.authoritative import Responder
-from dnssec_conformance.zonefile import load_zone_file
+from dnssec_conformance.dnssec.authoritative import Responder
+from dnssec_conformance.dnssec.zonefile import load_zone_file
 from lab import configs, keys, processes, signing, tools
 from lab.addresses import PORT, AddressPlan, prefix_from_env
 from lab.scenarios import Nsec3, Window

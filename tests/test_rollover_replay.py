@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from dnssec_conformance.results import iso
+from dnssec_conformance.report.results import iso
 from lab.rollover import Step, apply_step
 
 SUITES = Path(__file__).parent.parent / "suites"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dnssec_conformance import fleet_command, shards
+from dnssec_conformance import fleet_command
+from dnssec_conformance.config import shards
 
 NAMES = [f"zone-{i:05d}.example" for i in range(4000)]
 ASSIGNED = [2, 1, 3, 0, 0, 3, 0, 3, 2, 0, 2, 1]  # scale-00001.test ... scale-00012.test of 4

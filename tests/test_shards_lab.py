@@ -28,7 +28,9 @@ from typing import Any
 import pytest
 import yaml
 
-from dnssec_conformance import heartbeat, merge_command, shards
+from dnssec_conformance import merge_command
+from dnssec_conformance.config import shards
+from dnssec_conformance.report import heartbeat
 
 from .test_heartbeat import Receiver, serve
 from .test_report_html import chromium

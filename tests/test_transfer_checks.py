@@ -15,13 +15,13 @@ import dns.rrset
 import dns.zone
 import pytest
 
-from dnssec_conformance.catalog import run_check
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
 from dnssec_conformance.checks.transfer import COPY_RULES, copy_judge
-from dnssec_conformance.collect import ZoneData
-from dnssec_conformance.config import DomainSpec, TransferSpec, TsigKey
-from dnssec_conformance.context import Evaluation
-from dnssec_conformance.copies import CopyIndex, TransferReport, copy_entries, copy_stats
+from dnssec_conformance.config.model import DomainSpec, TransferSpec, TsigKey
 from dnssec_conformance.findings import Outcome, Severity
+from dnssec_conformance.probe.copies import CopyIndex, TransferReport, copy_entries, copy_stats
+from dnssec_conformance.probe.data import ZoneData
 
 from .inmemory import (
     DAY,
@@ -102,7 +102,7 @@ def take(data: ZoneData, copies: dict, ev: Evaluation, wanted: tuple[str, ...] =
 
 
 def judged(data: ZoneData, ev: Evaluation) -> dict:
-    return {check: run_check(check, data, ev) for check in XFR}
+    return {check: catalog.run(check, data, ev) for check in XFR}
 
 
 def failing(result) -> list:  # type: ignore[no-untyped-def]
@@ -117,7 +117,7 @@ def test_a_deep_expired_signature_is_found_only_through_the_copy() -> None:
 
     results = judged(data, ev)
 
-    assert run_check("EXPIRY01", data, ev).outcome is Outcome.PASSED  # the live sample
+    assert catalog.run("EXPIRY01", data, ev).outcome is Outcome.PASSED  # the live sample
     expired = failing(results["XFR02"])
     assert [(f.severity, f.server) for f in expired] == [(Severity.CRITICAL, str(SERVER))]
     assert expired[0].message.startswith("_dmarc.example.test. TXT RRSIG expired 1.0 days ago")
@@ -153,7 +153,7 @@ def test_a_hole_in_the_nsec_chain_fails_xfr04() -> None:
     ev = evaluation(parent_zone(), NOW)
     take(data, {SERVER: zone.zone}, ev)
 
-    result = run_check("XFR04", data, ev)
+    result = catalog.run("XFR04", data, ev)
 
     assert result.outcome is Outcome.FAILED
     assert any("_dmarc.example.test." in f.message for f in failing(result))
@@ -166,7 +166,7 @@ def test_an_older_copy_is_named_with_the_records_that_differ() -> None:
     ev = evaluation(parent_zone(), NOW)
     take(data, {SERVER: current.zone, SERVER2: older.zone}, ev)
 
-    finding, = failing(run_check("XFR05", data, ev))
+    finding, = failing(catalog.run("XFR05", data, ev))
 
     assert finding.severity is Severity.WARNING and finding.server == str(SERVER2)
     assert finding.message.startswith(f"an older copy: serial 1, 1 behind 2 at {SERVER} "
@@ -180,7 +180,7 @@ def test_a_lag_within_the_allowed_serial_lag_is_information() -> None:
     ev = evaluation(parent_zone(), NOW, serial_lag=5)  # type: ignore[arg-type]
     take(data, {SERVER: current.zone, SERVER2: older.zone}, ev)
 
-    result = run_check("XFR05", data, ev)
+    result = catalog.run("XFR05", data, ev)
 
     assert result.outcome is Outcome.PASSED
     assert "an older copy: serial 1, 1 behind 2" in result.message
@@ -192,7 +192,7 @@ def test_the_same_serial_with_other_data_is_a_warning() -> None:
     ev = evaluation(parent_zone(), NOW)
     take(data, {SERVER: first.zone, SERVER2: second.zone}, ev)
 
-    finding, = failing(run_check("XFR05", data, ev))
+    finding, = failing(catalog.run("XFR05", data, ev))
 
     assert "the same serial 1 as" in finding.message
     assert "changed without a new serial" in finding.message
@@ -205,7 +205,7 @@ def test_copies_signed_separately_are_information() -> None:
     ev = evaluation(parent_zone(), NOW)
     take(data, {SERVER: first.zone, SERVER2: second.zone}, ev)
 
-    result = run_check("XFR05", data, ev)
+    result = catalog.run("XFR05", data, ev)
 
     assert result.outcome is Outcome.PASSED
     assert "signed separately" in result.message
@@ -217,7 +217,7 @@ def test_identical_copies_say_so() -> None:
     ev = evaluation(parent_zone(), NOW)
     take(data, {SERVER: zone.zone, SERVER2: zone.zone}, ev)
 
-    assert run_check("XFR05", data, ev).message.startswith(f"ok (the same copy as {SERVER}")
+    assert catalog.run("XFR05", data, ev).message.startswith(f"ok (the same copy as {SERVER}")
 
 
 def test_a_refused_axfr_walked_instead_is_expected_without_tsig() -> None:
@@ -228,7 +228,7 @@ def test_a_refused_axfr_walked_instead_is_expected_without_tsig() -> None:
          refused=True)
     data.transfers = tuple(replace(r, method="walk") for r in data.transfers)
 
-    result = run_check("XFR01", data, ev)
+    result = catalog.run("XFR01", data, ev)
 
     assert result.outcome is Outcome.PASSED
     assert [f.message.split(":")[0] for f in result.findings] == ["AXFR", "the NSEC walk"]
@@ -243,7 +243,7 @@ def test_a_refusal_of_the_tsig_key_is_an_error_even_when_walked() -> None:
          refused=True)
     data.transfers = tuple(replace(r, method="walk") for r in data.transfers)
 
-    assert run_check("XFR01", data, ev).outcome is Outcome.ERROR
+    assert catalog.run("XFR01", data, ev).outcome is Outcome.ERROR
 
 
 def test_a_server_without_a_copy_is_an_error_in_every_transfer_check() -> None:
@@ -275,12 +275,12 @@ def test_copies_judged_at_another_instant_are_not_reused_for_expiry() -> None:
     ev = evaluation(parent_zone(), NOW)
     take(data, {SERVER: zone.zone}, ev)
 
-    later = run_check("XFR02", data, evaluation(parent_zone(), NOW + DAY))
-    other = run_check("XFR02", data, evaluation(parent_zone(), NOW, warning_days=14))
+    later = catalog.run("XFR02", data, evaluation(parent_zone(), NOW + DAY))
+    other = catalog.run("XFR02", data, evaluation(parent_zone(), NOW, warning_days=14))
 
     assert later.outcome is Outcome.SKIPPED and other.outcome is Outcome.SKIPPED
     assert "judged when they were taken" in later.skipped_reason
-    assert run_check("XFR03", data, evaluation(parent_zone(), NOW + DAY)).outcome \
+    assert catalog.run("XFR03", data, evaluation(parent_zone(), NOW + DAY)).outcome \
         is Outcome.PASSED  # the signatures verify whenever they are judged
 
 
@@ -291,7 +291,7 @@ def test_only_the_selected_checks_judge_a_copy() -> None:
     take(data, {SERVER: zone.zone}, ev, wanted=("XFR01", "XFR05"))
 
     assert data.transfers[0].findings == {}
-    result = run_check("XFR02", data, ev)
+    result = catalog.run("XFR02", data, ev)
     assert result.outcome is Outcome.ERROR
     assert "not judged by XFR02" in result.message
 
@@ -316,10 +316,10 @@ def test_nothing_to_judge_without_transfer_or_for_a_zone_file() -> None:
     data = live(zone)
     data.domain = DomainSpec(data.domain.name)
     ev = evaluation(parent_zone(), NOW)
-    assert {run_check(c, data, ev).outcome for c in XFR} == {Outcome.SKIPPED}
+    assert {catalog.run(c, data, ev).outcome for c in XFR} == {Outcome.SKIPPED}
     data.domain = replace(data.domain, transfer=TransferSpec())
     data.source = "file"
-    assert {run_check(c, data, ev).outcome for c in XFR} == {Outcome.SKIPPED}
+    assert {catalog.run(c, data, ev).outcome for c in XFR} == {Outcome.SKIPPED}
 
 
 @pytest.mark.parametrize("check", XFR)
@@ -327,7 +327,7 @@ def test_a_zone_never_transferred_is_an_error(check: str) -> None:
     data = live(signed())
     assert data.transfers is None
 
-    result = run_check(check, data, evaluation(parent_zone(), NOW))
+    result = catalog.run(check, data, evaluation(parent_zone(), NOW))
 
     assert result.outcome is Outcome.ERROR
     assert "was not transferred in this run" in result.message
@@ -352,7 +352,7 @@ def test_multi_signer_providers_are_compared_by_their_data(body: str, expected: 
     ev = evaluation(parent, NOW)
     take(data, {SERVER2: second.zone, SERVER: first.zone}, ev)  # the newest serial first
 
-    finding, = run_check("XFR05", data, ev).findings
+    finding, = catalog.run("XFR05", data, ev).findings
 
     assert finding.server == str(SERVER) and finding.message.startswith(expected)
     assert finding.severity is (Severity.WARNING if body else Severity.INFO)

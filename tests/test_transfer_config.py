@@ -10,7 +10,8 @@ from pathlib import Path
 import dns.name
 import pytest
 
-from dnssec_conformance.config import TransferSpec, TsigKey, load_config
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import TransferSpec, TsigKey
 from dnssec_conformance.errors import ConfigError
 
 SECRET = base64.b64encode(b"lab-only tsig secret, 32 bytes!!").decode()

@@ -33,14 +33,16 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from dnssec_conformance.anchors import TrustAnchors
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import DomainSpec, load_config
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.catalog import zone_checks
+from dnssec_conformance.config.anchors import TrustAnchors
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import DomainSpec
+from dnssec_conformance.dnssec.zonefile import collect_zone_file
+from dnssec_conformance.engine.runner import Run, RunRequest, plan_subjects
 from dnssec_conformance.probe.axfr import transfer
-from dnssec_conformance.runner import Run, RunRequest, plan_subjects
-from dnssec_conformance.transport import Server
-from dnssec_conformance.zonefile import collect_zone_file
+from dnssec_conformance.probe.transport import Server
 
 TSIG = "{tsig: {name: lab-xfr-key., algorithm: hmac-sha256, secret_env: LAB_TSIG_SECRET}}"
 DEEP = "_dmarc.deep-expiry.test. TXT RRSIG expired 1.0 days ago"
@@ -184,7 +186,7 @@ def test_file_mode_and_the_zone_checkers_catch_it_too(lab):
     zone_file = next((lab.run_dir / "zones" / "deep-expiry.test").glob("zone.tampered"))
     data = collect_zone_file(DomainSpec(dns.name.from_text("deep-expiry.test.")), zone_file,
                              None, time.time())
-    result = run_check("EXPIRY01", data, Evaluation(time.time(), TrustAnchors("none", {}, {})))
+    result = catalog.run("EXPIRY01", data, Evaluation(time.time(), TrustAnchors("none", {}, {})))
     assert any(f.message.startswith(DEEP) for f in result.findings)
     ldns = subprocess.run(["ldns-verify-zone", str(zone_file)], capture_output=True, text=True)
     assert ldns.returncode != 0 and "expired" in (ldns.stdout + ldns.stderr).lower()

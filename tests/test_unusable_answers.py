@@ -9,10 +9,11 @@ import dns.name
 import dns.rdatatype
 import pytest
 
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import DomainSpec, QueryPolicy
+from dnssec_conformance import catalog
+from dnssec_conformance.catalog import zone_checks
+from dnssec_conformance.config.model import DomainSpec, QueryPolicy
 from dnssec_conformance.findings import Outcome, Severity
-from dnssec_conformance.transport import Server
+from dnssec_conformance.probe.transport import Server
 
 from .engine import server_answers
 from .hostile import ANSWER_FAULTS, zone_server
@@ -42,7 +43,7 @@ def signed():
 
 
 def collect_with_fault(signed, rdtype: str, fault: str):
-    from dnssec_conformance.authoritative import respond
+    from dnssec_conformance.dnssec.authoritative import respond
 
     parent, child = signed
     data = zone_data(child, parent, records=RECORDS)
@@ -64,24 +65,24 @@ def collect_with_fault(signed, rdtype: str, fault: str):
 @pytest.mark.parametrize("fault", ANSWER_FAULTS)
 def test_a_spoiled_cds_answer_is_named_with_its_server_and_reason(signed, fault):
     data, server, ev = collect_with_fault(signed, "CDS", fault)
-    result = run_check("CONSIST05", data, ev)
+    result = catalog.run("CONSIST05", data, ev)
     assert result.outcome is Outcome.ERROR
     (finding,) = result.findings
     assert finding.server == str(server) and finding.severity is Severity.ERROR
     assert finding.message.startswith("could not check child.test. CDS at this server: ")
     assert any(reason in finding.message for reason in REASONS[fault])
     assert len(finding.message.splitlines()) == 1
-    assert run_check("ROLLOVER05", data, ev).outcome is Outcome.ERROR
+    assert catalog.run("ROLLOVER05", data, ev).outcome is Outcome.ERROR
 
 
 @pytest.mark.parametrize("rdtype", ["NS", "CDNSKEY", "A", "TXT", "MX", "DNSKEY"])
 def test_any_question_answered_with_garbage_is_named(signed, rdtype):
     data, server, ev = collect_with_fault(signed, rdtype, "garbage")
-    findings = run_check("CONSIST05", data, ev).findings
+    findings = catalog.run("CONSIST05", data, ev).findings
     questions = {f.message.split(" at this server")[0] for f in findings}
     assert f"could not check child.test. {rdtype}" in questions
     assert all(f.server == str(server) for f in findings)
-    statuses = {c: run_check(c, data, ev).outcome for c in zone_checks()}
+    statuses = {c: catalog.run(c, data, ev).outcome for c in zone_checks()}
     assert Outcome.ERROR in statuses.values()
     assert Outcome.FAILED not in statuses.values(), statuses  # unknown, never a defect
 
@@ -89,18 +90,18 @@ def test_any_question_answered_with_garbage_is_named(signed, rdtype):
 def test_the_good_server_alone_passes(signed):
     parent, child = signed
     data = zone_data(child, parent, records=RECORDS)
-    assert run_check("CONSIST05", data, evaluation(parent)).outcome is Outcome.PASSED
+    assert catalog.run("CONSIST05", data, evaluation(parent)).outcome is Outcome.PASSED
 
 
 def test_a_parent_server_whose_ds_answer_is_unusable_is_named(signed):
-    from dnssec_conformance.transport import Exchange
+    from dnssec_conformance.probe.transport import Exchange
 
     parent, child = signed
     data = zone_data(child, parent)
     broken = Server("192.0.2.54", 53, dns.name.from_text("ns2.parent.test."))
     data.ds_answers[broken] = Exchange(broken, child.origin, dns.rdatatype.DS, False, None,
                                        "", "timeout after 3 s", 6.0)
-    (finding,) = run_check("CONSIST05", data, evaluation(parent)).findings
+    (finding,) = catalog.run("CONSIST05", data, evaluation(parent)).findings
     assert finding.server == str(broken)
     assert finding.message == ("could not check child.test. DS at this server of the parent "
                                "test.: timeout after 3 s")
@@ -109,7 +110,7 @@ def test_a_parent_server_whose_ds_answer_is_unusable_is_named(signed):
 def test_an_unusable_second_look_at_the_soa_is_named(signed):
     """The SOA asked again after every other question (is the server an online signer?)
     answered with another question's answer: named like any other unusable answer."""
-    from dnssec_conformance.authoritative import respond
+    from dnssec_conformance.dnssec.authoritative import respond
 
     parent, child = signed
     data = zone_data(child, parent, records=RECORDS)
@@ -130,7 +131,7 @@ def test_an_unusable_second_look_at_the_soa_is_named(signed):
     assert len(soa_queries) == 2 and answers.second_look is not None
     data.answers[server] = answers
     data.servers = (*data.servers, server)
-    (finding,) = run_check("CONSIST05", data, evaluation(parent)).findings
+    (finding,) = catalog.run("CONSIST05", data, evaluation(parent)).findings
     assert finding.server == str(server) and finding.severity is Severity.ERROR
     assert finding.message == ("could not check child.test. SOA asked a second time at this "
                                "server: an answer that does not match the query (wrong "
@@ -143,7 +144,7 @@ def test_a_resolver_answer_the_walk_fell_back_on_is_named_and_kept_in_snapshots(
     usable) and went on: the resolver's unusable answer on the way is a warning naming it
     (the fuzz campaign found it dropped once the zone was found), and a snapshot keeps it."""
     from dnssec_conformance.probe.snapshot import Snapshot, SnapshotWriter
-    from dnssec_conformance.transport import Exchange
+    from dnssec_conformance.probe.transport import Exchange
 
     parent, child = signed
     data = zone_data(child, parent)
@@ -151,7 +152,7 @@ def test_a_resolver_answer_the_walk_fell_back_on_is_named_and_kept_in_snapshots(
     data.walk_fallback = (Exchange(resolver, child.origin, dns.rdatatype.SOA, False, None, "",
                                    "an answer without the QR flag (not a response)", 0.1),)
     ev = evaluation(parent)
-    result = run_check("CONSIST05", data, ev)
+    result = catalog.run("CONSIST05", data, ev)
     assert result.outcome is Outcome.WARNING
     (finding,) = result.findings
     assert finding.server == str(resolver) and finding.severity is Severity.WARNING
@@ -164,4 +165,4 @@ def test_a_resolver_answer_the_walk_fell_back_on_is_named_and_kept_in_snapshots(
     writer.close(observations=[], coredns=None, clock=None)
     replayed = Snapshot(tmp_path / "snapshot.json").zone(data.domain)
     assert replayed.walk_fallback == data.walk_fallback
-    assert run_check("CONSIST05", replayed, ev).findings == result.findings
+    assert catalog.run("CONSIST05", replayed, ev).findings == result.findings

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dnssec_conformance.catalog import run_check
-from dnssec_conformance.config import load_config
+from dnssec_conformance import catalog
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.engine.waivers import apply_waiver, waived_reason
 from dnssec_conformance.errors import ConfigError
 from dnssec_conformance.findings import (
     Category,
@@ -19,8 +20,7 @@ from dnssec_conformance.findings import (
     Severity,
     Waiver,
 )
-from dnssec_conformance.results import record_of
-from dnssec_conformance.waivers import apply_waiver, waived_reason
+from dnssec_conformance.report.results import record_of
 
 from .inmemory import DAY, NOW, build_zone, delegate, evaluation, parent_zone, zone_data
 
@@ -32,7 +32,7 @@ def expiry_result(days_left: float) -> CheckResult:
     parent = parent_zone()
     child = build_zone("soon.test.", expiration=NOW + days_left * DAY)
     delegate(parent, child)
-    return run_check("EXPIRY01", zone_data(child, parent), evaluation(parent))
+    return catalog.run("EXPIRY01", zone_data(child, parent), evaluation(parent))
 
 
 def test_an_active_waiver_accepts_a_failure_and_keeps_its_findings():

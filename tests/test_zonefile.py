@@ -19,14 +19,16 @@ import dns.rdatatype
 import dns.zone
 import pytest
 
-from dnssec_conformance.anchors import TrustAnchors, load_anchors
-from dnssec_conformance.authoritative import rrset_of
-from dnssec_conformance.catalog import run_check, zone_checks
-from dnssec_conformance.config import DomainSpec, load_config
-from dnssec_conformance.context import Evaluation
+from dnssec_conformance import catalog
+from dnssec_conformance.analysis.evaluation import Evaluation
+from dnssec_conformance.catalog import zone_checks
+from dnssec_conformance.config.anchors import TrustAnchors, load_anchors
+from dnssec_conformance.config.loading import load_config
+from dnssec_conformance.config.model import DomainSpec
+from dnssec_conformance.dnssec.authoritative import rrset_of
+from dnssec_conformance.dnssec.zonefile import collect_zone_file, load_zone_file, read_zone_file
+from dnssec_conformance.engine.runner import probe_zones
 from dnssec_conformance.findings import CheckResult, Outcome, Severity
-from dnssec_conformance.runner import probe_zones
-from dnssec_conformance.zonefile import collect_zone_file, load_zone_file, read_zone_file
 
 from .inmemory import DAY, NOW, SignedZone, build_zone, delegate, evaluation, parent_zone
 
@@ -67,7 +69,7 @@ def from_file(folder: Path, signed: SignedZone, parent: SignedZone | None = None
 def judge(data, now: float = NOW) -> dict[str, CheckResult]:
     # No anchor is needed: a zone file has no chain above it.
     ev = Evaluation(now, TrustAnchors("none", {}, {}))
-    return {check: run_check(check, data, ev) for check in zone_checks()}
+    return {check: catalog.run(check, data, ev) for check in zone_checks()}
 
 
 def fired(data) -> dict[str, Outcome]:
@@ -365,7 +367,7 @@ def test_the_walk_is_for_zone_files_only():
     from .inmemory import zone_data
 
     parent, child = signed_child()
-    result = run_check("DENIAL10", zone_data(child, parent), evaluation(parent))
+    result = catalog.run("DENIAL10", zone_data(child, parent), evaluation(parent))
 
     assert result.outcome is Outcome.SKIPPED
     assert result.skipped_reason is not None and "zone files only" in result.skipped_reason
@@ -445,7 +447,7 @@ def test_the_lab_zone_files_give_the_live_verdicts(lab, tmp_path):
         filed = collect_zone_file(as_file, files[zone], ds_file, now)
         ev = Evaluation(now, anchors, domain.thresholds, config.clock)
         for check in zone_checks():
-            live_result, file_result = run_check(check, live, ev), run_check(check, filed, ev)
+            live_result, file_result = catalog.run(check, live, ev), catalog.run(check, filed, ev)
             if check == "DENIAL10":
                 assert live_result.outcome is Outcome.SKIPPED
                 if file_result.outcome is not Outcome.PASSED:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dns.name
 import dns.zone
 
-from dnssec_conformance.zonetree import ZoneTree, below_cut, names_between, zone_cuts
+from dnssec_conformance.dnssec.zonetree import ZoneTree, below_cut, names_between, zone_cuts
 
 ORIGIN = dns.name.from_text("example.")
 TEXT = """\

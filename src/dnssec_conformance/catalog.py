@@ -9,14 +9,16 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from .collect import ZoneData
-from .context import Evaluation
+from .analysis.evaluation import Evaluation
+from .errors import NotApplicable
 from .findings import Category, CheckResult, Finding, Severity, bounded
-from .ntp import ClockReading
+from .probe.data import ZoneData
+from .probe.ntp import ClockReading
 
 # A zone check reads a ZoneData; a run check (scope "run") reads a RunData: what the run
 # measured once, outside any zone (the local clock).
@@ -26,23 +28,24 @@ CheckFunction = Callable[[Any, Evaluation], Iterable[Finding]]
 DetailsFunction = Callable[[ZoneData, Evaluation], dict[str, Any]]
 # resolver, canary, coredns: checks.resolver's own data (per domain, per canary, per run)
 Scope = Literal["zone", "run", "resolver", "canary", "coredns"]
+Need = Literal["key_history"]
 
-CHECK_MODULES = (
-    "dnssec_conformance.checks.expiry",
-    "dnssec_conformance.checks.delegation",
-    "dnssec_conformance.checks.signature",
-    "dnssec_conformance.checks.algorithm",
-    "dnssec_conformance.checks.clock",
-    "dnssec_conformance.checks.denial",
-    "dnssec_conformance.checks.denial_chain",
-    "dnssec_conformance.checks.zone_file",
-    "dnssec_conformance.checks.resolver",
-    "dnssec_conformance.checks.rollover",
-    "dnssec_conformance.checks.consistency",
-    "dnssec_conformance.checks.provider",
-    "dnssec_conformance.checks.transfer",
-)
+# One module per family, named like the family's marker and its suite file
+# (checks/<marker>.py, suites/test_<marker>.py).
+FAMILIES = ("algorithm", "chain", "clock", "consistency", "denial", "expiry", "provider",
+            "resolver", "rollover", "transfer")
+CHECK_MODULES = tuple(f"dnssec_conformance.checks.{family}" for family in FAMILIES)
+SUITES_PACKAGE = "dnssec_conformance.suites"
 RETIRED: dict[str, str] = {}
+# Finding codes any check may report: what the runner, the engine and the shared analyses
+# say on a check's behalf.
+COMMON_CODES = (
+    "zone-does-not-exist", "discovery-failed",  # the zone does not exist, or was not found
+    "internal-error", "waiver-expired", "findings-left-out",
+    "server-unusable", "answer-unusable",  # a server, or one of its answers, is unusable
+    "broken-above", "parent-ds-broken",  # the chain of trust breaks above the zone
+    "not-proven", "proof-unchecked", "opt-out-only",  # a denial proof the check reads
+)
 # The check that reports a zone file that does not load; the others skip such a file.
 ZONE_FILE_CHECK = "SIG02"
 
@@ -77,6 +80,16 @@ class CheckSpec:
     scope: Scope = "zone"
     subject: str = ""  # for run checks: what results.json names in the record's `domain`
     details: DetailsFunction | None = None
+    # What the check reads besides its scope's data, for the engine to provide:
+    # "key_history": the zone's key history between runs, in the evaluation.
+    needs: frozenset[Need] = frozenset()
+    # The codes of its findings (`expired`, `expires-soon`, ...), stable across versions:
+    # results.json records each finding's as `ID/code`, domains.yaml's `severities:` keys on
+    # them. COMMON_CODES may come from any check.
+    codes: tuple[str, ...] = ()
+
+    def code_ids(self) -> tuple[str, ...]:
+        return tuple(f"{self.id}/{code}" for code in self.codes)
 
     @property
     def description(self) -> str:
@@ -100,8 +113,8 @@ _REGISTRY: dict[str, CheckSpec] = {}
 
 def register(*, id: str, name: str, title: str, category: Category, severity: Severity,
              rfc: str, marker: str, scope: Scope = "zone", subject: str = "",
-             details: DetailsFunction | None = None
-             ) -> Callable[[CheckFunction], CheckFunction]:
+             details: DetailsFunction | None = None, needs: Iterable[Need] = (),
+             codes: Iterable[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
         known = _REGISTRY.get(id)
         reloaded = known is not None and (known.function.__module__, known.function.__qualname__
@@ -111,7 +124,8 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
         if "Remediation:" not in (function.__doc__ or ""):
             raise ValueError(f"check {id} has no 'Remediation:' in its docstring")
         _REGISTRY[id] = CheckSpec(id, name, title, category, severity, rfc, marker, function,
-                                  scope, subject, details)
+                                  scope, subject, details, frozenset(needs),
+                                  tuple(sorted({*codes, *COMMON_CODES})))
         return function
 
     return decorate
@@ -137,11 +151,42 @@ def get(check_id: str) -> CheckSpec:
     return spec
 
 
-def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckResult:
-    """Run one check over collected data: pure, deterministic for a given `evaluation`."""
+def run(check_id: str, data: Any, evaluation: Evaluation) -> CheckResult:
+    """Run one check over what was observed, whatever its scope: a zone's `ZoneData`, a
+    resolver `Survey` (per domain or canary), CoreDNS's view, or the run's `RunData`. Pure,
+    deterministic for a given `evaluation`."""
     spec = get(check_id)
-    if spec.scope != "zone":
-        raise ValueError(f"{check_id} is a run check: use run_run_check")
+    if spec.scope == "zone":
+        return _run_on_zone(spec, data, evaluation)
+    # A survey names its domain or canary; CoreDNS and the clock are named by the check.
+    subject = data.subject if spec.scope in ("resolver", "canary") else spec.subject
+    result = CheckResult(subject, spec.id, spec.category)
+    try:
+        result.findings.extend(spec.function(data, evaluation))
+    except NotApplicable as exc:
+        result.findings.clear()
+        result.skipped_reason = str(exc)
+    result.findings = _as_configured(spec, bounded(result.findings), evaluation)
+    return result
+
+
+def _as_configured(spec: CheckSpec, findings: list[Finding], evaluation: Evaluation
+                   ) -> list[Finding]:
+    """Each finding under the check's ID, at the severity domains.yaml gives its code
+    (`severities:`), if it gives one."""
+    overrides = evaluation.severities
+    stamped = []
+    for finding in findings:
+        if finding.check != spec.id:
+            finding = replace(finding, check=spec.id)
+        severity = overrides.get(f"{spec.id}/{finding.code}") if overrides else None
+        if severity is not None and severity is not finding.severity:
+            finding = replace(finding, severity=severity)
+        stamped.append(finding)
+    return stamped
+
+
+def _run_on_zone(spec: CheckSpec, zone: ZoneData, evaluation: Evaluation) -> CheckResult:
     result = CheckResult(zone.domain.display, spec.id, spec.category)
     if spec.details is not None:
         result.details = spec.details(zone, evaluation)
@@ -151,10 +196,13 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
                                      "why): nothing to judge")
             return result
     elif zone.discovery_failure is not None:
-        defect = "does not exist" in zone.discovery_failure
+        defect = zone.nonexistent
         severity = Severity.CRITICAL if defect else Severity.ERROR
         result.findings.append(Finding(spec.id, severity, zone.discovery_failure,
-                                       evidence=zone.discovery_evidence))
+                                       evidence=zone.discovery_evidence,
+                                       code="zone-does-not-exist" if defect
+                                       else "discovery-failed"))
+        result.findings = _as_configured(spec, result.findings, evaluation)
         return result
     try:
         result.findings.extend(spec.function(zone, evaluation))
@@ -164,12 +212,8 @@ def run_check(check_id: str, zone: ZoneData, evaluation: Evaluation) -> CheckRes
         return result
     days = [f.days_left for f in result.findings if f.days_left is not None]
     result.days_left = min(days) if days else None
-    result.findings = bounded(result.findings)
+    result.findings = _as_configured(spec, bounded(result.findings), evaluation)
     return result
-
-
-class NotApplicable(Exception):
-    """Raised by a check that has nothing to judge (its input is not configured)."""
 
 
 @dataclass(frozen=True)
@@ -177,20 +221,6 @@ class RunData:
     """What a run measures once, outside any zone."""
 
     clock: ClockReading | None = None  # None: no NTP server configured
-
-
-def run_run_check(check_id: str, data: RunData, evaluation: Evaluation) -> CheckResult:
-    spec = get(check_id)
-    if spec.scope != "run":
-        raise ValueError(f"{check_id} is a zone check: use run_check")
-    result = CheckResult(spec.subject, spec.id, spec.category)
-    try:
-        result.findings.extend(spec.function(data, evaluation))
-    except NotApplicable as exc:
-        result.findings.clear()
-        result.skipped_reason = str(exc)
-    result.findings = bounded(result.findings)
-    return result
 
 
 def needs_of(check_id: str) -> frozenset[str]:
@@ -202,14 +232,40 @@ def zone_checks() -> list[str]:
     return [i for i, spec in all_checks().items() if spec.scope == "zone"]
 
 
+def suite_tests() -> dict[str, tuple[str, str]]:
+    """Check ID -> (suite module file, test function), from the suites shipped with the
+    package: the names pytest gives each check's test."""
+    package = importlib.import_module(SUITES_PACKAGE)
+    found: dict[str, tuple[str, str]] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, function in vars(module).items():
+            for mark in getattr(function, "pytestmark", []) if name.startswith("test_") else []:
+                if mark.name == "dnssec_check" and mark.args:
+                    found[str(mark.args[0])] = (f"{info.name}.py", name)
+    return found
+
+
+def source_of(spec: CheckSpec) -> str:
+    """The check's file in the repository (`src/dnssec_conformance/checks/chain.py`)."""
+    return "src/" + spec.function.__module__.replace(".", "/") + ".py"
+
+
 def markdown_catalog() -> str:
     """The catalog as the docs list it (docs/checks.md is tested against this)."""
     lines = ["# Check catalog", "",
              "Generated from the code by `python -m dnssec_conformance.catalog`; a test keeps "
              "it in step.", "",
+             "Every finding carries a code, `CHECK/code` in results.json (`EXPIRY01/expired`), "
+             "stable across versions and wordings; domains.yaml's `severities:` sets your own "
+             "level for one. Each check's codes are listed with it; any check may also report "
+             "these: " + ", ".join(f"`{code}`" for code in COMMON_CODES) + ".", "",
              "| ID | name | category | worst severity | marker | RFC | title |",
              "|---|---|---|---|---|---|---|"]
     checks = all_checks()
+    tests = suite_tests()
     for spec in checks.values():
         lines.append(f"| `{spec.id}` | {spec.name} | `{spec.category}` | "
                      f"{spec.severity.label} | `{spec.marker}` | {spec.rfc} | {spec.title} |")
@@ -218,13 +274,18 @@ def markdown_catalog() -> str:
                  if spec.scope == "run" else "")
         lines += ["", f"## {spec.id} — {spec.title}", "",
                   f"Category `{spec.category}`, marker `{spec.marker}`, enforces {spec.rfc}."
-                  + scope,
+                  + scope, "",
+                  f"Code: `{source_of(spec)}` (`{spec.function.__name__}`); suite test: "
+                  f"`suites/{tests[spec.id][0]}::{tests[spec.id][1]}`.", "",
+                  "Finding codes: " + ", ".join(
+                      f"`{spec.id}/{code}`" for code in spec.codes if code not in COMMON_CODES)
+                  + " (and the common ones).",
                   "", spec.description, "", f"**Remediation:** {spec.remediation}"]
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
     # Run as a script this file is `__main__`: the checks register in the imported module.
-    from dnssec_conformance import catalog
+    from . import catalog
 
     print(catalog.markdown_catalog(), end="")

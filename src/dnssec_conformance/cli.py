@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
-from . import __version__, nagios
-from .config import Thresholds
+from . import __version__
+from .config.model import Thresholds
+from .report import nagios
 
 SUITES_PACKAGE = "dnssec_conformance.suites"
 # pytest's cache would write .pytest_cache into the user's folder (a read-only root file
@@ -91,9 +92,10 @@ class _RunOutcome:
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        from .plugin import CONFORMANCE
+        from .plugin.reporter import REPORTER
+        from .plugin.session import CONFORMANCE
 
-        reporter = config.pluginmanager.get_plugin("dnssec-results")
+        reporter = config.stash.get(REPORTER, None)
         self.document = getattr(reporter, "document", None)
         conformance = config.stash.get(CONFORMANCE, None)
         if conformance is not None:

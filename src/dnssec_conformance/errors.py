@@ -40,13 +40,12 @@ class TrustAnchorError(ConformanceError):
         super().__init__(one_line(message))
 
 
-class TransportError(ConformanceError):
-    """A query that got no usable answer (timeout, refused connection, garbage)."""
+class NotApplicable(ConformanceError):
+    """Raised by a check that has nothing to judge (its input is not configured)."""
 
-    def __init__(self, server: str, what: str):
-        self.server = server
-        self.what = what
-        super().__init__(f"{server}: {what}")
+
+class StateError(ConformanceError):
+    """A state file that cannot be used; the message says why."""
 
 
 class CorefileError(ConformanceError):

@@ -89,6 +89,9 @@ class Finding:
     evidence: Evidence = ""  # dig-like text: the query, the server, the records involved
     days_left: float | None = None  # for expiry findings: days until the signature expires
     event: bool = False  # a change to list as an event (a key added or removed), not a state
+    # What kind of finding it is, stable across versions and wordings: results.json records
+    # it as `CHECK/code` (`EXPIRY01/expired`); domains.yaml's `severities:` keys on it.
+    code: str = ""
 
     def __getattribute__(self, name: str) -> Any:
         value = object.__getattribute__(self, name)
@@ -209,7 +212,8 @@ def bounded(findings: list[Finding]) -> list[Finding]:
         worst = max(f.severity for f in left_out)
         result.append(Finding(left_out[0].check, Severity.INFO,
                               f"{len(left_out)} more finding(s) left out, none more severe "
-                              f"than those shown (the worst left out: {worst.label})"))
+                              f"than those shown (the worst left out: {worst.label})",
+                              code="findings-left-out"))
     return result
 
 
@@ -225,3 +229,12 @@ def cut(text: str, limit: int, what: str, *, one_line: bool = False) -> str:
     kept = f"{head}\n" if head else ""
     return (f"{kept};; [{what} cut: {len(text) - len(head)} of {len(text)} characters left "
             "out]")
+
+
+class Security(enum.StrEnum):
+    """A zone's DNSSEC status as a validator sees it (RFC 4035 §4.3)."""
+
+    SECURE = "secure"
+    INSECURE = "insecure"
+    BOGUS = "bogus"
+    UNKNOWN = "unknown"  # the data needed to decide could not be fetched

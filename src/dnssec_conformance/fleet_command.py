@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import shards
+from .config import shards
 from .errors import one_line
 
 USAGE_ERROR = 4

@@ -17,12 +17,16 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import merge, metrics, report_page, shards
-from .config import Config, Thresholds, load_config
+from .config import shards
+from .config.loading import load_config
+from .config.model import Config, Thresholds
 from .errors import ConformanceError, one_line
-from .heartbeat import configured_url
-from .publish import Destinations, publish
-from .results import write_atomically
+from .files import write_atomically
+from .report import merge, metrics
+from .report import page as report_page
+from .report import scale as report_scale
+from .report.heartbeat import configured_url
+from .report.publish import Destinations, publish
 
 USAGE_ERROR = 4
 POLL_S = 2.0
@@ -64,7 +68,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report-rows", choices=("auto", "all", "problems"), default="auto",
                    help="the HTML table: every check, or only those that did not pass "
                         "(auto: only those from "
-                        f"{report_page.report_scale.PROBLEMS_ONLY_FROM_DOMAINS} domains on)")
+                        f"{report_scale.PROBLEMS_ONLY_FROM_DOMAINS} domains on)")
     p.add_argument("--heartbeat-url", metavar="URL", default=None,
                    help="OneUptime incoming-request URL (default: $ONEUPTIME_HEARTBEAT_URL)")
     p.add_argument("--metrics-file", metavar="FILE", type=Path, default=None,
@@ -141,7 +145,7 @@ def write_outputs(options: argparse.Namespace, document: dict[str, Any],
         _write_text(options.html, page)
         written.append(f"report: {options.html}")
     if options.junitxml:
-        from .junit import junit_xml
+        from .report.junit import junit_xml
 
         _write_bytes(options.junitxml, junit_xml(document["results"],
                                                  timestamp=document["finished_at"]))
@@ -161,7 +165,7 @@ def write_outputs(options: argparse.Namespace, document: dict[str, Any],
     published = publish(destinations, document, warning_days=thresholds.warning_days,
                         critical_days=thresholds.critical_days)
     write_atomically(options.results, document)
-    from .plugin import summary_lines
+    from .plugin.reporter import summary_lines
 
     total = (document.get("shards") or {}).get("count", 0)
     print(f"merged {sum(1 for s in states if s.status == merge.MERGED)} of {total} shards "

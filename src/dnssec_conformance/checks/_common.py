@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
-
 import dns.name
 
-from ..chain import Security, Verdict
-from ..findings import Category, Finding, Severity
-from ..signatures import SECONDS_PER_DAY
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import chain_verdicts, parent_ds
+from ..dnssec.chain import Verdict
+from ..dnssec.signatures import SECONDS_PER_DAY
+from ..findings import Category, Finding, Security, Severity
+from ..probe.data import ZoneData
+from ..times import utc_text
 
-
-def when(timestamp: float) -> str:
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+when = utc_text
 
 
 def days(seconds: float) -> float:
@@ -28,6 +27,17 @@ def chain_findings(check: str, category: Category,
         if verdict.security is Security.BOGUS and verdict.category is category:
             findings.append(Finding(check, Severity.CRITICAL,
                                     f"the chain of trust breaks above the zone, at {apex}: "
-                                    f"{verdict.message}", evidence=verdict.evidence))
+                                    f"{verdict.message}", evidence=verdict.evidence,
+                                    code="broken-above"))
             break  # below the first break everything is bogus for the same reason
     return findings
+
+
+def trust_chain_findings(check: str, category: Category, zone: ZoneData,
+                         ev: Evaluation) -> list[Finding]:
+    """What the parent's DS (at each parent server) and the chain above it break in this
+    check's category: each is critical, since validators fail the zone from there down."""
+    findings = [Finding(check, Severity.CRITICAL, entry.verdict.message, str(entry.server),
+                        entry.verdict.evidence, code="parent-ds-broken")
+                for entry in parent_ds(zone, ev) if entry.verdict.category is category]
+    return findings + chain_findings(check, category, chain_verdicts(zone, ev))

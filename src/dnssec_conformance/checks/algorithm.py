@@ -7,21 +7,22 @@ from collections.abc import Iterator
 
 import dns.rdatatype
 
-from ..analysis import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import (
     EVERY_QUESTION,
     chain_verdicts,
     dnskeys_at,
     ds_rrset,
     merge_servers,
+    served_key_sets,
     served_rrsets,
     unusable_servers,
 )
 from ..catalog import register
-from ..chain import ZONE_KEY_FLAG
-from ..collect import ZoneData
-from ..context import Evaluation
+from ..dnssec.chain import ZONE_KEY_FLAG
+from ..dnssec.signatures import digest_matches, ds_matches, key_label, key_tag
 from ..findings import Category, Finding, Severity
-from ..signatures import digest_matches, ds_matches, key_label, key_tag
+from ..probe.data import ZoneData
 from ._common import chain_findings
 
 REVOKE_FLAG = 0x0080
@@ -62,7 +63,8 @@ def rsa_modulus_bits(key: bytes) -> int | None:
 
 @register(id="ALG01", name="ds-algorithm-matches-key", category=Category.ALGORITHM,
           title="Each DS names the algorithm of the DNSKEY it digests",
-          severity=Severity.CRITICAL, rfc="RFC 4034 §5.1.2, RFC 4035 §5.2", marker="algorithm")
+          severity=Severity.CRITICAL, rfc="RFC 4034 §5.1.2, RFC 4035 §5.2", marker="algorithm",
+          codes=("ds-algorithm-mismatch",))
 def ds_algorithm_matches_key(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A validator looks for the DNSKEY with the DS's key tag and algorithm. A DS whose digest
     is that of a key but whose algorithm field says another algorithm (a registrar form with
@@ -76,10 +78,7 @@ def ds_algorithm_matches_key(zone: ZoneData, ev: Evaluation) -> Iterator[Finding
     if ds is None:
         return
     findings = []
-    for answers in zone.usable_answers():
-        keys = dnskeys_at(answers, zone.apex)
-        if keys is None:
-            continue
+    for answers, keys in served_key_sets(zone):
         full = [d for d in ds if any(ds_matches(d, zone.apex, k) for k in keys)]
         for d in ds:
             for key in keys:
@@ -88,7 +87,7 @@ def ds_algorithm_matches_key(zone: ZoneData, ev: Evaluation) -> Iterator[Finding
                         "ALG01", Severity.WARNING if full else Severity.CRITICAL,
                         f"DS {d.key_tag} says algorithm {d.algorithm} but its digest is that of "
                         f"{key_label(key)} (algorithm {key.algorithm})", str(answers.server),
-                        f";; DS at the parent:\n{ds.to_text()}"))
+                        f";; DS at the parent:\n{ds.to_text()}", code="ds-algorithm-mismatch"))
     yield from merge_servers(findings)
     yield from chain_findings("ALG01", Category.ALGORITHM, chain_verdicts(zone, ev))
     yield from unusable_servers(zone, "ALG01", (dns.rdatatype.DNSKEY,))
@@ -96,7 +95,8 @@ def ds_algorithm_matches_key(zone: ZoneData, ev: Evaluation) -> Iterator[Finding
 
 @register(id="ALG02", name="algorithm-signs-every-rrset", category=Category.ALGORITHM,
           title="Every algorithm in the DNSKEY RRset signs every RRset",
-          severity=Severity.WARNING, rfc="RFC 4035 §2.2, RFC 6840 §5.11", marker="algorithm")
+          severity=Severity.WARNING, rfc="RFC 4035 §2.2, RFC 6840 §5.11", marker="algorithm",
+          codes=("algorithm-missing",))
 def algorithm_signs_every_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """RFC 4035 §2.2: there MUST be an RRSIG for each RRset using at least one DNSKEY of each
     algorithm in the zone apex DNSKEY RRset. Validators following RFC 6840 §5.11 accept any
@@ -123,7 +123,7 @@ def algorithm_signs_every_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Find
                 "ALG02", Severity.WARNING,
                 f"{served.label} is not signed with algorithm(s) "
                 f"{', '.join(str(a) for a in missing)} of the DNSKEY RRset",
-                str(served.server), served.exchange.evidence()))
+                str(served.server), served.exchange.evidence(), code="algorithm-missing"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "ALG02", EVERY_QUESTION)
 
@@ -131,7 +131,8 @@ def algorithm_signs_every_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Find
 @register(id="ALG03", name="algorithm-policy", category=Category.ALGORITHM,
           title="No DNSKEY algorithm that validators reject or deprecate",
           severity=Severity.CRITICAL, rfc="RFC 8624 §3.1, RFC 9904, RFC 9905",
-          marker="algorithm")
+          marker="algorithm",
+          codes=("deprecated-algorithm", "unimplemented-algorithm"))
 def algorithm_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Algorithms marked MUST NOT (RSAMD5, DSA, DSA-NSEC3-SHA1, ECC-GOST) are not validated by
     current resolvers: the zone is treated as insecure or bogus, so they are critical, as are
@@ -152,21 +153,23 @@ def algorithm_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 name, severity, why = ALGORITHM_POLICY[algorithm]
                 findings.append(Finding("ALG03", severity,
                                         f"DNSKEY algorithm {algorithm} ({name}, key tags {tags}): "
-                                        f"{why}", str(answers.server)))
+                                        f"{why}", str(answers.server), code="deprecated-algorithm"))
             elif algorithm not in RECOMMENDED_ALGORITHMS:
                 severity = (Severity.CRITICAL if zone.domain.expect == "secure"
                             else Severity.WARNING)
                 findings.append(Finding("ALG03", severity,
                                         f"DNSKEY algorithm {algorithm} (key tags {tags}) is not "
                                         "implemented by validators: they treat the zone as "
-                                        "insecure", str(answers.server)))
+                                        "insecure", str(answers.server),
+                                        code="unimplemented-algorithm"))
     yield from merge_servers(findings)
 
 
 @register(id="ALG04", name="ds-digest-policy", category=Category.ALGORITHM,
           title="The parent's DS records use a recommended digest type",
           severity=Severity.CRITICAL, rfc="RFC 8624 §3.3, RFC 9904, RFC 9905",
-          marker="algorithm")
+          marker="algorithm",
+          codes=("no-mandatory-digest", "several-digest-types", "sha1-only"))
 def ds_digest_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """DS digest type 2 (SHA-256) is mandatory to implement and 4 (SHA-384) is fine. A DS set
     with only SHA-1 (1) digests is deprecated (RFC 9905) and a warning; NULL (0) and GOST (3)
@@ -185,20 +188,21 @@ def ds_digest_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if types - GOOD_DIGESTS:
             yield Finding("ALG04", Severity.INFO,
                           f"DS digest types {names}: retire all but SHA-256/SHA-384",
-                          evidence=evidence)
+                          evidence=evidence, code="several-digest-types")
     elif types == {1}:
         yield Finding("ALG04", Severity.WARNING,
                       "the only DS digest type is 1 (SHA-1), deprecated by RFC 9905",
-                      evidence=evidence)
+                      evidence=evidence, code="sha1-only")
     else:
         yield Finding("ALG04", Severity.CRITICAL,
                       f"DS digest types {names}: none that validators must support",
-                      evidence=evidence)
+                      evidence=evidence, code="no-mandatory-digest")
 
 
 @register(id="ALG05", name="rsa-key-size", category=Category.ALGORITHM,
           title="RSA keys are at least 2048 bits", severity=Severity.WARNING,
-          rfc="RFC 8624 §3.1, NIST SP 800-57", marker="algorithm")
+          rfc="RFC 8624 §3.1, NIST SP 800-57", marker="algorithm",
+          codes=("short-rsa-key",))
 def rsa_key_size(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """RSA keys under 2048 bits are below current recommendations (factoring 1024-bit
     moduli is within reach of well-funded attackers) and some validators refuse them.
@@ -216,7 +220,7 @@ def rsa_key_size(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             if bits is not None and bits < 2048:
                 findings.append(Finding("ALG05", Severity.WARNING,
                                         f"{key_label(key)} is a {bits}-bit RSA key (under 2048)",
-                                        str(answers.server)))
+                                        str(answers.server), code="short-rsa-key"))
     yield from merge_servers(findings)
 
 

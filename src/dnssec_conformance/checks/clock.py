@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis import (
-    EVERY_QUESTION,
-    chain_verdicts,
-    merge_servers,
-    parent_ds,
-    served_rrsets,
-    unusable_servers,
-)
-from ..catalog import NotApplicable, RunData, register
-from ..collect import ZoneData
-from ..context import Evaluation
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import EVERY_QUESTION, merge_servers, served_rrsets, unusable_servers
+from ..catalog import RunData, register
+from ..dnssec.signatures import Crypto
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
-from ..signatures import Crypto
-from ._common import chain_findings, when
+from ..probe.data import ZoneData
+from ._common import trust_chain_findings, when
 
 CLOCK_SUBJECT = "local-clock"  # the `domain` of CLOCK02's record in results.json
 
 
 @register(id="CLOCK01", name="rrsig-inception-future", category=Category.CLOCK_SKEW,
           title="No RRSIG has an inception time in the future",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 6781 §4.4.2.2", marker="clock")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 6781 §4.4.2.2", marker="clock",
+          codes=("inception-in-future",))
 def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A signature is not valid before its inception time. Inception ahead of now means the
     signer's clock runs ahead (or ours runs behind: see the NTP check): validators with an
@@ -52,12 +47,8 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 "CLOCK01", severity,
                 f"{check.label} has its inception {ahead / 60:.0f} min in the future "
                 f"({when(check.inception(now))}); tolerance {tolerance / 60:.0f} min",
-                str(served.server), served.exchange.evidence()))
-    for entry in parent_ds(zone, ev):
-        if entry.verdict.category is Category.CLOCK_SKEW:
-            findings.append(Finding("CLOCK01", Severity.CRITICAL, entry.verdict.message,
-                                    str(entry.server), entry.verdict.evidence))
-    findings.extend(chain_findings("CLOCK01", Category.CLOCK_SKEW, chain_verdicts(zone, ev)))
+                str(served.server), served.exchange.evidence(), code="inception-in-future"))
+    findings.extend(trust_chain_findings("CLOCK01", Category.CLOCK_SKEW, zone, ev))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "CLOCK01", EVERY_QUESTION)
 
@@ -65,7 +56,8 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="CLOCK02", name="local-clock-offset", category=Category.CLOCK_SKEW,
           title="This host's clock agrees with the NTP reference",
           severity=Severity.CRITICAL, rfc="RFC 5905, RFC 4035 §5.3.1", marker="clock",
-          scope="run", subject=CLOCK_SUBJECT)
+          scope="run", subject=CLOCK_SUBJECT,
+          codes=("clock-in-sync", "clock-offset", "ntp-unusable"))
 def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
     """Every time-based verdict of the run (expired, expiring, not yet valid) is taken
     against this host's clock. It is compared with the NTP server of `clock.ntp`: an offset
@@ -82,7 +74,8 @@ def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
     if reading.offset_s is None:
         yield Finding("CLOCK02", Severity.WARNING,
                       f"NTP server {reading.server} could not be used: {reading.failure}; "
-                      "the local clock is trusted unchecked", reading.server, reading.evidence())
+                      "the local clock is trusted unchecked", reading.server, reading.evidence(),
+                      code="ntp-unusable")
         return
     offset, limit = reading.offset_s, ev.clock.max_offset_s
     if abs(offset) > limit:
@@ -90,8 +83,8 @@ def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
         yield Finding("CLOCK02", Severity.CRITICAL,
                       f"the local clock is {abs(offset):.1f} s {direction} {reading.server} "
                       f"(limit {limit:g} s): every expiry and inception verdict is off by "
-                      "as much", reading.server, reading.evidence())
+                      "as much", reading.server, reading.evidence(), code="clock-offset")
     else:
         yield Finding("CLOCK02", Severity.INFO,
                       f"the local clock is within {abs(offset):.3f} s of {reading.server}",
-                      reading.server, reading.evidence())
+                      reading.server, reading.evidence(), code="clock-in-sync")

@@ -14,22 +14,23 @@ from collections.abc import Iterator
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
-from ..analysis import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, unusable_servers
+from ..analysis.evaluation import Evaluation
+from ..analysis.keytiming import answer_rrset, served_keys
+from ..analysis.multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
+from ..analysis.zone import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, unusable_servers
 from ..catalog import register
-from ..collect import ZoneData, authoritative_problem
-from ..context import Evaluation
-from ..copies import serial_behind
+from ..dnssec.signatures import Crypto, key_label
 from ..findings import Category, Evidence, Finding, Severity
-from ..keytiming import rrset_of, served_keys
-from ..multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
+from ..probe.copies import serial_behind
+from ..probe.data import ZoneData, authoritative_problem
 from ..probe.delegation import resolver_problem
-from ..signatures import Crypto, key_label
-from ..transport import Exchange
+from ..probe.transport import Exchange
 
 
 @register(id="CONSIST01", name="dnskey-rrset-consistent", category=Category.CONSISTENCY,
           title="Every server serves the same DNSKEY RRset", severity=Severity.WARNING,
-          rfc="RFC 7583 §3, RFC 1996", marker="consistency")
+          rfc="RFC 7583 §3, RFC 1996", marker="consistency",
+          codes=("dnskey-set-differs", "no-route", "not-checked", "other-signer-key"))
 def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A secondary that missed a new DNSKEY (or still serves one the primary removed) hands
     resolvers a different key set than the others: harmless while nothing relies on the
@@ -60,30 +61,34 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
             findings.append(Finding(
                 "CONSIST01", Severity.WARNING,
                 f"its DNSKEY RRset lacks {', '.join(key_label(k) for k in missing)} (served by "
-                f"{', '.join(sorted(holders))})", entry.label, entry.exchange.evidence()))
+                f"{', '.join(sorted(holders))})", entry.label, entry.exchange.evidence(),
+                                    code="dnskey-set-differs"))
         if providers:
             findings.append(Finding(
                 "CONSIST01", Severity.INFO,
                 f"its DNSKEY RRset lacks {', '.join(key_label(k) for k in providers)}, another "
                 "signer's own KSK with a DS at the parent, and is signed by its own: "
-                "multi-signer (RFC 8901 model 2)", entry.label))
+                "multi-signer (RFC 8901 model 2)", entry.label, code="other-signer-key"))
     yield from findings
     yield from unusable_servers(zone, "CONSIST01", (dns.rdatatype.DNSKEY,))
     for server in zone.unreachable:
         # Typically an IPv6 address from a pod without IPv6: say which servers went unchecked.
         yield Finding("CONSIST01", Severity.INFO,
-                      "not checked: this host has no route to this address", str(server))
+                      "not checked: this host has no route to this address", str(server),
+                      code="no-route")
     for skipped in zone.not_queried:
         # An address no resolver should use, or a name without any, is a broken delegation;
         # addresses beyond the bounds are only counted (a hostile delegation can list 10,000).
         severity = Severity.INFO if skipped.kind == "bound" else Severity.WARNING
-        yield Finding("CONSIST01", severity, f"not checked: {skipped.why}", str(skipped.server))
+        yield Finding("CONSIST01", severity, f"not checked: {skipped.why}", str(skipped.server),
+                      code="not-checked")
 
 
 @register(id="CONSIST02", name="soa-serial-consistent", category=Category.CONSISTENCY,
           title="Every server serves the same SOA serial (or one within the allowed lag)",
           severity=Severity.WARNING, rfc="RFC 1982, RFC 1996, RFC 1034 §4.3.5",
-          marker="consistency")
+          marker="consistency",
+          codes=("multi-signer-serials", "serial-behind"))
 def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Servers on different serials serve different versions of the zone: during a key
     rollover one of them misses the new key or still has the old one, and a stale copy's
@@ -104,7 +109,7 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     serials: dict[str, tuple[int, Exchange]] = {}
     for answers in zone.usable_answers():
         exchange = answers.get(zone.apex, dns.rdatatype.SOA)
-        soa = rrset_of(exchange, zone.apex, dns.rdatatype.SOA)
+        soa = answer_rrset(exchange, zone.apex, dns.rdatatype.SOA)
         if soa is not None and exchange is not None:
             serials[str(answers.server)] = (soa[0].serial, exchange)
     findings = []
@@ -115,7 +120,8 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if len(providers) > 1 and len({serial for serial, _ in serials.values()}) > 1:
         shown = ", ".join(f"{server} {serial}" for server, (serial, _) in serials.items())
         findings.append(Finding("CONSIST02", Severity.INFO,
-                                f"multi-signer: each provider keeps its own SOA serial ({shown})"))
+                                f"multi-signer: each provider keeps its own SOA serial ({shown})",
+                                code="multi-signer-serials"))
     yield from findings
     yield from unusable_servers(zone, "CONSIST02", (dns.rdatatype.SOA,))
 
@@ -134,7 +140,8 @@ def _serial_lags(serials: dict[str, tuple[int, Exchange]], lag: int) -> list[Fin
             findings.append(Finding(
                 "CONSIST02", Severity.WARNING,
                 f"SOA serial {serial} is {behind} behind the newest, {newest} "
-                f"({newest_server}); allowed lag {lag}", server, exchange.evidence))
+                f"({newest_server}); allowed lag {lag}", server, exchange.evidence,
+                                    code="serial-behind"))
     return findings
 
 
@@ -156,7 +163,8 @@ def provider_groups(zone: ZoneData, ev: Evaluation) -> dict[frozenset[str], set[
 @register(id="CONSIST03", name="ns-rrset-consistent", category=Category.CONSISTENCY,
           title="Every server serves the same NS RRset, the one the parent delegates to",
           severity=Severity.WARNING, rfc="RFC 1034 §4.2.2, RFC 2181 §5, RFC 7477 §1",
-          marker="consistency")
+          marker="consistency",
+          codes=("delegated-ns-missing", "ns-not-delegated", "ns-set-lacks"))
 def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The apex NS RRset is the zone's own list of its servers; resolvers replace the
     parent's delegation with it. Servers that disagree send resolvers to different server
@@ -186,7 +194,7 @@ def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding(
                 "CONSIST03", Severity.WARNING,
                 f"its NS RRset lacks {', '.join(missing)} (listed by {', '.join(holders)})",
-                server, exchange.evidence()))
+                server, exchange.evidence(), code="ns-set-lacks"))
     if zone.parent_ns and sets:
         findings += _parent_delegation_differences(zone, sets)
     yield from merge_servers(findings)
@@ -207,19 +215,21 @@ def _parent_delegation_differences(zone: ZoneData, sets: dict[str, tuple[set[str
                 "CONSIST03", Severity.WARNING,
                 f"its NS RRset lists {', '.join(only_child)}, which the parent {zone.parent} "
                 "does not delegate to: resolvers starting from the parent never ask it",
-                server, evidence))
+                server, evidence, code="ns-not-delegated"))
         if only_parent:
             findings.append(Finding(
                 "CONSIST03", Severity.WARNING,
                 f"the parent {zone.parent} delegates to {', '.join(only_parent)}, which its "
-                "NS RRset does not list (a retired or forgotten server?)", server, evidence))
+                "NS RRset does not list (a retired or forgotten server?)", server, evidence,
+                                    code="delegated-ns-missing"))
     return findings
 
 
 @register(id="CONSIST04", name="signing-keys-consistent", category=Category.CONSISTENCY,
           title="Each server's signatures verify with every server's DNSKEY RRset",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 8901 §2",
-          marker="consistency")
+          marker="consistency",
+          codes=("signed-with-different-keys", "signer-key-not-published"))
 def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A resolver caches the DNSKEY RRset from one server and may get an RRset from another.
     When a server's RRset is signed only with keys another server's DNSKEY RRset lacks (a
@@ -255,19 +265,21 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
             "CONSIST04", Severity.CRITICAL,
             f"{', '.join(rrsets)} signed only with {', '.join(labels)}, which the DNSKEY "
             f"RRset of {other} lacks: resolvers holding that server's keys cannot validate "
-            "these answers", server, evidence[server]))
+            "these answers", server, evidence[server], code="signer-key-not-published"))
     differing = sorted(label for label, sets in signer_sets.items() if len(sets) > 1)
     if differing and not findings:
         findings.append(Finding("CONSIST04", Severity.INFO,
                                 f"servers sign {', '.join(differing)} with different keys, "
-                                "all of which every server publishes (multi-signer)"))
+                                "all of which every server publishes (multi-signer)",
+                                code="signed-with-different-keys"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "CONSIST04", EVERY_QUESTION)
 
 
 @register(id="CONSIST05", name="every-answer-usable", category=Category.CONSISTENCY,
           title="Every server answers every question usably", severity=Severity.ERROR,
-          rfc="RFC 1035 §4.1, RFC 3597 §3, RFC 4035 §3.1", marker="consistency")
+          rfc="RFC 1035 §4.1, RFC 3597 §3, RFC 4035 §3.1", marker="consistency",
+          codes=("parent-ds-unusable", "resolver-fallback-unusable", "second-soa-unusable"))
 def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Each authoritative server of the zone is asked SOA, DNSKEY, NS, NSEC3PARAM, CDS,
     CDNSKEY and the configured records, then the SOA once more (the online-signer look), and
@@ -295,15 +307,17 @@ def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if second is not None and problem is not None and answers.failure is None:
             yield Finding("CONSIST05", Severity.ERROR,
                           f"could not check {second.qname} SOA asked a second time at this "
-                          f"server: {problem}", str(answers.server), second.evidence())
+                          f"server: {problem}", str(answers.server), second.evidence(),
+                          code="second-soa-unusable")
     for server, exchange in zone.ds_answers.items():
         problem = authoritative_problem(exchange)
         if problem is not None and not server.is_file:
             yield Finding("CONSIST05", Severity.ERROR,
                           f"could not check {exchange.qname} DS at this server of the parent "
-                          f"{zone.parent}: {problem}", str(server), exchange.evidence())
+                          f"{zone.parent}: {problem}", str(server), exchange.evidence(),
+                          code="parent-ds-unusable")
     for exchange in zone.walk_fallback:
         yield Finding("CONSIST05", Severity.WARNING,
                       "the walk to the zone fell back on the resolvers (no server above it "
                       f"answered usably), and {resolver_problem(exchange, server=False)}",
-                      str(exchange.server), exchange.evidence())
+                      str(exchange.server), exchange.evidence(), code="resolver-fallback-unusable")

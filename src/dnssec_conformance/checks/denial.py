@@ -1,17 +1,18 @@
-"""Authenticated denial of existence: negative answers carry NSEC or NSEC3 records whose
-signatures verify and that prove what the answer says, checked as a validator checks them
-(RFC 4035 §5.4, RFC 5155 §8), with NSEC3 parameters that validators accept.
+"""The denial family (marker `denial`, suite `suites/test_denial.py`): negative answers carry
+NSEC or NSEC3 records whose signatures verify and that prove what the answer says, checked as
+a validator checks them (RFC 4035 §5.4, RFC 5155 §8), with NSEC3 parameters that validators
+accept; in file mode, the whole denial chain (DENIAL10).
 
 Every authoritative server is asked for a random name under the apex (NXDOMAIN is due) and
-for a private-use type at the apex (NODATA is due); the proofs are `nsec.py` and `nsec3.py`.
+for a private-use type at the apex (NODATA is due); what each answer proves is computed once
+per zone in `analysis.denial`, the proofs themselves are `dnssec.nsec` and `dnssec.nsec3`.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 
 import dns.flags
 import dns.name
@@ -21,231 +22,37 @@ import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 
-from .. import nsec, nsec3
-from ..analysis import (
-    all_zone_keys,
-    dnskeys_at,
-    is_signed,
-    memoized,
-    merge_servers,
-    unusable_servers,
+from ..analysis.denial import (
+    NSEC3_SHA1,
+    VALIDATOR_ITERATION_LIMIT,
+    DenialVerdict,
+    Probe,
+    dname_of,
+    is_compact,
+    is_negative,
+    joined_evidence,
+    keys_by_server,
+    probes,
+    proof_findings,
+    verdicts,
 )
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import DENIAL_TYPES, is_signed, merge_servers, served_rrsets, unusable_servers
 from ..catalog import register
-from ..collect import ZoneData, authoritative_problem
-from ..context import Evaluation
+from ..dnssec import nsec3
+from ..dnssec.authoritative import file_responder
+from ..dnssec.signatures import Crypto, verify_rrset
+from ..dnssec.walk import ChainWalk, walk_denial_chains
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity
-from ..nsec import Proof, ProofStatus
-from ..signatures import Crypto, verify_rrset
-from ..transport import Exchange, Server
-
-NSEC3_SHA1 = nsec3.SHA1
-DENIAL_TYPES = (dns.rdatatype.NSEC, dns.rdatatype.NSEC3)
-# The lowest NSEC3 iteration limit among widely deployed validators, past which they treat
-# the zone's negative answers as insecure: Knot Resolver and PowerDNS Recursor 5, 50 extra
-# iterations (Knot Resolver counts SHA-1 blocks, so salts over 44 octets halve it).
-VALIDATOR_ITERATION_LIMIT = 50
-# RFC 9824 (compact denial): a name denied by an NSEC at the name itself whose bitmap holds
-# nothing but these; NXNAME is meta-type 128.
-NXNAME = 128
-COMPACT_DENIAL_TYPES = frozenset({dns.rdatatype.NSEC, dns.rdatatype.RRSIG, NXNAME})
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One of the two negative-answer queries at one server."""
-
-    server: Server
-    exchange: Exchange
-    due: str  # "NXDOMAIN" for the random name, "NODATA" for the absent type at the apex
-
-    @property
-    def label(self) -> str:
-        return f"{self.exchange.qname} {dns.rdatatype.to_text(self.exchange.rdtype)}"
-
-    @property
-    def usable(self) -> bool:
-        return authoritative_problem(self.exchange) is None and not self.truncated
-
-    @property
-    def truncated(self) -> bool:
-        response = self.exchange.response
-        return response is not None and bool(response.flags & dns.flags.TC)
-
-    @property
-    def rcode(self) -> int | None:
-        return self.exchange.rcode
-
-    @property
-    def denial(self) -> list[dns.rrset.RRset]:
-        response = self.exchange.response
-        return [r for r in response.authority if r.rdtype in DENIAL_TYPES] if response else []
-
-    @property
-    def answer(self) -> dns.rrset.RRset | None:
-        """The RRset answering the query (or a CNAME), if any."""
-        response = self.exchange.response
-        for rrset in response.answer if response else []:
-            if rrset.name == self.exchange.qname and rrset.rdtype != dns.rdatatype.RRSIG:
-                return rrset
-        return None
-
-    def evidence(self, proof: Proof | None = None) -> str:
-        text = self.exchange.evidence()
-        if proof is not None and proof.steps:
-            text += "\n;; PROOF:\n" + "\n".join(f";; {step}" for step in proof.steps)
-        return text
-
-
-def _joined_evidence(exchange: Exchange, served: list[Probe]) -> str:
-    return "\n\n".join([exchange.evidence(), *(p.evidence() for p in served)])
-
-
-def probes(zone: ZoneData) -> list[Probe]:
-    found = []
-    for answers in zone.usable_answers():
-        if answers.nonexistent is not None:
-            found.append(Probe(answers.server, answers.nonexistent, "NXDOMAIN"))
-        if answers.nodata is not None:
-            found.append(Probe(answers.server, answers.nodata, "NODATA"))
-    return found
-
-
-def is_negative(probe: Probe) -> bool:
-    return probe.rcode == dns.rcode.NXDOMAIN or (probe.rcode == dns.rcode.NOERROR
-                                                 and probe.answer is None)
-
-
-def combined(rrsets: list[dns.rrset.RRset], by_nsec: Callable[..., Proof],
-             by_nsec3: Callable[..., Proof], *args: object) -> Proof | None:
-    """The proof from the answer's NSEC records or from its NSEC3 records, whichever holds (a
-    validator accepts either): `by_nsec(*args, rrsets)`. None when the answer has neither."""
-    proofs = []
-    if any(r.rdtype == dns.rdatatype.NSEC for r in rrsets):
-        proofs.append(by_nsec(*args, rrsets))
-    if any(r.rdtype == dns.rdatatype.NSEC3 for r in rrsets):
-        proofs.append(by_nsec3(*args, rrsets))
-    for status in (ProofStatus.PROVEN, ProofStatus.OPT_OUT, ProofStatus.UNCHECKED):
-        for proof in proofs:
-            if proof.status is status:
-                return proof
-    return proofs[0] if proofs else None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What one probe's answer claims, and whether its records prove it."""
-
-    probe: Probe
-    # nxdomain, nodata, wildcard-nodata, name-nodata (compact denial), wildcard-answer,
-    # signed-answer (synthesized and signed as the name itself), dname-answer, unproven
-    # (NOERROR without records and without a proof of anything)
-    claim: str
-    proof: Proof | None  # None: the answer has no NSEC/NSEC3 records, or no proof applies
-
-
-def verdicts(zone: ZoneData) -> list[Verdict]:
-    return memoized(zone, "denial_verdicts", lambda: _verdicts(zone))
-
-
-def _verdicts(zone: ZoneData) -> list[Verdict]:
-    assert zone.apex is not None
-    apex = zone.apex
-    found = []
-    for probe in probes(zone):
-        if not probe.usable:
-            continue
-        qname, qtype, rrsets = probe.exchange.qname, probe.exchange.rdtype, probe.denial
-        if probe.due == "NODATA":
-            if probe.rcode == dns.rcode.NOERROR and probe.answer is None:
-                found.append(Verdict(probe, "nodata", combined(
-                    rrsets, nsec.prove_nodata, nsec3.prove_nodata, qname, qtype, apex)))
-            continue
-        if _dname(probe) is not None:
-            found.append(Verdict(probe, "dname-answer", None))
-        elif probe.rcode == dns.rcode.NXDOMAIN:
-            proof = combined(rrsets, nsec.prove_nxdomain, nsec3.prove_nxdomain, qname, apex)
-            if proof is not None and not proof.proven and _is_compact(probe, restored=True):
-                found.append(Verdict(probe, "name-nodata", combined(
-                    rrsets, nsec.prove_nodata, nsec3.prove_nodata, qname, qtype, apex)))
-            else:
-                found.append(Verdict(probe, "nxdomain", proof))
-        elif probe.answer is not None:
-            found.append(_wildcard_answer(probe, apex))
-        else:
-            found.append(_empty_answer(probe, apex))
-    return found
-
-
-def _empty_answer(probe: Probe, apex: dns.name.Name) -> Verdict:
-    """A NOERROR without records for a name that cannot exist: a wildcard without the type, a
-    name denied by a NODATA at itself (RFC 9824 compact denial: an NSEC at the name says it
-    exists; whether its bitmap proves the type absent is DENIAL04's), or a wrong rcode."""
-    qname, qtype, rrsets = probe.exchange.qname, probe.exchange.rdtype, probe.denial
-    at_name = combined(rrsets, nsec.prove_nodata, nsec3.prove_nodata, qname, qtype, apex)
-    at_itself = any(r.owner == qname for r in nsec.nsec_records(rrsets))
-    if at_name is not None and (at_name.proven or at_itself):
-        return Verdict(probe, "name-nodata", at_name)
-    wildcard = combined(rrsets, nsec.prove_wildcard_nodata, nsec3.prove_wildcard_nodata,
-                        qname, qtype, apex)
-    if nsec.claimed_wildcard(qname, apex, rrsets) or nsec3.claimed_wildcard(qname, apex,
-                                                                             rrsets):
-        return Verdict(probe, "wildcard-nodata", wildcard)
-    return Verdict(probe, "unproven", wildcard if wildcard is not None else at_name)
-
-
-def _dname(probe: Probe) -> dns.rrset.RRset | None:
-    """The DNAME above the name that the answer was synthesized from, if any."""
-    response = probe.exchange.response
-    for rrset in response.answer if response else []:
-        if rrset.rdtype == dns.rdatatype.DNAME and \
-                probe.exchange.qname.is_subdomain(rrset.name):
-            return rrset
-    return None
-
-
-def _wildcard_answer(probe: Probe, apex: dns.name.Name) -> Verdict:
-    answer = probe.answer
-    assert answer is not None
-    qname = probe.exchange.qname
-    rrsigs = probe.exchange.signatures(answer.rdtype, qname)
-    labels = min((s.labels for s in rrsigs or ()), default=None)
-    if labels is None or labels >= len(qname.labels) - 1:
-        return Verdict(probe, "signed-answer", None)
-    return Verdict(probe, "wildcard-answer", combined(
-        probe.denial, nsec.prove_wildcard_answer, nsec3.prove_wildcard_answer, qname, labels,
-        apex))
-
-
-def proof_findings(check: str, verdict: Verdict, what: str) -> list[Finding]:
-    """The finding for a proof that does not hold, holds only as opt-out, or could not be
-    evaluated; none when it holds."""
-    proof, probe = verdict.proof, verdict.probe
-    if proof is None or proof.status is ProofStatus.PROVEN:
-        return []
-    server, evidence = str(probe.server), probe.evidence(proof)
-    if proof.status is ProofStatus.OPT_OUT:
-        return [Finding(check, Severity.INFO,
-                        f"{probe.label}: {what} holds only through an NSEC3 opt-out span: "
-                        "validators treat the answer as insecure (an unsigned delegation "
-                        "could be there)", server, evidence)]
-    if proof.status is ProofStatus.UNCHECKED:
-        return [Finding(check, Severity.ERROR,
-                        f"could not check {what} for {probe.label}: {proof.reason}", server,
-                        evidence)]
-    return [Finding(check, Severity.CRITICAL,
-                    f"{probe.label}: {what} is not proven: {proof.reason}", server, evidence)]
-
-
-def zone_keys(zone: ZoneData) -> dict[Server, list[DNSKEY]]:
-    """The keys to verify each server's answers with: the DNSKEY RRset it serves itself."""
-    assert zone.apex is not None
-    return {a.server: list(dnskeys_at(a, zone.apex) or all_zone_keys(zone))
-            for a in zone.usable_answers()}
+from ..probe.data import ZoneData, authoritative_problem, memoized
+from ..probe.transport import Server
 
 
 @register(id="DENIAL01", name="negative-answer-proof", category=Category.DENIAL,
           title="A negative answer carries signed NSEC or NSEC3 records",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §3.1.3, RFC 5155 §7.2", marker="denial")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §3.1.3, RFC 5155 §7.2", marker="denial",
+          codes=("denial-records-missing", "denial-rrsig-missing"))
 def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Each server is asked for a random name under the apex, which cannot exist, and for a
     private-use type (65280) at the apex, which it does not have. In a signed zone both
@@ -259,7 +66,7 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     if zone.apex is None:
         return
-    findings = []
+    findings: list[Finding] = []
     for probe in probes(zone) if is_signed(zone) else ():
         if not probe.usable or not is_negative(probe):
             continue
@@ -269,13 +76,14 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("DENIAL01", Severity.CRITICAL,
                                     f"{probe.label}: negative answer without NSEC or NSEC3 "
                                     f"records: validators cannot prove the {absent} absent",
-                                    server, evidence))
+                                    server, evidence, code="denial-records-missing"))
             continue
         for rrset in probe.denial:
             if probe.exchange.signatures(rrset.rdtype, rrset.name, section="authority") is None:
                 findings.append(Finding("DENIAL01", Severity.CRITICAL,
                                         f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)} "
-                                        "in a negative answer has no RRSIG", server, evidence))
+                                        "in a negative answer has no RRSIG", server, evidence,
+                                        code="denial-rrsig-missing"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL01")
 
@@ -289,7 +97,9 @@ def validator_cost(params: nsec3.Nsec3Params) -> int:
 @register(id="DENIAL02", name="nsec3-parameters", category=Category.DENIAL,
           title="NSEC3 uses no extra iterations and no salt",
           severity=Severity.CRITICAL, rfc="RFC 9276 §3.1, §3.2; RFC 5155 §10.3",
-          marker="denial")
+          marker="denial",
+          codes=("nsec3-algorithm-unknown", "nsec3-iterations", "nsec3-iterations-over-maximum",
+                 "nsec3-iterations-over-validators", "nsec3-salt"))
 def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """RFC 9276: NSEC3 iterations MUST be 0 and the salt SHOULD be empty; extra iterations
     cost validators CPU and buy no privacy. Either is a warning. Past the limits of widely
@@ -320,28 +130,30 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 findings.append(Finding("DENIAL02", Severity.CRITICAL,
                                         f"NSEC3 hash algorithm {params.algorithm} is unknown "
                                         "to validators: they ignore these records", server,
-                                        evidence))
+                                        evidence, code="nsec3-algorithm-unknown"))
             if params.iterations > nsec3.MAX_ITERATIONS:
                 findings.append(Finding("DENIAL02", Severity.CRITICAL,
                                         f"NSEC3 iterations {params.iterations} exceed "
                                         f"{nsec3.MAX_ITERATIONS}, RFC 5155 §10.3's maximum: "
                                         "validators treat negative answers as insecure (not "
-                                        "hashed here)", server, evidence))
+                                        "hashed here)", server, evidence,
+                                        code="nsec3-iterations-over-maximum"))
             elif validator_cost(params) > VALIDATOR_ITERATION_LIMIT + 1:
                 findings.append(Finding("DENIAL02", Severity.CRITICAL,
                                         f"NSEC3 iterations {params.iterations} (salt "
                                         f"{len(params.salt)} octets) exceed what validators "
                                         f"accept (Knot Resolver and PowerDNS Recursor: "
                                         f"{VALIDATOR_ITERATION_LIMIT}): negative answers are "
-                                        "treated as insecure or fail", server, evidence))
+                                        "treated as insecure or fail", server, evidence,
+                                        code="nsec3-iterations-over-validators"))
             elif params.iterations > 0:
                 findings.append(Finding("DENIAL02", Severity.WARNING,
                                         f"NSEC3 iterations {params.iterations}: RFC 9276 asks "
-                                        "for 0", server, evidence))
+                                        "for 0", server, evidence, code="nsec3-iterations"))
             if params.salt:
                 findings.append(Finding("DENIAL02", Severity.WARNING,
                                         f"NSEC3 salt {params.salt.hex().upper()}: RFC 9276 "
-                                        "asks for none", server, evidence))
+                                        "asks for none", server, evidence, code="nsec3-salt"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL02")
 
@@ -378,7 +190,8 @@ def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="DENIAL04", name="nodata-proof", category=Category.DENIAL,
           title="The NODATA answer proves the type absent",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.5, §8.7",
-          marker="denial")
+          marker="denial",
+          codes=("nodata-name-has-records",))
 def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The NODATA answer for a type the apex does not have must carry the NSEC or NSEC3
     record of the apex, and its type bitmap must have neither the type nor CNAME (RFC 4035
@@ -410,14 +223,17 @@ def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if probe.usable and probe.due == "NODATA" and probe.answer is not None:
             findings.append(Finding("DENIAL04", Severity.ERROR,
                                     f"could not check the NODATA proof: {probe.label} has "
-                                    "records", str(probe.server), probe.evidence()))
+                                    "records", str(probe.server), probe.evidence(),
+                                    code="nodata-name-has-records"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL04")
 
 
 @register(id="DENIAL05", name="denial-signatures", category=Category.DENIAL,
           title="The NSEC and NSEC3 records of the answers carry RRSIGs that verify",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.1", marker="denial")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.1", marker="denial",
+          codes=("denial-rrsig-invalid", "denial-rrsig-invalid-other-valid",
+                 "denial-rrsig-key-missing", "signed-by-other-zone", "wildcard-rrsig-missing"))
 def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A denial proof holds only if the NSEC/NSEC3 records in it are authentic: each must
     carry an RRSIG by the zone that verifies with a key of the zone's DNSKEY RRset (the one
@@ -432,7 +248,7 @@ def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if zone.apex is None:
         return
     findings = []
-    keys = zone_keys(zone)
+    keys = keys_by_server(zone)
     for probe in probes(zone) if is_signed(zone) else ():
         if probe.usable:
             findings += _denial_signature_findings(zone.apex, probe, keys[probe.server])
@@ -451,31 +267,31 @@ def _denial_signature_findings(apex: dns.name.Name, probe: Probe, keys: list[DNS
             if probe.answer is not None:
                 findings.append(Finding("DENIAL05", Severity.CRITICAL,
                                         f"{label} in a wildcard answer has no RRSIG", server,
-                                        evidence))
+                                        evidence, code="wildcard-rrsig-missing"))
             continue
         checks = verify_rrset(rrset, rrsigs, keys, apex)
         if not checks:
             signers = ", ".join(sorted({str(s.signer) for s in rrsigs}))
             findings.append(Finding("DENIAL05", Severity.CRITICAL,
                                     f"{label} is signed by {signers}, not by the zone {apex}",
-                                    server, evidence))
+                                    server, evidence, code="signed-by-other-zone"))
             continue
         verified = any(c.crypto is Crypto.VALID for c in checks)
         for check in checks:
             if check.crypto is Crypto.INVALID and verified:
                 findings.append(Finding("DENIAL05", Severity.WARNING,
                                         f"{check.label} does not verify (another one does)",
-                                        server, evidence))
+                                        server, evidence, code="denial-rrsig-invalid-other-valid"))
             elif check.crypto is Crypto.INVALID:
                 findings.append(Finding("DENIAL05", Severity.CRITICAL,
                                         f"{check.label} does not verify: the denial proof is "
-                                        "bogus", server, evidence))
+                                        "bogus", server, evidence, code="denial-rrsig-invalid"))
             elif check.crypto is Crypto.NO_KEY:
                 findings.append(Finding("DENIAL05",
                                         Severity.INFO if verified else Severity.CRITICAL,
                                         f"{check.label}: no DNSKEY with key tag "
                                         f"{check.rrsig.key_tag} is published", server,
-                                        evidence))
+                                        evidence, code="denial-rrsig-key-missing"))
     return findings
 
 
@@ -485,7 +301,8 @@ def _methods(probe: Probe) -> frozenset[str]:
 
 @register(id="DENIAL06", name="denial-method-consistency", category=Category.DENIAL,
           title="The zone uses one denial method, NSEC or NSEC3, at every server",
-          severity=Severity.WARNING, rfc="RFC 5155 §10.4, RFC 4035 §2.3", marker="denial")
+          severity=Severity.WARNING, rfc="RFC 5155 §10.4, RFC 4035 §2.3", marker="denial",
+          codes=("mixed-answer", "mixed-server", "servers-disagree"))
 def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A zone's negative answers use NSEC or NSEC3, not both: an answer that mixes them, or
     servers that serve one and the other, mean two signed versions of the zone are live (an
@@ -504,23 +321,24 @@ def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     for probe in probes(zone) if is_signed(zone) else ():
         if not probe.usable:
             continue
-        methods = _methods(probe)
-        per_server[probe.server] |= methods
-        if len(methods) > 1:
+        probe_methods = _methods(probe)
+        per_server[probe.server] |= probe_methods
+        if len(probe_methods) > 1:
             findings.append(Finding("DENIAL06", Severity.WARNING,
                                     f"{probe.label}: the answer mixes NSEC and NSEC3 records",
-                                    str(probe.server), probe.evidence()))
+                                    str(probe.server), probe.evidence(), code="mixed-answer"))
     for server, methods in per_server.items():
         if len(methods) > 1:
             findings.append(Finding("DENIAL06", Severity.WARNING,
                                     "the server's negative answers use both NSEC and NSEC3",
-                                    str(server)))
+                                    str(server), code="mixed-server"))
     distinct = {frozenset(m) for m in per_server.values() if m}
     if len(distinct) > 1:
         summary = "; ".join(f"{'+'.join(sorted(m))} at {s}"
                             for s, m in sorted(per_server.items()) if m)
         findings.append(Finding("DENIAL06", Severity.WARNING,
-                                f"servers disagree on the denial method: {summary}"))
+                                f"servers disagree on the denial method: {summary}",
+                                code="servers-disagree"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL06")
 
@@ -531,7 +349,9 @@ def _param_text(rdata: NSEC3PARAM) -> str:
 
 @register(id="DENIAL07", name="nsec3param-consistency", category=Category.DENIAL,
           title="NSEC3PARAM agrees with the NSEC3 records and across servers",
-          severity=Severity.WARNING, rfc="RFC 5155 §4, §7.3", marker="denial")
+          severity=Severity.WARNING, rfc="RFC 5155 §4, §7.3", marker="denial",
+          codes=("nsec3-other-parameters", "nsec3param-flags", "nsec3param-missing",
+                 "nsec3param-unusable", "nsec3param-unused", "servers-disagree"))
 def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The NSEC3PARAM record at the apex tells authoritative servers, and the signers and
     secondaries that load the zone, which NSEC3 chain to use (RFC 5155 §4, §7.3). It must be
@@ -563,7 +383,7 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding("DENIAL07", Severity.ERROR,
                                     f"could not check NSEC3PARAM: "
                                     f"{authoritative_problem(exchange)}", server,
-                                    exchange.evidence()))
+                                    exchange.evidence(), code="nsec3param-unusable"))
             continue
         rrset = exchange.answer(dns.rdatatype.NSEC3PARAM, apex)
         params = list(rrset or ())
@@ -572,104 +392,101 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         nsec3_params = set().union(*(nsec3.parameters(p.denial) for p in served)) \
             if served else set()
         uses_nsec = any(dns.rdatatype.NSEC in (r.rdtype for r in p.denial) for p in served)
-        evidence = functools.partial(_joined_evidence, exchange, served)
+        evidence = functools.partial(joined_evidence, exchange, served)
         for param in params:
             if param.flags != 0:
                 findings.append(Finding("DENIAL07", Severity.WARNING,
                                         f"NSEC3PARAM {_param_text(param)} has flags "
                                         f"{param.flags}: servers ignore an NSEC3PARAM whose "
-                                        "flags are not 0 (RFC 5155 §4.1.2)", server, evidence))
+                                        "flags are not 0 (RFC 5155 §4.1.2)", server, evidence,
+                                        code="nsec3param-flags"))
         usable = {nsec3.Nsec3Params(p.algorithm, p.iterations, bytes(p.salt)) for p in params
                   if p.flags == 0}
         if nsec3_params and not params:
             findings.append(Finding("DENIAL07", Severity.WARNING,
                                     "NSEC3 records are served but the apex has no NSEC3PARAM",
-                                    server, evidence))
+                                    server, evidence, code="nsec3param-missing"))
         elif nsec3_params and usable and not nsec3_params <= usable:
             stray = ", ".join(p.text for p in sorted(nsec3_params - usable))
             findings.append(Finding("DENIAL07", Severity.WARNING,
                                     f"NSEC3 records use parameters {stray} but NSEC3PARAM "
                                     f"says {', '.join(sorted(announced[answers.server]))}",
-                                    server, evidence))
+                                    server, evidence, code="nsec3-other-parameters"))
         if params and uses_nsec and not nsec3_params:
             findings.append(Finding("DENIAL07", Severity.WARNING,
                                     f"NSEC3PARAM {', '.join(sorted(announced[answers.server]))}"
                                     " is at the apex but the negative answers use NSEC",
-                                    server, evidence))
+                                    server, evidence, code="nsec3param-unused"))
     if len(set(announced.values())) > 1:
         summary = "; ".join(f"{', '.join(sorted(v)) or 'none'} at {s}"
                             for s, v in sorted(announced.items()))
         findings.append(Finding("DENIAL07", Severity.WARNING,
-                                f"servers disagree on NSEC3PARAM: {summary}"))
+                                f"servers disagree on NSEC3PARAM: {summary}",
+                                code="servers-disagree"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL07")
 
 
-def _rcode_findings(probe: Probe, verdict: Verdict | None) -> Iterable[Finding]:
+def _rcode_findings(probe: Probe, verdict: DenialVerdict | None) -> Iterable[Finding]:
     server = str(probe.server)
     exchange = probe.exchange
     if exchange.response is None:
         failure = exchange.failure or "no answer"
-        if "truncated" in failure:
+        if exchange.truncated:
             yield Finding("DENIAL08", Severity.CRITICAL,
                           f"{probe.label}: {failure}: validators cannot get the denial proof",
-                          server, exchange.evidence())
+                          server, exchange.evidence(), code="truncated")
         else:
             yield Finding("DENIAL08", Severity.ERROR,
                           f"could not check the answer for {probe.label}: {failure}", server,
-                          exchange.evidence())
+                          exchange.evidence(), code="answer-unusable")
         return
     evidence = probe.evidence
     rcode = dns.rcode.to_text(exchange.response.rcode())
     if probe.truncated:
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: the {probe.due} answer is truncated (TC) even over "
-                      f"{exchange.transport or 'the transport used'}", server, evidence)
+                      f"{exchange.transport or 'the transport used'}", server, evidence,
+                      code="truncated-over-tcp")
         return
     if exchange.response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         due = "NXDOMAIN" if probe.due == "NXDOMAIN" else "NODATA (NOERROR, no records)"
         yield Finding("DENIAL08", Severity.CRITICAL,
-                      f"{probe.label}: {rcode} where {due} was due", server, evidence)
+                      f"{probe.label}: {rcode} where {due} was due", server, evidence,
+                      code="wrong-rcode")
         return
     if not exchange.response.flags & dns.flags.AA:
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: {rcode} without the AA flag: the server does not answer "
-                      "for the zone's names authoritatively", server, evidence)
+                      "for the zone's names authoritatively", server, evidence,
+                      code="not-authoritative")
         return
     if probe.due == "NODATA" and exchange.response.rcode() == dns.rcode.NXDOMAIN:
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: NXDOMAIN for the zone apex, which exists: NODATA was "
-                      "due", server, evidence)
+                      "due", server, evidence, code="nxdomain-for-apex")
     if verdict is not None and verdict.claim == "unproven":
         why = "" if verdict.proof is None else \
             f" (and no NODATA is proven either: {verdict.proof.reason})"
         yield Finding("DENIAL08", Severity.CRITICAL,
                       f"{probe.label}: NOERROR with no records where NXDOMAIN was due{why}",
-                      server, probe.evidence(verdict.proof))
+                      server, probe.evidence(verdict.proof), code="noerror-for-nxdomain")
     elif verdict is not None and verdict.claim == "name-nodata" and verdict.proof is not None \
             and verdict.proof.proven:
         how = ("compact denial of existence (RFC 9824), which validators accept"
-               if _is_compact(probe) else "the denial validates as NODATA")
+               if is_compact(probe) else "the denial validates as NODATA")
         yield Finding("DENIAL08", Severity.INFO,
                       f"{probe.label}: {rcode} with an NSEC at the name itself where an "
-                      f"NXDOMAIN proof was due: {how}", server, probe.evidence(verdict.proof))
-
-
-def _is_compact(probe: Probe, *, restored: bool = False) -> bool:
-    """Whether the answer denies the name RFC 9824's way: an NSEC at the name with nothing
-    but NSEC, RRSIG and NXNAME; `restored`: with NXNAME, which marks the rcode NXDOMAIN."""
-    for record in nsec.nsec_records(probe.denial):
-        if record.owner == probe.exchange.qname:
-            if restored:  # whatever else the bitmap says is DENIAL04's to judge
-                return NXNAME in record.types
-            return record.types <= COMPACT_DENIAL_TYPES
-    return False
+                      f"NXDOMAIN proof was due: {how}", server, probe.evidence(verdict.proof),
+                      code="compact-denial")
 
 
 @register(id="DENIAL08", name="negative-answer-rcode", category=Category.DENIAL,
           title="Negative answers have the right rcode and arrive whole",
           severity=Severity.CRITICAL, rfc="RFC 1035 §4.1.1, RFC 2308 §2, RFC 4035 §3.1.3",
-          marker="denial")
+          marker="denial",
+          codes=("answer-unusable", "compact-denial", "noerror-for-nxdomain", "not-authoritative",
+                 "nxdomain-for-apex", "truncated", "truncated-over-tcp", "wrong-rcode"))
 def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The random name must get NXDOMAIN, and the absent type at the apex NOERROR without
     records (NODATA), both with the AA flag. NOERROR without records for the random name is
@@ -685,7 +502,7 @@ def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     if zone.apex is None:
         return
-    findings = []
+    findings: list[Finding] = []
     if is_signed(zone):
         by_probe = {id(v.probe.exchange): v for v in verdicts(zone)}
         for probe in probes(zone):
@@ -696,7 +513,9 @@ def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 
 @register(id="DENIAL09", name="wildcard-answer-proof", category=Category.DENIAL,
           title="A wildcard answer proves that no closer name exists",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.4, RFC 5155 §8.8", marker="denial")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.4, RFC 5155 §8.8", marker="denial",
+          codes=("dname-answer", "synthesized-online", "wildcard-proof-missing",
+                 "wildcard-rrsig-invalid", "wildcard-rrsig-missing"))
 def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """When a wildcard answers the random name, the answer is positive but still needs a
     denial: its RRSIG's Labels field shows the wildcard it came from, and the authority
@@ -715,15 +534,15 @@ def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if zone.apex is None:
         return
     findings = []
-    keys = zone_keys(zone)
+    keys = keys_by_server(zone)
     for verdict in verdicts(zone) if is_signed(zone) else ():
         probe = verdict.probe
         if verdict.claim == "dname-answer":
-            dname = _dname(probe)
+            dname = dname_of(probe)
             findings.append(Finding("DENIAL09", Severity.INFO,
                                     f"{probe.label}: answered through the DNAME at "
                                     f"{dname.name if dname else '?'}: no denial to check",
-                                    str(probe.server), probe.evidence()))
+                                    str(probe.server), probe.evidence(), code="dname-answer"))
             continue
         if verdict.claim not in ("wildcard-answer", "signed-answer"):
             continue
@@ -735,24 +554,85 @@ def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if rrsigs is None:
             findings.append(Finding("DENIAL09", Severity.CRITICAL,
                                     f"{probe.label}: the {kind} answer for a name that cannot "
-                                    "exist has no RRSIG", server, evidence))
+                                    "exist has no RRSIG", server, evidence,
+                                    code="wildcard-rrsig-missing"))
             continue
         checks = verify_rrset(answer, rrsigs, keys[probe.server], zone.apex)
         if checks and not any(c.crypto is Crypto.VALID for c in checks):
             findings.append(Finding("DENIAL09", Severity.CRITICAL,
                                     f"{probe.label}: no RRSIG over the {kind} answer verifies",
-                                    server, evidence))
+                                    server, evidence, code="wildcard-rrsig-invalid"))
         if verdict.claim == "signed-answer":
             findings.append(Finding("DENIAL09", Severity.INFO,
                                     f"{probe.label}: answered with {kind} records signed as "
                                     "the name itself (synthesized on the fly): no denial to "
-                                    "check", server, evidence))
+                                    "check", server, evidence, code="synthesized-online"))
         elif verdict.proof is None:
             findings.append(Finding("DENIAL09", Severity.CRITICAL,
                                     f"{probe.label}: a wildcard answer without the NSEC or "
                                     "NSEC3 records proving that no closer name exists: "
-                                    "validators reject it", server, evidence))
+                                    "validators reject it", server, evidence,
+                                    code="wildcard-proof-missing"))
         else:
             findings += proof_findings("DENIAL09", verdict, "the wildcard answer")
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "DENIAL09")
+
+
+# A broken signer can break every link: the first problems say what happened.
+MAX_REPORTED = 25
+
+
+@register(id="DENIAL10", name="denial-chain-complete", category=Category.DENIAL,
+          title="The zone file's whole NSEC/NSEC3 chain is complete, closed and true to its "
+                "names", severity=Severity.CRITICAL,
+          rfc="RFC 4035 §2.3, RFC 4034 §4.1, RFC 5155 §7.1, §8", marker="denial",
+          codes=("chain-complete", "chain-problem", "file-unsigned", "more-chain-problems"))
+def denial_chain_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+    """A zone file (`zone_file:` in domains.yaml) is walked end to end, as `ldns-verify-zone`
+    and `dnssec-verify` do. NSEC (RFC 4035 §2.3): every name with authoritative data and
+    every delegation point has one NSEC record, each points to the next name in canonical
+    order and the last back to the apex, names below a zone cut have none, and each bitmap
+    lists exactly the types at its name plus NSEC and RRSIG. NSEC3 (RFC 5155 §7.1): every
+    such name and every empty non-terminal, hashed with the chain's parameters, has its
+    NSEC3 record, except unsigned delegations (and the empty non-terminals only they make)
+    inside an opt-out span; the records link in hash order and close the loop, and each
+    bitmap lists the types at its name. Every chain record carries an RRSIG that verifies
+    with the zone's keys (validity dates are EXPIRY01's). A name the chain skips is a name
+    validators would accept a denial of; a bitmap that lacks a type lets an attacker deny
+    records that exist. The live negative-answer checks (DENIAL01-09) see only the records
+    their probes get back, so a hole elsewhere shows only here. Live zones: skipped.
+
+    Remediation: re-sign the zone from its unsigned source with a full (not incremental)
+    signing run, and do not edit the signed file afterwards; check the signer's output with
+    `ldns-verify-zone` or `dnssec-verify` before publishing it.
+    """
+    if zone.source != "file" or zone.file_content is None:
+        raise NotApplicable("for zone files only (zone_file: in domains.yaml): a live zone's "
+                            "chain can only be sampled (DENIAL03-05)")
+    walk: ChainWalk = memoized(zone, "denial_chain_walk", lambda: _walk(zone))
+    server = str(zone.servers[0]) if zone.servers else None
+    if not walk.signed:
+        yield Finding("DENIAL10", Severity.INFO, "the zone file is unsigned: no denial chain "
+                      "to walk", server, code="file-unsigned")
+        return
+    for problem in walk.problems[:MAX_REPORTED]:
+        yield Finding("DENIAL10", problem.severity, problem.message, server, problem.evidence,
+                      code="chain-problem")
+    hidden = walk.problems[MAX_REPORTED:]
+    if hidden:
+        worst = max(p.severity for p in hidden)
+        yield Finding("DENIAL10", worst, f"{len(hidden)} more problems in the denial chain "
+                      "(the first ones are listed)", server, code="more-chain-problems")
+    if all(p.severity is Severity.INFO for p in walk.problems):
+        yield Finding("DENIAL10", Severity.INFO, f"{', '.join(walk.walked)} chain complete: "
+                      f"{walk.names} names walked", server, code="chain-complete")
+
+
+def _walk(zone: ZoneData) -> ChainWalk:
+    """The walk, on the responder's view of the zone, reusing the signatures the whole-file
+    checks verified."""
+    assert zone.file_content is not None
+    verified = {(s.rrset.name, int(s.rrset.rdtype)): s.checks for s in served_rrsets(zone)
+                if s.rrset.rdtype in DENIAL_TYPES and s.server in zone.servers}
+    return walk_denial_chains(zone.file_content, file_responder(zone).tree, verified)

@@ -3,26 +3,24 @@ EXPIRE timer; for servers that sign online, whether fresh signatures keep coming
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dns.rdatatype
 
-from ..analysis import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.signing_mode import ServerSigning, Window, signing_modes
+from ..analysis.zone import (
     EVERY_QUESTION,
     ServedRRset,
-    chain_verdicts,
     merge_servers,
-    parent_ds,
     served_rrsets,
     unusable_servers,
 )
 from ..catalog import register
-from ..collect import ZoneData
-from ..context import Evaluation
+from ..dnssec.signatures import Crypto, SignatureCheck
 from ..findings import Category, Finding, Severity
-from ..signatures import Crypto, SignatureCheck
-from ..signing_mode import ServerSigning, Window, signing_modes
-from ._common import chain_findings, days, when
+from ..probe.data import ZoneData
+from ._common import days, trust_chain_findings, when
 
 
 def effective_expiration(served: ServedRRset, now: float) -> int | None:
@@ -70,7 +68,9 @@ def _unrenewed_note(zone: ZoneData, served: ServedRRset, now: float) -> str:
 
 @register(id="EXPIRY01", name="rrsig-expiry", category=Category.EXPIRED_RRSIG,
           title="No RRSIG has expired or expires within the thresholds",
-          severity=Severity.CRITICAL, rfc="RFC 4034 §3.1.5, RFC 4035 §5.3.1", marker="expiry")
+          severity=Severity.CRITICAL, rfc="RFC 4034 §3.1.5, RFC 4035 §5.3.1", marker="expiry",
+          codes=("earliest-expiry", "expired", "expired-and-served", "expires-critical",
+                 "expires-soon", "renewed-online"))
 def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Every RRset of the zone (SOA, DNSKEY, NS, the configured records, the NSEC/NSEC3 records
     of a negative answer) at every authoritative server must carry a signature that is still
@@ -107,7 +107,8 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 findings.append(Finding("EXPIRY01", Severity.CRITICAL,
                                         f"{served.label} RRSIG expired {late:.1f} days ago "
                                         f"({when(expiration)}) and was served so by an online "
-                                        "signer", str(served.server), evidence, -late))
+                                        "signer", str(served.server), evidence, -late,
+                                        code="expired-and-served"))
             else:
                 renewing[str(served.server)] = signer
             continue
@@ -117,43 +118,42 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if expiration < now:
             findings.append(Finding("EXPIRY01", Severity.CRITICAL,
                                     f"{served.label} RRSIG expired {-left:.1f} days ago "
-                                    f"({when(expiration)})", str(served.server), evidence, left))
+                                    f"({when(expiration)})", str(served.server), evidence, left,
+                                    code="expired"))
         elif left <= thresholds.critical_days:
             findings.append(Finding("EXPIRY01", Severity.CRITICAL,
                                     f"{served.label} RRSIG expires in {left:.1f} days "
                                     f"({when(expiration)}), within the critical threshold of "
                                     f"{thresholds.critical_days:g} days"
                                     + _unrenewed_note(zone, served, now),
-                                    str(served.server), evidence, left))
+                                    str(served.server), evidence, left, code="expires-critical"))
         elif left <= thresholds.warning_days:
             findings.append(Finding("EXPIRY01", Severity.WARNING,
                                     f"{served.label} RRSIG expires in {left:.1f} days "
                                     f"({when(expiration)}), within the warning threshold of "
                                     f"{thresholds.warning_days:g} days"
                                     + _unrenewed_note(zone, served, now),
-                                    str(served.server), evidence, left))
+                                    str(served.server), evidence, left, code="expires-soon"))
     for server, signer in renewing.items():
         findings.append(Finding("EXPIRY01", Severity.INFO,
                                 f"{signer.how}: its signatures are renewed as answers are "
                                 "sent, so days left are not counted down (EXPIRY05 judges "
-                                "the signer)", server, signer.dig))
-    for entry in parent_ds(zone, ev):
-        if entry.verdict.category is Category.EXPIRED_RRSIG:
-            findings.append(Finding("EXPIRY01", Severity.CRITICAL, entry.verdict.message,
-                                    str(entry.server), entry.verdict.evidence))
-    findings.extend(chain_findings("EXPIRY01", Category.EXPIRED_RRSIG, chain_verdicts(zone, ev)))
+                                "the signer)", server, signer.dig, code="renewed-online"))
+    findings.extend(trust_chain_findings("EXPIRY01", Category.EXPIRED_RRSIG, zone, ev))
     if earliest is not None and not any(f.severity > Severity.INFO for f in findings):
         left, served = earliest
         findings.append(Finding("EXPIRY01", Severity.INFO,
                                 f"earliest signature expiry in {left:.1f} days ({served.label})",
-                                str(served.server), served.exchange.evidence, left))
+                                str(served.server), served.exchange.evidence, left,
+                                code="earliest-expiry"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "EXPIRY01", EVERY_QUESTION)
 
 
 @register(id="EXPIRY02", name="validity-shorter-than-ttl", category=Category.EXPIRED_RRSIG,
           title="Signatures outlive the TTL of the RRsets they cover",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.3", marker="expiry")
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.3", marker="expiry",
+          codes=("shorter-than-ttl",))
 def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A resolver may cache an RRset for its whole TTL. When the remaining validity of its
     signature is shorter than that TTL, an RRset fetched now is still handed out after the
@@ -174,14 +174,15 @@ def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
                 "EXPIRY02", Severity.CRITICAL,
                 f"{served.label} RRSIG expires in {remaining / 3600:.1f} h, sooner than the "
                 f"RRset's TTL of {served.rrset.ttl} s ({served.rrset.ttl / 3600:.1f} h)",
-                str(served.server), served.exchange.evidence))
+                str(served.server), served.exchange.evidence, code="shorter-than-ttl"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "EXPIRY02", EVERY_QUESTION)
 
 
 @register(id="EXPIRY03", name="expires-before-soa-expire", category=Category.EXPIRED_RRSIG,
           title="Signatures outlive the SOA EXPIRE timer", severity=Severity.WARNING,
-          rfc="RFC 1035 §3.3.13, RFC 6781 §4.4.2", marker="expiry")
+          rfc="RFC 1035 §3.3.13, RFC 6781 §4.4.2", marker="expiry",
+          codes=("before-soa-expire",))
 def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A secondary cut off from its primary keeps serving the zone until the SOA EXPIRE timer
     runs out. If the signatures expire sooner, it serves dead signatures in the meantime.
@@ -194,7 +195,7 @@ def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     """
     severity = Severity.WARNING if ev.thresholds.warn_before_soa_expire else Severity.INFO
     earliest: dict[str, tuple[int, ServedRRset]] = {}
-    soa_expire: dict[str, tuple[int, str]] = {}
+    soa_expire: dict[str, tuple[int, Callable[[], str]]] = {}
     for served, expiration in _own_expirations(zone, ev.now):
         server = str(served.server)
         if renewing_signer(zone, served, ev.now) is not None:
@@ -213,7 +214,8 @@ def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
             findings.append(Finding(
                 "EXPIRY03", severity,
                 f"{served.label} RRSIG expires in {days(remaining):.1f} days, before the SOA "
-                f"EXPIRE timer of {days(expire):.1f} days", server, evidence))
+                f"EXPIRE timer of {days(expire):.1f} days", server, evidence,
+                                    code="before-soa-expire"))
     yield from merge_servers(findings)
 
 
@@ -225,7 +227,9 @@ def _largest_ttl(zone: ZoneData, server: str) -> int:
 @register(id="EXPIRY05", name="online-signer-renews", category=Category.EXPIRED_RRSIG,
           title="An online signer keeps making signatures that outlive what resolvers cache",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, §5.3.3; RFC 6781 §4.4.2",
-          marker="expiry")
+          marker="expiry",
+          codes=("no-signature-seen", "signer-stopped", "signing-mode", "window-outlives-ttl",
+                 "window-shorter-than-ttl"))
 def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A server that signs each answer when it sends it (told per server from its answers: a
     denial made for the suite's random name, a SOA signature that changes when asked again;
@@ -248,7 +252,8 @@ def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         label = str(server)
         if not mode.online:
             if mode.declared is not None or mode.evidence:
-                findings.append(Finding("EXPIRY05", Severity.INFO, mode.how, label, mode.dig))
+                findings.append(Finding("EXPIRY05", Severity.INFO, mode.how, label, mode.dig,
+                                        code="signing-mode"))
             continue
         findings += _fresh_window_findings(zone, ev, mode, label)
     yield from merge_servers(findings)
@@ -262,7 +267,7 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
     if not windows:
         return [Finding("EXPIRY05", Severity.INFO,
                         f"{mode.how}; no signature seen to judge its window by", label,
-                        mode.dig)]
+                        mode.dig, code="no-signature-seen")]
     fresh = max(windows, key=lambda w: w.expiration)
     ttl = _largest_ttl(zone, label)
     what = "signatures made for this query" if mode.fresh else "its current signatures"
@@ -271,11 +276,12 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
         return [Finding("EXPIRY05", Severity.CRITICAL,
                         f"the online signer's {described}: sooner than the largest TTL "
                         f"({ttl} s), so resolvers keep answers longer than their signatures "
-                        "live", label, mode.dig, days_left=days(fresh.remaining(at)))]
+                        "live", label, mode.dig, days_left=days(fresh.remaining(at)),
+                        code="window-shorter-than-ttl")]
     if mode.slides or fresh.in_first_half(at):
         return [Finding("EXPIRY05", Severity.INFO,
                         f"{mode.how}; {described}: fresh signatures outlive the TTL "
-                        f"({ttl} s)", label, mode.dig)]
+                        f"({ttl} s)", label, mode.dig, code="window-outlives-ttl")]
     left = days(fresh.expiration - ev.now)
     stopped = (f"the online signer's window is not moving with the clock: {described}, "
                f"past the middle of its window and not seen sliding ({mode.how})")
@@ -288,7 +294,7 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
     else:
         severity, why = Severity.INFO, "(weekly windows?)"
     return [Finding("EXPIRY05", severity, f"{stopped}; {left:.1f} days left, {why}", label,
-                    mode.dig, days_left=left)]
+                    mode.dig, days_left=left, code="signer-stopped")]
 
 
 def _served_soa_windows(zone: ZoneData, mode: ServerSigning) -> list[Window]:

@@ -17,21 +17,14 @@ import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
 
-from ..analysis import (
-    dnskeys_at,
-    is_signed,
-    memoized,
-    merge_servers,
-    parent_ds,
-    unusable_servers,
-)
-from ..catalog import NotApplicable, register
-from ..chain import Security
-from ..collect import ServerAnswers, ZoneData, authoritative_problem
-from ..context import Evaluation
-from ..findings import Category, Finding, Severity
-from ..providers import KeyState, ProviderKey, ProviderView, ZoneState
-from ..signatures import digest_matches, key_label
+from ..analysis.evaluation import Evaluation
+from ..analysis.zone import dnskeys_at, is_signed, merge_servers, parent_ds, unusable_servers
+from ..catalog import register
+from ..dnssec.signatures import digest_matches, key_label
+from ..errors import NotApplicable
+from ..findings import Category, Finding, Security, Severity
+from ..probe.data import ServerAnswers, ZoneData, authoritative_problem, memoized
+from ..probe.providers import KeyState, ProviderKey, ProviderView, ZoneState
 from .algorithm import ALGORITHM_POLICY, RECOMMENDED_ALGORITHMS, RSA_ALGORITHMS
 
 MIN_RSA_BITS = 2048
@@ -88,13 +81,14 @@ def _view(zone: ZoneData, check: str) -> tuple[ProviderView | None, list[Finding
         raise NotApplicable(NO_PROVIDER)
     if view.failure is not None:
         return None, [Finding(check, Severity.ERROR,
-                              f"could not read the provider: {view.failure}")]
+                              f"could not read the provider: {view.failure}",
+                              code="provider-unreadable")]
     apex = zone.apex or zone.name
     if view.zone_name and dns.name.from_text(view.zone_name) != apex:
         return None, [Finding(check, Severity.ERROR,
                               f"{view.label} is {view.zone_name}, not {apex}: it is another "
                               "zone (check the provider's IDs in domains.yaml)",
-                              evidence=view.evidence)]
+                              evidence=view.evidence, code="provider-other-zone")]
     return view, []
 
 
@@ -107,7 +101,10 @@ def _said(view: ProviderView) -> str:
           severity=Severity.CRITICAL,
           rfc="RFC 4035 §2; Route 53 DNSSECStatus, Cloud DNS dnssecConfig, Cloudflare "
               "DNSSEC states", marker="provider",
-          details=provider_details)
+          details=provider_details,
+          codes=("provider-other-zone", "provider-unreadable", "signing", "signing-problem",
+                 "status-unknown", "transfer-mode", "unsigned-as-expected",
+                 "unsigned-expected-secure"))
 def provider_signing_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The provider's own signing status: Route 53's `ServeSignature`, Cloud DNS's
     `dnssecConfig.state`, Cloudflare's DNSSEC `status`. A zone expected secure whose provider
@@ -132,19 +129,21 @@ def provider_signing_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
     if state is ZoneState.FAILING:
         yield Finding("PROVIDER01", Severity.CRITICAL,
                       f"{view.label} reports a signing problem ({_said(view)})",
-                      evidence=evidence)
+                      evidence=evidence, code="signing-problem")
     elif state is ZoneState.UNKNOWN:
         yield Finding("PROVIDER01", Severity.WARNING,
                       f"{view.label} reports a DNSSEC status this version does not know "
-                      f"({view.status or 'none'}): it cannot be judged", evidence=evidence)
+                      f"({view.status or 'none'}): it cannot be judged", evidence=evidence,
+                      code="status-unknown")
     elif state is ZoneState.SIGNING:
         expected = "" if secure else ", although domains.yaml expects the zone insecure"
         yield Finding("PROVIDER01", Severity.INFO,
-                      f"{name} signs the zone ({view.status}){expected}", evidence=evidence)
+                      f"{name} signs the zone ({view.status}){expected}", evidence=evidence,
+                      code="signing")
     elif state is ZoneState.TRANSFER:
         yield Finding("PROVIDER01", Severity.INFO,
                       f"{name} signs the zone in transfer mode (a change of DNS operator)",
-                      evidence=evidence)
+                      evidence=evidence, code="transfer-mode")
     else:
         what = {
             ZoneState.PENDING_DS: "signs the zone, but its DNSSEC is pending: the DS is still "
@@ -158,10 +157,11 @@ def provider_signing_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
         if secure:
             yield Finding("PROVIDER01", Severity.CRITICAL,
                           f"{name} {what} ({_said(view)}), but domains.yaml expects the zone "
-                          "secure", evidence=evidence)
+                          "secure", evidence=evidence, code="unsigned-expected-secure")
         else:
             yield Finding("PROVIDER01", Severity.INFO, f"{name} {what} ({view.status}), as "
-                          "domains.yaml expects (insecure)", evidence=evidence)
+                          "domains.yaml expects (insecure)", evidence=evidence,
+                          code="unsigned-as-expected")
 
 
 @register(id="PROVIDER02", name="provider-key-status", category=Category.PROVIDER,
@@ -169,7 +169,9 @@ def provider_signing_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
           severity=Severity.CRITICAL,
           rfc="RFC 6781 §4.1; Route 53 KeySigningKey.Status, Cloud DNS DnsKey.isActive",
           marker="provider",
-          details=provider_details)
+          details=provider_details,
+          codes=("key-failing", "key-status", "key-status-unknown", "no-active-ksk",
+                 "no-active-zsk", "no-ksk-listed", "provider-other-zone", "provider-unreadable"))
 def provider_key_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Each key as the provider reports it. A Route 53 KSK in ACTION_NEEDED (its customer
     managed KMS key disabled, deleted, or no longer usable by Route 53) or INTERNAL_FAILURE
@@ -196,11 +198,12 @@ def provider_key_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if key.state is KeyState.FAILING:
             message = f": {key.status_message}" if key.status_message else ""
             yield Finding("PROVIDER02", Severity.CRITICAL,
-                          f"{name} {key.label} is {key.status}{message}", evidence=evidence)
+                          f"{name} {key.label} is {key.status}{message}", evidence=evidence,
+                          code="key-failing")
         elif key.state is KeyState.UNKNOWN:
             yield Finding("PROVIDER02", Severity.WARNING,
                           f"{name} {key.label} has a status this version does not know "
-                          f"({key.status or 'none'})", evidence=evidence)
+                          f"({key.status or 'none'})", evidence=evidence, code="key-status-unknown")
     needed = view.signing or zone.domain.expect == "secure"
     ksks = view.ksks()
     active = [k for k in ksks if k.state is KeyState.ACTIVE]
@@ -210,28 +213,32 @@ def provider_key_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             states = ", ".join(f"{k.label} {k.status}" for k in ksks)
             yield Finding("PROVIDER02", Severity.CRITICAL,
                           f"{name} has no active KSK ({states}): nothing signs the DNSKEY "
-                          "RRset", evidence=evidence)
+                          "RRset", evidence=evidence, code="no-active-ksk")
         elif view.signing:
             yield Finding("PROVIDER02", Severity.CRITICAL,
                           f"{name} reports signing ({view.status}) but lists no KSK",
-                          evidence=evidence)
+                          evidence=evidence, code="no-ksk-listed")
     if view.provider == "clouddns" and view.signing and not any(
             k.role == "ZSK" and k.state is KeyState.ACTIVE for k in view.keys):
         yield Finding("PROVIDER02", Severity.CRITICAL,
                       f"{name} has no active zone-signing key: the zone's data is not signed",
-                      evidence=evidence)
+                      evidence=evidence, code="no-active-zsk")
     for key in view.keys:
         if key.state in (KeyState.INACTIVE, KeyState.DELETING) and (active or not needed):
             yield Finding("PROVIDER02", Severity.INFO, f"{name} {key.label} is {key.status}",
-                          evidence=evidence)
+                          evidence=evidence, code="key-status")
     for key in active:
-        yield Finding("PROVIDER02", Severity.INFO, f"{name} {key.label} is {key.status}")
+        yield Finding("PROVIDER02", Severity.INFO, f"{name} {key.label} is {key.status}",
+                      code="key-status")
 
 
 @register(id="PROVIDER03", name="provider-ksk-ds-at-parent", category=Category.MISSING_DS,
           title="The parent serves the DS of the KSK the DNS provider signs with",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 4033 §5", marker="provider",
-          details=provider_details)
+          details=provider_details,
+          codes=("disabled-ds-remains", "ds-at-parent", "ds-mismatch", "ds-not-needed",
+                 "no-ds-given", "parent-ds-unusable", "parent-not-found", "provider-other-zone",
+                 "provider-unreadable", "unsigned-ds-remains"))
 def provider_ksk_ds_at_parent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The provider's active KSK (Route 53's `DSRecord`, Cloud DNS's key digests, Cloudflare's
     `ds`) must be what the parent points to: its DS among the DS records every server of the
@@ -257,11 +264,13 @@ def provider_ksk_ds_at_parent(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         if entry.verdict.security is Security.UNKNOWN:
             yield Finding("PROVIDER03", Severity.ERROR,
                           f"could not get the DS set from this parent server: "
-                          f"{entry.verdict.message}", str(entry.server), entry.exchange.evidence())
+                          f"{entry.verdict.message}", str(entry.server), entry.exchange.evidence(),
+                          code="parent-ds-unusable")
     answered = [e for e in entries if e.verdict.security is not Security.UNKNOWN]
     if not entries:
         yield Finding("PROVIDER03", Severity.ERROR,
-                      f"no server of the parent zone {zone.parent} could be found")
+                      f"no server of the parent zone {zone.parent} could be found",
+                      code="parent-not-found")
     if view.state is ZoneState.UNKNOWN:
         return  # PROVIDER01 says the status cannot be judged
     findings = []
@@ -277,13 +286,13 @@ def provider_ksk_ds_at_parent(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
                                         f"{view.name} has DNSSEC turned off and signs until "
                                         f"the DS is removed at the registrar; the parent "
                                         f"{zone.parent} still serves DS {shown}",
-                                        str(entry.server), evidence))
+                                        str(entry.server), evidence, code="disabled-ds-remains"))
             else:
                 findings.append(Finding("PROVIDER03", Severity.CRITICAL,
                                         f"the parent {zone.parent} still serves DS {shown}, but "
                                         f"{view.name} does not sign the zone ({view.status}): "
                                         "validators will reject its answers",
-                                        str(entry.server), evidence))
+                                        str(entry.server), evidence, code="unsigned-ds-remains"))
     yield from merge_servers(findings)
 
 
@@ -297,16 +306,16 @@ def _signing_ds_findings(zone: ZoneData, view: ProviderView, parent_set: list[DS
         return [Finding("PROVIDER03", Severity.WARNING,
                         f"{view.name} gives no DS for its active KSK(s) "
                         f"{', '.join(k.label for k in active)}: nothing to compare with the "
-                        "parent", evidence=view.evidence)]
+                        "parent", evidence=view.evidence, code="no-ds-given")]
     pointed = [k for k in with_ds if any(d in parent_set for d in k.ds_records())]
     if pointed:
         findings = [Finding("PROVIDER03", Severity.INFO,
                             f"the parent {zone.parent} serves the DS of {view.name}'s "
-                            f"{k.label}", server) for k in pointed]
+                            f"{k.label}", server, code="ds-at-parent") for k in pointed]
         findings += [Finding("PROVIDER03", Severity.INFO,
                              f"{view.name}'s active {k.label} has no DS at the parent (its "
                              "DS is not needed while another active KSK has one: a rollover)",
-                             server) for k in with_ds if k not in pointed]
+                             server, code="ds-not-needed") for k in with_ds if k not in pointed]
         return findings
     wanted = "; ".join(f"{k.label}, DS {' or '.join(k.ds)}" for k in with_ds)
     serves = ", ".join(_ds_text(d) for d in parent_set) if parent_set else "no DS"
@@ -317,7 +326,7 @@ def _signing_ds_findings(zone: ZoneData, view: ProviderView, parent_set: list[DS
     # No DS at all for a zone meant to be insecure is what its owner wants: information.
     secure = zone.domain.expect == "secure"
     severity = Severity.CRITICAL if secure or parent_set else Severity.INFO
-    return [Finding("PROVIDER03", severity, message, server, evidence)]
+    return [Finding("PROVIDER03", severity, message, server, evidence, code="ds-mismatch")]
 
 
 def _mismatch_hints(view: ProviderView, key: ProviderKey, parent_set: list[DS]) -> list[str]:
@@ -340,7 +349,9 @@ def _mismatch_hints(view: ProviderView, key: ProviderKey, parent_set: list[DS]) 
           title="The DNS provider's keys and key specs use algorithms validators accept",
           severity=Severity.CRITICAL, rfc="RFC 8624 §3.1, RFC 9904, RFC 9905",
           marker="provider",
-          details=provider_details)
+          details=provider_details,
+          codes=("algorithm-unknown", "deprecated-algorithm", "provider-other-zone",
+                 "provider-unreadable", "short-rsa-key", "unimplemented-algorithm"))
 def provider_algorithm_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The algorithm policy of ALG03 and ALG05 applied to the provider's keys and, for
     Cloud DNS, to its `defaultKeySpecs` (what new keys will be made with, so a policy problem
@@ -365,19 +376,19 @@ def provider_algorithm_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         if algorithm is None:
             yield Finding("PROVIDER04", Severity.WARNING,
                           f"{what}: algorithm {algorithm_name!r} is not one this version knows",
-                          evidence=view.evidence)
+                          evidence=view.evidence, code="algorithm-unknown")
         elif algorithm in ALGORITHM_POLICY:
             label, severity, why = ALGORITHM_POLICY[algorithm]
             yield Finding("PROVIDER04", severity, f"{what} uses algorithm {algorithm} "
-                          f"({label}): {why}", evidence=view.evidence)
+                          f"({label}): {why}", evidence=view.evidence, code="deprecated-algorithm")
         elif algorithm not in RECOMMENDED_ALGORITHMS:
             yield Finding("PROVIDER04", Severity.CRITICAL if secure else Severity.WARNING,
                           f"{what} uses algorithm {algorithm}, which validators do not "
-                          "implement", evidence=view.evidence)
+                          "implement", evidence=view.evidence, code="unimplemented-algorithm")
         if algorithm in RSA_ALGORITHMS and key_length is not None and key_length < MIN_RSA_BITS:
             yield Finding("PROVIDER04", Severity.WARNING,
                           f"{what} is a {key_length}-bit RSA key (under {MIN_RSA_BITS})",
-                          evidence=view.evidence)
+                          evidence=view.evidence, code="short-rsa-key")
 
 
 def served_denial(answers: ServerAnswers) -> str | None:
@@ -398,7 +409,8 @@ def served_denial(answers: ServerAnswers) -> str | None:
 @register(id="PROVIDER05", name="provider-denial-matches", category=Category.DENIAL,
           title="The servers prove non-existence the way the DNS provider is set to",
           severity=Severity.WARNING, rfc="RFC 4035 §3.1.3, RFC 5155 §7.2", marker="provider",
-          details=provider_details)
+          details=provider_details,
+          codes=("denial-method-differs", "provider-other-zone", "provider-unreadable"))
 def provider_denial_matches(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Cloud DNS's `dnssecConfig.nonExistence` (and Cloudflare's `dnssec_use_nsec3`, where
     its API reports it) says whether the zone proves non-existence with NSEC or NSEC3. Servers
@@ -427,7 +439,8 @@ def provider_denial_matches(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                                     f"{view.name} is set to {view.denial.upper()}, but this "
                                     f"server proves non-existence with {served.upper()}",
                                     str(answers.server),
-                                    probe.evidence() if probe is not None else ""))
+                                    probe.evidence() if probe is not None else "",
+                                    code="denial-method-differs"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "PROVIDER05")
 
@@ -435,7 +448,9 @@ def provider_denial_matches(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
 @register(id="PROVIDER06", name="provider-ksk-served", category=Category.KEY_MISMATCH,
           title="The servers serve the KSK the DNS provider signs with",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 7583 §3", marker="provider",
-          details=provider_details)
+          details=provider_details,
+          codes=("active-key-not-served", "active-key-not-served-here", "provider-other-zone",
+                 "provider-unreadable"))
 def provider_ksk_served(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Every authoritative server must serve, in the zone's DNSKEY RRset, the active KSK the
     provider reports. When the parent's DS points to that key and a server does not serve it,
@@ -471,13 +486,15 @@ def provider_ksk_served(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     "PROVIDER06", Severity.CRITICAL,
                     f"{view.name}'s active {key.label} is not in the DNSKEY RRset this server "
                     "serves, and the parent's DS points to it: validators find no key (bogus)",
-                    str(answers.server), exchange.evidence() if exchange else ""))
+                    str(answers.server), exchange.evidence() if exchange else "",
+                                        code="active-key-not-served"))
             else:
                 findings.append(Finding(
                     "PROVIDER06", Severity.WARNING,
                     f"{view.name}'s active {key.label} is not in the DNSKEY RRset this server "
                     f"serves: the server is not signed by {view.name}, or the key has not "
-                    "reached it yet", str(answers.server), exchange.evidence() if exchange else ""))
+                    "reached it yet", str(answers.server), exchange.evidence() if exchange else "",
+                                        code="active-key-not-served-here"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "PROVIDER06")
 

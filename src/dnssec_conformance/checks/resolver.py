@@ -13,40 +13,20 @@ from collections.abc import Callable, Iterator
 
 import dns.rcode
 
-from ..catalog import NotApplicable, get, register
-from ..chain import Security
-from ..context import Evaluation
-from ..coredns_metrics import MetricsScrape
-from ..corefile import (
-    Corefile,
-    cache_policies,
-    forward_upstreams,
-    signing_blocks,
-)
-from ..errors import CorefileError
-from ..findings import Category, CheckResult, Finding, Severity, bounded
-from ..resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
-from ..transport import Exchange
+from ..analysis.evaluation import Evaluation
+from ..catalog import register
+from ..errors import CorefileError, NotApplicable
+from ..findings import Category, Finding, Security, Severity
+from ..probe.coredns.corefile import Corefile, cache_policies, forward_upstreams, signing_blocks
+from ..probe.coredns.metrics import MetricsScrape
+from ..probe.resolvers import CoreDnsView, Observation, Survey, has_ad, resolves
+from ..probe.transport import Exchange
 
 COREDNS_SUBJECT = "coredns"
 NOT_VALIDATED = "answers are not validated: spoofed answers would be accepted"
 PROVES_NOTHING = "canary unreachable: the check proves nothing"
 
 SubjectData = Survey | CoreDnsView
-
-
-def judge(check_id: str, subject: str, data: SubjectData, evaluation: Evaluation
-          ) -> CheckResult:
-    """Run one resolver or CoreDNS check over what was observed: pure, like `run_check`."""
-    spec = get(check_id)
-    result = CheckResult(subject, spec.id, spec.category)
-    try:
-        result.findings.extend(spec.function(data, evaluation))
-    except NotApplicable as exc:
-        result.findings.clear()
-        result.skipped_reason = str(exc)
-    result.findings = bounded(result.findings)
-    return result
 
 
 def _rcode(exchange: Exchange) -> str:
@@ -62,15 +42,16 @@ def _unusable(check: str, observation: Observation) -> Finding | None:
         return Finding(check, Severity.ERROR,
                        f"resolver unreachable ({validated.failure}): could not check; this is "
                        "an outage of the resolver, not a validation failure",
-                       where, observation.evidence)
+                       where, observation.evidence, code="resolver-unreachable")
     if validated.rcode == dns.rcode.REFUSED:
         return Finding(check, Severity.ERROR,
                        "the resolver refuses our queries (REFUSED): could not check; allow "
-                       "this client in its access control", where, observation.evidence)
+                       "this client in its access control", where, observation.evidence,
+                       code="resolver-refuses")
     if not resolves(validated) and validated.rcode != dns.rcode.SERVFAIL:
         return Finding(check, Severity.ERROR,
                        f"unexpected answer {_rcode(validated)}: could not check",
-                       where, observation.evidence)
+                       where, observation.evidence, code="unexpected-answer")
     return None
 
 
@@ -78,7 +59,8 @@ def _each_resolver(check: str, survey: Survey,
                    judge_one: Callable[[Survey, Observation], Finding]) -> Iterator[Finding]:
     """One finding per resolver: could-not-check where it gave no verdict, else its verdict."""
     if not survey.observations:
-        yield Finding(check, Severity.ERROR, "no resolver to ask: could not check")
+        yield Finding(check, Severity.ERROR, "no resolver to ask: could not check",
+                      code="no-resolver")
     for observation in survey.observations:
         yield _unusable(check, observation) or judge_one(survey, observation)
 
@@ -94,7 +76,12 @@ def _rejected_as_bogus(observation: Observation) -> bool:
           title="Each resolver answers the domain with the AD flag exactly when it is "
                 "expected secure",
           severity=Severity.CRITICAL, rfc="RFC 4035 §3.2.3, RFC 6840 §5.7", marker="resolver",
-          scope="resolver")
+          scope="resolver",
+          codes=("bogus-accepted", "bogus-rejected", "corefile-unparsable", "does-not-resolve",
+                 "insecure-without-ad", "metrics-not-coredns", "metrics-unreachable",
+                 "no-resolver", "not-validated", "nxdomain", "resolver-refuses",
+                 "resolver-unreachable", "unexpected-answer", "validated",
+                 "validated-expected-insecure", "validated-though-bogus", "validation-fails"))
 def resolver_validation_status(survey: Survey, ev: Evaluation) -> Iterator[Finding]:
     """Every resolver in `resolvers` (and every plain-DNS upstream a configured Corefile
     forwards to) is asked for the domain the way a validating stub asks: DO=1, CD=0 and AD=1
@@ -127,51 +114,59 @@ def _validation_finding(survey: Survey, observation: Observation) -> Finding:
             return Finding("RESOLVER01", Severity.INFO,
                            f"{question} rejected as bogus (SERVFAIL; with CD=1 it resolves), "
                            "as the zone's own checks find: pods cannot resolve it until the "
-                           "zone is fixed", where, evidence)
+                           "zone is fixed", where, evidence, code="bogus-rejected")
         if _rejected_as_bogus(observation):
             return Finding("RESOLVER01", Severity.CRITICAL,
                            f"{question} fails validation (SERVFAIL; with CD=1 it resolves): "
                            "pods cannot resolve it; the zone checks say why, or, if they pass, "
-                           "this resolver's trust anchor or clock is wrong", where, evidence)
+                           "this resolver's trust anchor or clock is wrong", where, evidence,
+                           code="validation-fails")
         unchecked = observation.unchecked
         also = _rcode(unchecked) if unchecked is not None else "not asked"
         return Finding("RESOLVER01", Severity.ERROR,
                        f"{question} does not resolve (SERVFAIL, and {also} with CD=1): an "
-                       "outage, not a validation verdict: could not check", where, evidence)
+                       "outage, not a validation verdict: could not check", where, evidence,
+                       code="does-not-resolve")
     if validated.rcode == dns.rcode.NXDOMAIN:
         return Finding("RESOLVER01", Severity.CRITICAL,
                        f"{question}: NXDOMAIN: the name does not exist as pods see it",
-                       where, evidence)
+                       where, evidence, code="nxdomain")
     if survey.verdict is Security.BOGUS and not has_ad(validated):
         return Finding("RESOLVER01", Severity.CRITICAL,
                        f"{question} fails validation from the trust anchor, yet this resolver "
-                       f"returns it (no AD flag): {NOT_VALIDATED}", where, evidence)
+                       f"returns it (no AD flag): {NOT_VALIDATED}", where, evidence,
+                       code="bogus-accepted")
     if survey.verdict is Security.BOGUS:
         return Finding("RESOLVER01", Severity.INFO,
                        f"{question} validated (AD) by this resolver though the zone's checks "
                        "find it bogus: its tolerance (clock skew) differs; see the zone's "
-                       "checks", where, evidence)
+                       "checks", where, evidence, code="validated-though-bogus")
     if survey.verdict is Security.INSECURE and not has_ad(validated):
         return Finding("RESOLVER01", Severity.INFO,
                        f"{question} resolves without AD, as it should: the zone has no secure "
-                       "delegation (the zone's DS01 check reports it)", where, evidence)
+                       "delegation (the zone's DS01 check reports it)", where, evidence,
+                       code="insecure-without-ad")
     if survey.expect == "secure" and not has_ad(validated):
         return Finding("RESOLVER01", Severity.CRITICAL,
                        f"{question} comes back without the AD flag: {NOT_VALIDATED}",
-                       where, evidence)
+                       where, evidence, code="not-validated")
     if survey.expect == "insecure" and has_ad(validated):
         return Finding("RESOLVER01", Severity.WARNING,
                        f"{question} is validated (AD) though domains.yaml expects it "
                        "insecure: set `expect: secure` so that its validation is checked",
-                       where, evidence)
+                       where, evidence, code="validated-expected-insecure")
     verdict = "validated (AD flag set)" if has_ad(validated) else "resolves, insecure (no AD)"
-    return Finding("RESOLVER01", Severity.INFO, f"{question} {verdict}", where)
+    return Finding("RESOLVER01", Severity.INFO, f"{question} {verdict}", where, code="validated")
 
 
 @register(id="RESOLVER02", name="bogus-canary-rejected", category=Category.RESOLVER_AD,
           title="Each resolver answers a bogus canary with SERVFAIL, and resolves it with CD=1",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.5, RFC 4035 §3.2.2", marker="resolver",
-          scope="canary")
+          scope="canary",
+          codes=("canary-accepted", "canary-missing", "canary-not-bogus", "canary-rejected",
+                 "canary-resolves", "canary-secure", "canary-undecided", "canary-unresolvable",
+                 "corefile-unparsable", "metrics-not-coredns", "metrics-unreachable",
+                 "no-resolver", "resolver-refuses", "resolver-unreachable", "unexpected-answer"))
 def bogus_canary_rejected(survey: Survey, ev: Evaluation) -> Iterator[Finding]:
     """A canary of `canaries.bogus` is a name whose signatures are deliberately broken. A
     resolver that enforces validation answers it SERVFAIL; asked again with CD=1 (checking
@@ -199,44 +194,45 @@ def _canary_finding(survey: Survey, observation: Observation) -> Finding:
     if validated.rcode == dns.rcode.NXDOMAIN:
         return Finding("RESOLVER02", Severity.ERROR,
                        f"{question}: NXDOMAIN: the canary does not exist; {PROVES_NOTHING}",
-                       where, evidence)
+                       where, evidence, code="canary-missing")
     if validated.rcode == dns.rcode.NOERROR:
         if has_ad(validated) and survey.verdict is Security.BOGUS:
             return Finding("RESOLVER02", Severity.CRITICAL,
                            f"{question} comes back validated (AD) though our own validation "
                            "from the trust anchor finds the canary bogus: the resolver accepts "
                            "what it must reject, so spoofed answers would be accepted too",
-                           where, evidence)
+                           where, evidence, code="canary-accepted")
         if has_ad(validated) and survey.verdict in (None, Security.UNKNOWN):
             return Finding("RESOLVER02", Severity.ERROR,
                            f"{question} comes back validated (AD), and our own validation "
                            "could not decide whether the canary is still bogus (its servers "
                            f"or its parent's did not answer usably); {PROVES_NOTHING}",
-                           where, evidence)
+                           where, evidence, code="canary-undecided")
         if has_ad(validated):
             return Finding("RESOLVER02", Severity.ERROR,
                            f"{question} validates as secure (AD): the canary is not bogus "
-                           "(any more); the check proves nothing", where, evidence)
+                           "(any more); the check proves nothing", where, evidence,
+                           code="canary-secure")
         if survey.verdict in (Security.SECURE, Security.INSECURE):
             return Finding("RESOLVER02", Severity.ERROR,
                            f"{question} resolves, but the canary is not bogus any more (our "
                            f"own validation finds it {survey.verdict}); {PROVES_NOTHING}",
-                           where, evidence)
+                           where, evidence, code="canary-not-bogus")
         return Finding("RESOLVER02", Severity.CRITICAL,
                        f"the bogus canary {question} resolves (NOERROR): the resolver does "
                        "not enforce DNSSEC validation, so spoofed answers would be accepted",
-                       where, evidence)
+                       where, evidence, code="canary-resolves")
     if unchecked is not None and unchecked.rcode == dns.rcode.NOERROR and unchecked.response \
             and unchecked.answer(survey.rdtype) is not None:
         return Finding("RESOLVER02", Severity.INFO,
                        f"the bogus canary {question} is refused (SERVFAIL) and resolves with "
-                       "CD=1: the resolver enforces validation", where)
+                       "CD=1: the resolver enforces validation", where, code="canary-rejected")
     also = _rcode(unchecked) if unchecked is not None else "not asked"
     if unchecked is not None and unchecked.rcode == dns.rcode.NOERROR:
         also = "NOERROR without data"
     return Finding("RESOLVER02", Severity.ERROR,
                    f"{question}: SERVFAIL, and {also} with CD=1: {PROVES_NOTHING}",
-                   where, evidence)
+                   where, evidence, code="canary-unresolvable")
 
 
 # --- CoreDNS: the Corefile -------------------------------------------------------------------
@@ -248,7 +244,8 @@ def _corefile(view: CoreDnsView, check: str) -> Corefile | Finding:
         raise NotApplicable("no coredns.corefile in domains.yaml")
     if view.corefile is None:
         return Finding(check, Severity.ERROR,
-                       f"the Corefile does not parse: {view.corefile_error}: could not check")
+                       f"the Corefile does not parse: {view.corefile_error}: could not check",
+                       code="corefile-unparsable")
     return view.corefile
 
 
@@ -256,7 +253,10 @@ def _corefile(view: CoreDnsView, check: str) -> Corefile | Finding:
           title="CoreDNS's dnssec plugin is not taken for validation: it signs, it does not "
                 "validate",
           severity=Severity.WARNING, rfc="RFC 4035 §2, RFC 4035 §5", marker="resolver",
-          scope="coredns", subject=COREDNS_SUBJECT)
+          scope="coredns", subject=COREDNS_SUBJECT,
+          codes=("corefile-unparsable", "dnssec-plugin", "metrics-not-coredns",
+                 "metrics-unreachable", "no-resolver", "resolver-refuses", "resolver-unreachable",
+                 "unexpected-answer"))
 def coredns_dnssec_plugin(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
     """CoreDNS's `dnssec` plugin signs, on the fly, the answers CoreDNS serves for its zones,
     with the keys it is given (without any key it does nothing at all). It does not validate
@@ -282,13 +282,17 @@ def coredns_dnssec_plugin(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding
             what = "has no key, so it signs nothing"
         yield Finding("RESOLVER03", Severity.WARNING,
                       f"{where}: the dnssec plugin in server block {block.server.label} {what}; "
-                      "it signs, it does not validate: pods get no DNSSEC protection from it")
+                      "it signs, it does not validate: pods get no DNSSEC protection from it",
+                      code="dnssec-plugin")
 
 
 @register(id="RESOLVER04", name="coredns-forward-upstreams", category=Category.RESOLVER_AD,
           title="CoreDNS's forward upstreams are known, and tested as resolvers",
           severity=Severity.ERROR, rfc="RFC 4035 §4.9.3, RFC 4033 §7", marker="resolver",
-          scope="coredns", subject=COREDNS_SUBJECT)
+          scope="coredns", subject=COREDNS_SUBJECT,
+          codes=("corefile-unparsable", "metrics-not-coredns", "metrics-unreachable", "no-forward",
+                 "no-resolver", "resolver-refuses", "resolver-unreachable", "unexpected-answer",
+                 "upstreams", "upstreams-unchecked"))
 def coredns_forward_upstreams(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
     """CoreDNS validates nothing itself: the AD flag pods see is the one its `forward`
     upstream set (and its cache kept). Every plain-DNS upstream that `forward .` sends all
@@ -310,11 +314,13 @@ def coredns_forward_upstreams(view: CoreDnsView, ev: Evaluation) -> Iterator[Fin
     try:
         upstreams = forward_upstreams(corefile)
     except CorefileError as exc:
-        yield Finding("RESOLVER04", Severity.ERROR, f"{exc}: could not check")
+        yield Finding("RESOLVER04", Severity.ERROR, f"{exc}: could not check",
+                      code="upstreams-unchecked")
         return
     if not upstreams:
         yield Finding("RESOLVER04", Severity.INFO,
-                      "no forward directive: CoreDNS resolves only the zones it serves itself")
+                      "no forward directive: CoreDNS resolves only the zones it serves itself",
+                      code="no-forward")
     for upstream in upstreams:
         where = corefile.where(upstream.line)
         scope = "every name" if upstream.general \
@@ -331,13 +337,16 @@ def coredns_forward_upstreams(view: CoreDnsView, ev: Evaluation) -> Iterator[Fin
             tail = f"tested as resolver {upstream.address} (see RESOLVER01, RESOLVER02)"
         else:
             tail = "not tested as a general resolver: it only sees that zone's names"
-        yield Finding("RESOLVER04", Severity.INFO, f"{head}: {tail}")
+        yield Finding("RESOLVER04", Severity.INFO, f"{head}: {tail}", code="upstreams")
 
 
 @register(id="RESOLVER05", name="coredns-cache-stale", category=Category.RESOLVER_AD,
           title="CoreDNS's cache does not serve answers long past their TTL",
           severity=Severity.WARNING, rfc="RFC 4035 §5.3.3, RFC 8767", marker="resolver",
-          scope="coredns", subject=COREDNS_SUBJECT)
+          scope="coredns", subject=COREDNS_SUBJECT,
+          codes=("cache-unchecked", "corefile-unparsable", "long-cache", "metrics-not-coredns",
+                 "metrics-unreachable", "no-resolver", "resolver-refuses", "resolver-unreachable",
+                 "serves-stale", "unexpected-answer"))
 def coredns_cache_stale(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
     """A validating resolver caps an answer's TTL at its signatures' expiry (RFC 4035 §5.3.3).
     CoreDNS's cache keeps the AD flag of what it cached, and two settings make it serve an
@@ -357,7 +366,8 @@ def coredns_cache_stale(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
     try:
         policies = cache_policies(corefile)
     except CorefileError as exc:
-        yield Finding("RESOLVER05", Severity.ERROR, f"{exc}: could not check")
+        yield Finding("RESOLVER05", Severity.ERROR, f"{exc}: could not check",
+                      code="cache-unchecked")
         return
     tolerance = view.stale_tolerance_s
     for policy in policies:
@@ -369,14 +379,14 @@ def coredns_cache_stale(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
                           f"{block} serves expired answers for up to "
                           f"{policy.serve_stale_s:g} s ({policy.serve_stale_mode}), with their "
                           f"AD flag, possibly past their signatures' expiry (tolerance "
-                          f"{tolerance:g} s)")
+                          f"{tolerance:g} s)", code="serves-stale")
         for kind, min_ttl, line in policy.min_ttls:
             if min_ttl > tolerance:
                 yield Finding("RESOLVER05", Severity.WARNING,
                               f"{corefile.where(line)}: the cache of server block {block} "
                               f"keeps {kind} answers at least {min_ttl} s, past the TTL a "
                               f"validator capped at their signatures' expiry (tolerance "
-                              f"{tolerance:g} s)")
+                              f"{tolerance:g} s)", code="long-cache")
 
 
 # --- CoreDNS: the metrics ----------------------------------------------------------------------
@@ -388,18 +398,23 @@ def _metrics(view: CoreDnsView, check: str) -> MetricsScrape | Finding:
         raise NotApplicable("no coredns.metrics_url in domains.yaml")
     if metrics.failure is not None:
         return Finding(check, Severity.ERROR,
-                       f"metrics endpoint {metrics.url}: {metrics.failure}: could not check")
+                       f"metrics endpoint {metrics.url}: {metrics.failure}: could not check",
+                       code="metrics-unreachable")
     if not metrics.is_coredns:
         return Finding(check, Severity.ERROR,
                        f"metrics endpoint {metrics.url} exports no coredns_dns_responses_total: "
-                       "not CoreDNS's metrics (the prometheus plugin, port 9153)")
+                       "not CoreDNS's metrics (the prometheus plugin, port 9153)",
+                       code="metrics-not-coredns")
     return metrics
 
 
 @register(id="RESOLVER06", name="coredns-servfail-share", category=Category.RESOLVER_AD,
           title="Few of CoreDNS's responses are SERVFAIL",
           severity=Severity.WARNING, rfc="RFC 4035 §5.5", marker="resolver",
-          scope="coredns", subject=COREDNS_SUBJECT)
+          scope="coredns", subject=COREDNS_SUBJECT,
+          codes=("corefile-unparsable", "metrics-not-coredns", "metrics-unreachable",
+                 "no-resolver", "no-responses", "resolver-refuses", "resolver-unreachable",
+                 "servfail-share", "unexpected-answer"))
 def coredns_servfail_share(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
     """A validating upstream answers bogus names with SERVFAIL, and CoreDNS passes it on: a
     rising share of SERVFAIL among `coredns_dns_responses_total` is how a validation failure
@@ -417,20 +432,24 @@ def coredns_servfail_share(view: CoreDnsView, ev: Evaluation) -> Iterator[Findin
         return
     share = metrics.servfail_share
     if share is None:
-        yield Finding("RESOLVER06", Severity.INFO, "no responses counted yet")
+        yield Finding("RESOLVER06", Severity.INFO, "no responses counted yet", code="no-responses")
         return
     servfail = metrics.responses_by_rcode.get("SERVFAIL", 0.0)
     limit = view.servfail_share_warning
     severity = Severity.WARNING if share > limit else Severity.INFO
     yield Finding("RESOLVER06", severity,
                   f"SERVFAIL is {share:.2%} of CoreDNS's responses ({servfail:.0f} of "
-                  f"{metrics.responses:.0f} since it started; warning above {limit:.2%})")
+                  f"{metrics.responses:.0f} since it started; warning above {limit:.2%})",
+                  code="servfail-share")
 
 
 @register(id="RESOLVER07", name="coredns-cache-hit-ratio", category=Category.RESOLVER_AD,
           title="CoreDNS's cache answers a healthy share of lookups",
           severity=Severity.WARNING, rfc="RFC 4035 §4.5", marker="resolver",
-          scope="coredns", subject=COREDNS_SUBJECT)
+          scope="coredns", subject=COREDNS_SUBJECT,
+          codes=("cache-hit-ratio", "corefile-unparsable", "metrics-not-coredns",
+                 "metrics-unreachable", "no-cache-metrics", "no-lookups", "no-resolver",
+                 "resolver-refuses", "resolver-unreachable", "unexpected-answer"))
 def coredns_cache_hit_ratio(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
     """The share of cache lookups answered from CoreDNS's cache
     (`coredns_cache_hits_total` over hits plus `coredns_cache_misses_total`, or over
@@ -450,14 +469,16 @@ def coredns_cache_hit_ratio(view: CoreDnsView, ev: Evaluation) -> Iterator[Findi
     ratio = metrics.cache_hit_ratio
     if metrics.cache_hits is None:
         yield Finding("RESOLVER07", Severity.WARNING,
-                      "CoreDNS exports no cache counters: the cache plugin is not enabled")
+                      "CoreDNS exports no cache counters: the cache plugin is not enabled",
+                      code="no-cache-metrics")
         return
     if ratio is None:
-        yield Finding("RESOLVER07", Severity.INFO, "no cache lookups counted yet")
+        yield Finding("RESOLVER07", Severity.INFO, "no cache lookups counted yet",
+                      code="no-lookups")
         return
     limit = view.cache_hit_ratio_warning
     severity = Severity.WARNING if ratio < limit else Severity.INFO
     yield Finding("RESOLVER07", severity,
                   f"the cache answers {ratio:.1%} of lookups ({metrics.cache_hits:.0f} hits of "
                   f"{metrics.cache_lookups:.0f} since CoreDNS started; warning below "
-                  f"{limit:.0%})")
+                  f"{limit:.0%})", code="cache-hit-ratio")

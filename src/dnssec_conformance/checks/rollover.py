@@ -13,33 +13,35 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.dnskeybase import DNSKEYBase
 from dns.rdtypes.dsbase import DSBase
 
-from ..analysis import (
-    EVERY_QUESTION,
-    merge_servers,
-    parent_ds,
-    served_rrsets,
-    unusable_servers,
-)
-from ..catalog import register
-from ..collect import ZoneData
-from ..context import Evaluation
-from ..findings import Category, Evidence, Finding, Severity, joined
-from ..keystate import KeyRecord, describe_key, fingerprint, stamp
-from ..keytiming import (
+from ..analysis.evaluation import Evaluation
+from ..analysis.keytiming import (
     Readiness,
     ServerKeys,
+    answer_rrset,
     as_dnskey,
     cacheable_ds_sets,
     distinct_keys,
     ds_label,
     key_readiness,
     names_key,
-    rrset_of,
     served_keys,
     unasked_servers,
 )
-from ..multi_signer import each_server_anchored
-from ..signatures import Crypto, key_label
+from ..analysis.multi_signer import each_server_anchored
+from ..analysis.zone import (
+    EVERY_QUESTION,
+    merge_servers,
+    parent_ds,
+    parent_ds_records,
+    served_rrsets,
+    unusable_servers,
+)
+from ..catalog import register
+from ..dnssec.signatures import Crypto, key_label
+from ..findings import Category, Evidence, Finding, Severity, joined
+from ..probe.data import ZoneData
+from ..state.codec import stamp
+from ..state.model import KeyRecord, describe_key, fingerprint
 
 NO_HISTORY = ("no key history: give the run a state directory (--state-dir) to time "
               "rollover steps")
@@ -59,7 +61,9 @@ def _readiness(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]
 
 @register(id="ROLLOVER01", name="key-rotation", category=Category.ROLLOVER,
           title="Key changes since the last run are reported",
-          severity=Severity.WARNING, rfc="RFC 7583 §3, RFC 6781 §4.1", marker="rollover")
+          severity=Severity.WARNING, rfc="RFC 7583 §3, RFC 6781 §4.1", marker="rollover",
+          needs=("key_history",),
+          codes=("baseline", "history-note", "history-problem", "key-change", "no-history"))
 def key_rotation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The zone's DNSKEY set (key tag, algorithm, flags, SHA-256 of the key) and its DS set
     at the parent are kept between runs in the state directory. Keys and DS records added or
@@ -76,21 +80,21 @@ def key_rotation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     history = ev.history
     if history is None:
-        yield Finding("ROLLOVER01", Severity.INFO, NO_HISTORY)
+        yield Finding("ROLLOVER01", Severity.INFO, NO_HISTORY, code="no-history")
         return
     if history.problem:
-        yield Finding("ROLLOVER01", Severity.WARNING, history.problem)
+        yield Finding("ROLLOVER01", Severity.WARNING, history.problem, code="history-problem")
     state = history.state
     if state is None or not history.observed:
         if history.note:
-            yield Finding("ROLLOVER01", Severity.INFO, history.note)
+            yield Finding("ROLLOVER01", Severity.INFO, history.note, code="history-note")
         return
     present = state.present_keys()
     if state.is_baseline:
         keys = ", ".join(describe_key(k) for k in present) or "no key"
         yield Finding("ROLLOVER01", Severity.INFO,
                       f"baseline: {keys} recorded in {history.path}; changes are reported "
-                      "from the next run on")
+                      "from the next run on", code="baseline")
     else:
         events = list(_key_events(state.added_keys(), state.removed_keys()))
         events += [f"DS added at the parent: {d.ds} (TTL {d.ttl} s)"
@@ -99,9 +103,9 @@ def key_rotation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                    f"last seen {stamp(d.last_seen)}" for d in state.removed_ds()]
         # Only changes are findings: the heartbeat and the report list each as an event.
         for event in events:
-            yield Finding("ROLLOVER01", Severity.INFO, event, event=True)
+            yield Finding("ROLLOVER01", Severity.INFO, event, event=True, code="key-change")
     if history.note:
-        yield Finding("ROLLOVER01", Severity.INFO, history.note)
+        yield Finding("ROLLOVER01", Severity.INFO, history.note, code="history-note")
 
 
 def _key_events(added: list[KeyRecord], removed: list[KeyRecord]) -> Iterator[str]:
@@ -122,7 +126,9 @@ def _key_events(added: list[KeyRecord], removed: list[KeyRecord]) -> Iterator[st
 @register(id="ROLLOVER02", name="new-key-ready", category=Category.ROLLOVER,
           title="Zone data is signed only with keys every server has served for the DNSKEY "
                 "TTL", severity=Severity.CRITICAL, rfc="RFC 7583 §3.2.1, RFC 6781 §4.1.1.1",
-          marker="rollover")
+          marker="rollover",
+          needs=("key_history",),
+          codes=("key-not-ready", "key-ready", "signed-with-unready-key"))
 def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A new key is ready for use only once every authoritative server serves it and it has
     been published for at least the DNSKEY TTL plus a margin (`thresholds.rollover_margin_s`,
@@ -164,7 +170,8 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             "ROLLOVER02", Severity.CRITICAL,
             f"{', '.join(labels)} signed only with keys not ready for use ({reasons}): "
             "validators holding an older DNSKEY RRset, or one from a server without the key, "
-            "cannot validate these answers", server, evidence[server]))
+            "cannot validate these answers", server, evidence[server],
+                                code="signed-with-unready-key"))
     in_use |= _named_by_ds(zone, ev, served)
     findings += _pending_keys(readiness, in_use, ev)
     yield from merge_servers(findings)
@@ -174,10 +181,8 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 def _named_by_ds(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> set[str]:
     assert zone.apex is not None
     named = set()
-    for entry in parent_ds(zone, ev):
-        for ds in entry.rrset or ():
-            named |= {fingerprint(k) for k in distinct_keys(served)
-                      if names_key(ds, zone.apex, k)}
+    for ds in parent_ds_records(zone, ev):
+        named |= {fingerprint(k) for k in distinct_keys(served) if names_key(ds, zone.apex, k)}
     return named
 
 
@@ -196,18 +201,21 @@ def _pending_keys(readiness: dict[str, tuple[DNSKEY, Readiness]], in_use: set[st
             continue
         if ready.ready and new:
             findings.append(Finding("ROLLOVER02", Severity.INFO,
-                                    f"{key_label(key)} is ready for use: {ready.why}"))
+                                    f"{key_label(key)} is ready for use: {ready.why}",
+                                    code="key-ready"))
         elif not ready.ready:
             findings.append(Finding("ROLLOVER02", Severity.INFO,
                                     f"{key_label(key)} is published, not ready for use yet: "
-                                    f"{ready.why}"))
+                                    f"{ready.why}", code="key-not-ready"))
     return findings
 
 
 @register(id="ROLLOVER03", name="ds-key-ready", category=Category.ROLLOVER,
           title="The parent's DS set names a key every server has served for the DNSKEY TTL",
           severity=Severity.CRITICAL, rfc="RFC 7583 §3.3.1, RFC 6781 §4.1.2",
-          marker="rollover")
+          marker="rollover",
+          needs=("key_history",),
+          codes=("ds-key-not-ready", "ds-key-not-ready-yet", "ds-key-not-served", "multi-signer"))
 def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A new DS at the parent is safe only when the key it names is ready: served by every
     authoritative server for the DNSKEY TTL plus the margin. A DS set whose only keys are not
@@ -249,7 +257,7 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding(
                 "ROLLOVER03", Severity.INFO,
                 "each server's DNSKEY RRset is signed by a KSK of its own that a DS names: "
-                "multi-signer (RFC 8901 model 2)", str(entry.server)))
+                "multi-signer (RFC 8901 model 2)", str(entry.server), code="multi-signer"))
         if not carrying:
             for ds, ks in naming:
                 why = "; ".join(readiness[fingerprint(k)][1].why for k in ks)
@@ -258,7 +266,7 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     f"{ds_label(ds)} names {_keys_text(ks)}, which is not ready ({why}), and "
                     "no DS names a key that is: validators holding a DNSKEY RRset without it "
                     "fail (the DS changed before the new key was everywhere for its TTL)",
-                    str(entry.server), evidence))
+                    str(entry.server), evidence, code="ds-key-not-ready"))
             continue
         carried_by = ", ".join(f"DS {d.key_tag}" for d in carrying)
         for ds, ks in named.values():
@@ -269,14 +277,15 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 findings.append(Finding(
                     "ROLLOVER03", Severity.INFO,
                     f"{ds_label(ds)} names {_keys_text(ks)}, not ready yet ({why}); "
-                    f"{carried_by} still carries the zone", str(entry.server)))
+                    f"{carried_by} still carries the zone", str(entry.server),
+                                        code="ds-key-not-ready-yet"))
             else:
                 findings.append(Finding(
                     "ROLLOVER03", Severity.WARNING,
                     f"{ds_label(ds)} names a key no server serves (pre-published for a "
                     f"double-DS rollover, or left over?): keep {carried_by} and its key until "
                     "that key has been served everywhere for the DNSKEY TTL",
-                    str(entry.server), evidence))
+                    str(entry.server), evidence, code="ds-key-not-served"))
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "ROLLOVER03", (dns.rdatatype.DNSKEY,))
 
@@ -284,7 +293,9 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="ROLLOVER04", name="key-removal-safe", category=Category.ROLLOVER,
           title="A key leaves the DNSKEY RRset only once no cached DS or signature needs it",
           severity=Severity.CRITICAL, rfc="RFC 7583 §3.2.1, §3.3.1; RFC 6781 §4.1",
-          marker="rollover")
+          marker="rollover",
+          needs=("key_history",),
+          codes=("key-removable", "key-removed-too-early", "no-history", "sole-signer-removed"))
 def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """An old key may be removed only when no DS set that validators may still hold names
     only it: no DS at the parent refers to it, and the DS TTL (plus the margin) has passed
@@ -303,7 +314,7 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     history = ev.history
     state = history.state if history is not None else None
     if state is None:
-        yield Finding("ROLLOVER04", Severity.INFO, NO_HISTORY)
+        yield Finding("ROLLOVER04", Severity.INFO, NO_HISTORY, code="no-history")
         yield from unusable_servers(zone, "ROLLOVER04", (dns.rdatatype.DNSKEY,))
         return
     margin = ev.thresholds.rollover_margin_s
@@ -331,7 +342,8 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 "ROLLOVER04", Severity.CRITICAL,
                 f"{', '.join(describe_key(r) for r in needed)} removed while the DS set "
                 f"{', '.join(ds_label(d) for d in ds_set)} ({served_until}) names no other "
-                f"key: {failing}", entry.label, entry.exchange.evidence()))
+                f"key: {failing}", entry.label, entry.exchange.evidence(),
+                                    code="key-removed-too-early"))
         for record in gone:
             if record.sole_signer_until is None:
                 continue
@@ -342,7 +354,7 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     f"{describe_key(record)} removed while RRsets signed with it alone (last "
                     f"seen {stamp(record.sole_signer_until)}, TTL {record.sole_signer_ttl} s) "
                     f"may still be cached: validators fail on them until {stamp(cached_until)}",
-                    entry.label, entry.exchange.evidence()))
+                    entry.label, entry.exchange.evidence(), code="sole-signer-removed"))
     findings += _retiring_keys(zone, ev, served)
     yield from merge_servers(findings)
     yield from unusable_servers(zone, "ROLLOVER04", (dns.rdatatype.DNSKEY,))
@@ -379,7 +391,7 @@ def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> 
         text = "now" if ev.now >= safe_from else f"from {stamp(safe_from)}"
         findings.append(Finding("ROLLOVER04", Severity.INFO,
                                 f"{key_label(key)} is no longer relied on: removing it is "
-                                f"safe {text}"))
+                                f"safe {text}", code="key-removable"))
     return findings
 
 
@@ -387,7 +399,11 @@ def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> 
           title="CDS/CDNSKEY agree, name a key that signs the DNSKEY RRset, and are the same "
                 "at every server", severity=Severity.CRITICAL,
           rfc="RFC 7344 §4, §4.1; RFC 8078 §4; draft-ietf-dnsop-cds-consistency",
-          marker="rollover")
+          marker="rollover",
+          needs=("key_history",),
+          codes=("cds-cdnskey-disagree", "cds-signer-untrusted", "delete-as-expected",
+                 "delete-requested", "delete-with-others", "malformed-delete", "names-unready-key",
+                 "servers-disagree", "would-break"))
 def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """A parent that reads CDS/CDNSKEY (RFC 7344, RFC 8078) replaces the zone's DS set with
     them. They must match each other, be served identically by every server
@@ -411,8 +427,8 @@ def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     for answers in zone.usable_answers():
         cds_exchange = answers.get(zone.apex, dns.rdatatype.CDS)
         cdnskey_exchange = answers.get(zone.apex, dns.rdatatype.CDNSKEY)
-        cds = list(rrset_of(cds_exchange, zone.apex, dns.rdatatype.CDS) or ())
-        cdnskey = list(rrset_of(cdnskey_exchange, zone.apex, dns.rdatatype.CDNSKEY) or ())
+        cds = list(answer_rrset(cds_exchange, zone.apex, dns.rdatatype.CDS) or ())
+        cdnskey = list(answer_rrset(cdnskey_exchange, zone.apex, dns.rdatatype.CDNSKEY) or ())
         evidence = joined(*(e.evidence for e in (cds_exchange, cdnskey_exchange) if e))
         published[str(answers.server)] = (cds, cdnskey, evidence)
     if any(cds or cdnskey for cds, cdnskey, _ in published.values()):
@@ -438,7 +454,8 @@ def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], 
     evidence = joined(*(e for _, _, e in published.values()))
     return [Finding("ROLLOVER05", Severity.WARNING,
                     f"the servers publish different CDS/CDNSKEY RRsets ({described}): a parent "
-                    "ignores them until every server agrees", evidence=evidence)]
+                    "ignores them until every server agrees", evidence=evidence,
+                    code="servers-disagree")]
 
 
 def _is_delete(record: DSBase | DNSKEYBase) -> bool:
@@ -460,7 +477,7 @@ def _malformed_delete(records: list[DSBase | DNSKEYBase], server: str, evidence:
     return [Finding("ROLLOVER05", Severity.WARNING,
                     f"{shown}: algorithm 0 but not the delete form (CDS 0 0 0 00, CDNSKEY "
                     "0 3 0 AA==, RFC 8078 §4): a parent takes it for neither a DS nor a delete "
-                    "request, and ignores the set", server, evidence)]
+                    "request, and ignores the set", server, evidence, code="malformed-delete")]
 
 
 def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
@@ -479,15 +496,18 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
         if len(deletes) < len(cds) + len(cdnskey):
             return [Finding("ROLLOVER05", Severity.WARNING,
                             "a delete request (algorithm 0) beside other CDS/CDNSKEY records: "
-                            "parents ignore the set (RFC 8078 §4)", server, evidence)]
+                            "parents ignore the set (RFC 8078 §4)", server, evidence,
+                            code="delete-with-others")]
         if zone.domain.expect == "secure":
             return [Finding("ROLLOVER05", Severity.CRITICAL,
                             "the zone asks its parent to delete its DS (RFC 8078 §4 delete "
                             "CDS/CDNSKEY): once applied the zone is insecure, while "
-                            "domains.yaml expects it secure", server, evidence)]
+                            "domains.yaml expects it secure", server, evidence,
+                            code="delete-requested")]
         return [Finding("ROLLOVER05", Severity.INFO,
                         "the zone asks its parent to delete its DS (RFC 8078 §4), as expected "
-                        "for a zone meant to be insecure", server, evidence)]
+                        "for a zone meant to be insecure", server, evidence,
+                        code="delete-as-expected")]
     findings = []
     cdnskeys = [as_dnskey(r) for r in cdnskey]
     if cds and cdnskey:
@@ -498,7 +518,8 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
             parts += [f"CDNSKEY {key_label(k)} has no CDS" for k in lone_keys]
             findings.append(Finding("ROLLOVER05", Severity.CRITICAL,
                                     f"CDS and CDNSKEY disagree ({'; '.join(parts)}): a parent "
-                                    "may apply either", server, evidence))
+                                    "may apply either", server, evidence,
+                                    code="cds-cdnskey-disagree"))
     signers = here.signers_of_keyset(zone.apex)
     margin = ev.thresholds.rollover_margin_s
     servers = list(served.values())
@@ -515,7 +536,7 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
             findings.append(Finding(
                 "ROLLOVER05", Severity.CRITICAL,
                 f"applying the {kind} RRset would make the zone bogus: it names {named}, and "
-                "no key it names signs the DNSKEY RRset", server, evidence))
+                "no key it names signs the DNSKEY RRset", server, evidence, code="would-break"))
             continue
         unasked = unasked_servers(zone, servers)
         readiness = [key_readiness(k, servers, ev.history, ev.now, margin, unasked)
@@ -525,7 +546,7 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
                 "ROLLOVER05", Severity.WARNING,
                 f"the {kind} RRset names only {_keys_text(usable)}, not ready for use yet "
                 f"({'; '.join(r.why for r in readiness)}): a parent applying it now swaps the "
-                "DS too early", server, evidence))
+                "DS too early", server, evidence, code="names-unready-key"))
     findings += _cds_signer(zone, ev, here, evidence)
     return findings
 
@@ -534,7 +555,7 @@ def _cds_signer(zone: ZoneData, ev: Evaluation, here: ServerKeys, evidence: Evid
                 ) -> list[Finding]:
     """RFC 7344 §4.1: the CDS/CDNSKEY RRsets are signed with a key the current DS names."""
     assert zone.apex is not None
-    current = [d for entry in parent_ds(zone, ev) for d in entry.rrset or ()]
+    current = parent_ds_records(zone, ev)
     if not current:
         return []  # enrolment (RFC 8078 §3) has its own rules: not judged here
     trusted = [k for k in here.keys if any(names_key(d, zone.apex, k) for d in current)]
@@ -548,5 +569,5 @@ def _cds_signer(zone: ZoneData, ev: Evaluation, here: ServerKeys, evidence: Evid
                 "ROLLOVER05", Severity.WARNING,
                 f"{entry.label} is not signed by a key the current DS names "
                 f"({_keys_text(trusted) or 'none served'}): parents following RFC 7344 §4.1 "
-                "ignore it", here.label, evidence))
+                "ignore it", here.label, evidence, code="cds-signer-untrusted"))
     return findings

@@ -18,15 +18,16 @@ from dataclasses import replace
 import dns.rdatatype
 import dns.zone
 
-from ..analysis import merge_servers, unusable_servers
-from ..catalog import NotApplicable, get, register
-from ..collect import ZoneData
-from ..context import Evaluation
-from ..copies import CopyJudge, CopyVerdict, Method, TransferReport, serial_behind
+from ..analysis.evaluation import Evaluation
+from ..analysis.signing_mode import signing_modes
+from ..analysis.zone import merge_servers, unusable_servers
+from ..catalog import get, register
+from ..dnssec.zonefile import answer_from_content
+from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity, bounded
-from ..signing_mode import signing_modes
-from ..transport import Server
-from ..zonefile import answer_from_content
+from ..probe.copies import CopyJudge, CopyVerdict, Method, TransferReport, serial_behind
+from ..probe.data import ZoneData
+from ..probe.transport import Server
 from ._common import when
 from .consistency import provider_groups
 
@@ -57,10 +58,11 @@ def copy_judge(evaluation: Evaluation, wanted: Collection[str]) -> CopyJudge:
         findings = {}
         for check, rule_ids in rules.items():
             if unsigned is not None:
-                found = [Finding(check, Severity.INFO, unsigned, str(server))]
+                found = [Finding(check, Severity.INFO, unsigned, str(server), code="unsigned-copy")]
             elif check == "XFR04" and incomplete is not None:
                 found = [Finding(check, Severity.INFO, f"the walk did not reach the end of the "
-                                 f"chain ({incomplete}): the chain is not judged", str(server))]
+                                 f"chain ({incomplete}): the chain is not judged", str(server),
+                                 code="walk-incomplete")]
             else:
                 found = [_as(check, f) for rule in rule_ids
                          for f in _rule_findings(rule, data, evaluation)]
@@ -135,17 +137,17 @@ def _copy_findings(zone: ZoneData, check: str) -> list[Finding]:
     without a copy could not be checked."""
     reports = _reports(zone)
     if reports is None:
-        return [Finding(check, Severity.ERROR, NOT_TRANSFERRED)]
+        return [Finding(check, Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")]
     findings: list[Finding] = []
     for report in reports:
         if report.method is None:
             findings.append(Finding(check, Severity.ERROR, f"could not check: no copy of the "
                                     f"zone from this server ({report.failure})",
-                                    str(report.server), report.evidence))
+                                    str(report.server), report.evidence, code="no-copy"))
         elif check not in report.findings:
             findings.append(Finding(check, Severity.ERROR, f"the copy was not judged by {check} "
                                     "when it was taken (the run did not select it)",
-                                    str(report.server)))
+                                    str(report.server), code="not-judged"))
         else:
             findings += report.findings[check]
     return [*merge_servers(findings), *unusable_servers(zone, check)]
@@ -154,7 +156,9 @@ def _copy_findings(zone: ZoneData, check: str) -> list[Finding]:
 @register(id="XFR01", name="transfer-complete", category=Category.CONSISTENCY,
           title="Every server gives its whole zone: by AXFR, or by the NSEC walk where allowed",
           severity=Severity.ERROR, rfc="RFC 5936 §2, RFC 8945 §5, RFC 4035 §2.3",
-          marker="transfer")
+          marker="transfer",
+          codes=("axfr-refused", "copy-taken", "no-copy", "not-judged", "not-transferred",
+                 "transfer-failed", "unsigned-copy", "walk-failed", "walk-incomplete"))
 def transfer_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """With `transfer:` in domains.yaml, each authoritative server is asked for the whole zone
     (AXFR over TCP, RFC 5936), signed with the configured TSIG key (RFC 8945), so that every
@@ -176,7 +180,7 @@ def transfer_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     reports = _reports(zone)
     if reports is None:
-        yield Finding("XFR01", Severity.ERROR, NOT_TRANSFERRED)
+        yield Finding("XFR01", Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")
         return
     for report in reports:
         yield from _transfer_findings(report, zone)
@@ -191,28 +195,32 @@ def _transfer_findings(report: TransferReport, zone: ZoneData) -> Iterator[Findi
         yield Finding("XFR01", Severity.INFO if expected else Severity.ERROR,
                       f"AXFR: {report.axfr_failure}" + (" (the NSEC walk stands in)"
                                                        if report.method else ""),
-                      server, report.evidence)
+                      server, report.evidence, code="axfr-refused")
     if report.method is None:
         if report.axfr_failure is None:
             yield Finding("XFR01", Severity.ERROR, report.failure or "no copy", server,
-                          report.evidence)
+                          report.evidence, code="no-copy")
         elif report.failure:
-            yield Finding("XFR01", Severity.ERROR, report.failure, server, report.evidence)
+            yield Finding("XFR01", Severity.ERROR, report.failure, server, report.evidence,
+                          code="transfer-failed")
         return
     if report.failure is not None:
         yield Finding("XFR01", Severity.ERROR, f"walk: {report.failure}", server,
-                      report.evidence)
+                      report.evidence, code="walk-failed")
     how = "AXFR" + (f" with TSIG key {report.tsig_key}" if report.tsig_key else "") \
         if report.method == "axfr" else "the NSEC walk"
     yield Finding("XFR01", Severity.INFO,
                   f"{how}: serial {report.serial}, {report.names} names, {report.rrsets} "
-                  f"RRsets ({report.records} records)", server)
+                  f"RRsets ({report.records} records)", server, code="copy-taken")
 
 
 @register(id="XFR02", name="transfer-rrsig-validity", category=Category.EXPIRED_RRSIG,
           title="Every signature of every server's whole zone is valid now and beyond the "
                 "thresholds", severity=Severity.CRITICAL,
-          rfc="RFC 4034 §3.1.5, RFC 4035 §5.3.1, §5.3.3", marker="transfer")
+          rfc="RFC 4034 §3.1.5, RFC 4035 §5.3.1, §5.3.3", marker="transfer",
+          codes=("earliest-expiry", "expired", "expired-and-served", "expires-critical",
+                 "expires-soon", "inception-in-future", "no-copy", "not-judged", "not-transferred",
+                 "renewed-online", "shorter-than-ttl", "unsigned-copy", "walk-incomplete"))
 def transfer_rrsig_validity(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Every RRset of each server's copy (see XFR01), judged by the rules of EXPIRY01 (not
     expired, not within the warning and critical thresholds), EXPIRY02 (valid longer than the
@@ -245,7 +253,10 @@ def _with(ev: Evaluation) -> tuple[float, float, float]:
 @register(id="XFR03", name="transfer-rrsig-verifies", category=Category.BAD_SIGNATURE,
           title="Every RRset of every server's whole zone carries a signature that verifies",
           severity=Severity.CRITICAL, rfc="RFC 4035 §2.2, §5.3; RFC 4034 §3.1",
-          marker="transfer")
+          marker="transfer",
+          codes=("algorithm-missing", "no-copy", "not-judged", "not-transferred", "rrsig-invalid",
+                 "rrsig-key-missing", "rrsig-missing", "rrsig-over-rrsig", "ttl-above-original",
+                 "unsigned-copy", "walk-incomplete"))
 def transfer_rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Every RRset of each server's copy (see XFR01), judged by the rules of SIG01 (an RRSIG
     that verifies with a key of the copy's own DNSKEY RRset), SIG03 (no TTL above the
@@ -263,7 +274,9 @@ def transfer_rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
 @register(id="XFR04", name="transfer-denial-chain", category=Category.DENIAL,
           title="Every server's whole NSEC/NSEC3 chain is complete, closed and true to its "
                 "names", severity=Severity.CRITICAL,
-          rfc="RFC 4035 §2.3, RFC 4034 §4.1, RFC 5155 §7.1, §8", marker="transfer")
+          rfc="RFC 4035 §2.3, RFC 4034 §4.1, RFC 5155 §7.1, §8", marker="transfer",
+          codes=("chain-complete", "chain-problem", "file-unsigned", "more-chain-problems",
+                 "no-copy", "not-judged", "not-transferred", "unsigned-copy", "walk-incomplete"))
 def transfer_denial_chain(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """Each server's copy (see XFR01) walked end to end by the rules of DENIAL10: every name
     covered, the chain closed, each bitmap equal to the types at its name, each record's
@@ -281,7 +294,10 @@ def transfer_denial_chain(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 
 @register(id="XFR05", name="transfer-copies-consistent", category=Category.CONSISTENCY,
           title="Every server holds the same zone: the same serial and the same records",
-          severity=Severity.WARNING, rfc="RFC 1996, RFC 1982, RFC 5936 §6", marker="transfer")
+          severity=Severity.WARNING, rfc="RFC 1996, RFC 1982, RFC 5936 §6", marker="transfer",
+          codes=("no-copy", "not-judged", "not-transferred", "nothing-to-compare", "older-copy",
+                 "other-provider", "other-provider-differs", "same-copy", "same-serial-other-data",
+                 "signed-separately", "unsigned-copy", "walk-incomplete"))
 def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """The copies of the servers (see XFR01) compared with the newest one, by their serial
     and a digest of every RRset, naming the RRsets that differ (the first 20 of each kind).
@@ -301,12 +317,13 @@ def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Findi
     """
     taken = _reports(zone)
     if taken is None:
-        yield Finding("XFR05", Severity.ERROR, NOT_TRANSFERRED)
+        yield Finding("XFR05", Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")
         return
     reports = [r for r in taken if r.method is not None]
     if len(reports) < 2:
         yield Finding("XFR05", Severity.INFO, f"{len(reports)} copy of the zone: nothing to "
-                      "compare" if reports else "no copy of the zone to compare")
+                      "compare" if reports else "no copy of the zone to compare",
+                      code="nothing-to-compare")
         yield from unusable_servers(zone, "XFR05")
         return
     reference = reports[0]
@@ -325,7 +342,7 @@ def _compared(report: TransferReport, reference: TransferReport, ev: Evaluation)
     differences = report.differences
     if differences is None or report.digest == reference.digest:
         return Finding("XFR05", Severity.INFO, f"the same copy as {reference.server} (serial "
-                       f"{report.serial}, digest {report.digest[:16]})", server)
+                       f"{report.serial}, digest {report.digest[:16]})", server, code="same-copy")
     named = _named(differences.data, differences.data_count, "RRset(s) differ")
     signed = _named(differences.signatures, differences.signatures_count,
                     "DNSSEC record set(s) differ (signatures, denial, keys)")
@@ -338,14 +355,15 @@ def _compared(report: TransferReport, reference: TransferReport, ev: Evaluation)
         where = f"{behind} behind" if behind > 0 else f"{-behind} ahead of"
         return Finding("XFR05", severity,
                        f"an older copy: serial {report.serial}, {where} {reference.serial} at "
-                       f"{reference.server} (allowed lag {lag}): {what}", server)
+                       f"{reference.server} (allowed lag {lag}): {what}", server, code="older-copy")
     if differences.data_count:
         return Finding("XFR05", Severity.WARNING,
                        f"the same serial {report.serial} as {reference.server} with other "
-                       f"data (changed without a new serial): {what}", server)
+                       f"data (changed without a new serial): {what}", server,
+                       code="same-serial-other-data")
     return Finding("XFR05", Severity.INFO,
                    f"the same serial and data as {reference.server}, signed separately: "
-                   f"{what}", server)
+                   f"{what}", server, code="signed-separately")
 
 
 def _another_provider(report: TransferReport, reference: TransferReport, zone: ZoneData
@@ -361,11 +379,11 @@ def _another_provider(report: TransferReport, reference: TransferReport, zone: Z
         return Finding("XFR05", Severity.WARNING,
                        f"another provider's copy (multi-signer) with other data than "
                        f"{reference.server}'s: {_named(data, count, 'RRset(s) differ')}",
-                       server)
+                       server, code="other-provider-differs")
     return Finding("XFR05", Severity.INFO,
                    f"another provider's copy (multi-signer, RFC 8901): its own serial "
                    f"{report.serial} and DNSSEC records, the same data as {reference.server}",
-                   server)
+                   server, code="other-provider")
 
 
 def _named(items: tuple[str, ...], count: int, what: str) -> str:

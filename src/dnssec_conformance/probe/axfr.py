@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import io
 import struct
 import time
@@ -37,8 +36,10 @@ import dns.tsig
 import dns.xfr
 import dns.zone
 
-from ..config import TsigKey
-from ..transport import Server
+from ..config.model import TsigKey
+from ..errors import ConformanceError
+from ..times import utc_text
+from .transport import Server
 
 # How far apart the two clocks may be for a TSIG to hold (RFC 8945 §10 recommends 300 s).
 FUDGE_S = 300
@@ -57,7 +58,10 @@ class Transfer:
     refused: bool = False  # the server answered REFUSED, NOTAUTH or NOTIMP (no TSIG error)
 
 
-class _TooLarge(Exception):
+_TsigContext = dns.tsig.HMACTSig | dns.tsig.GSSTSig | None
+
+
+class _TooLarge(ConformanceError):
     pass
 
 
@@ -213,7 +217,7 @@ async def _run(server: Server, apex: dns.name.Name, tsig: TsigKey | None, now: f
 async def _receive(reader: asyncio.StreamReader, apex: dns.name.Name, tsig: TsigKey | None,
                    key: dns.tsig.Key | None, mac: bytes, qid: int, read_timeout: float,
                    writer: _CopyWriter, state: _State) -> None:
-    context = None
+    context: _TsigContext = None
     with dns.xfr.Inbound(writer, dns.rdatatype.AXFR) as inbound:  # type: ignore[arg-type]
         done = False
         while not done:
@@ -268,7 +272,7 @@ async def _receive(reader: asyncio.StreamReader, apex: dns.name.Name, tsig: Tsig
 
 
 def _read(data: bytes, apex: dns.name.Name, tsig: TsigKey | None, key: dns.tsig.Key | None,
-          mac: bytes, context: object, state: _State) -> dns.message.Message | None:
+          mac: bytes, context: _TsigContext, state: _State) -> dns.message.Message | None:
     """One message of the transfer, its TSIG checked; None (and the failure set) when it
     cannot be used."""
     try:
@@ -337,15 +341,12 @@ def _clock_offset(message: dns.message.Message | None) -> str:
     server_time = int.from_bytes(record.other, "big")
     offset = server_time - record.time_signed
     side = "behind" if offset < 0 else "ahead of"
-    return (f"the server's clock reads {_when(server_time)}, {abs(offset)} s "
-            f"({abs(offset) / 3600:.1f} h) {side} this host's ({_when(record.time_signed)} "
+    return (f"the server's clock reads {utc_text(server_time)}, {abs(offset)} s "
+            f"({abs(offset) / 3600:.1f} h) {side} this host's ({utc_text(record.time_signed)} "
             f"when the request was signed; fudge {record.fudge} s): fix the time "
             "synchronisation (NTP) of the one that is off")
 
 
-def _when(timestamp: int) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime(
-        "%Y-%m-%d %H:%M:%SZ")
 
 
 def _mismatch(message: dns.message.Message, qid: int) -> str | None:
@@ -359,7 +360,7 @@ def _mismatch(message: dns.message.Message, qid: int) -> str | None:
 
 
 def _refusal(rcode: int) -> str:
-    text = dns.rcode.to_text(rcode)
+    text = dns.rcode.Rcode.to_text(rcode)
     if rcode == dns.rcode.REFUSED:
         return "transfer refused (REFUSED): the server does not allow this host (or this key)"
     if rcode == dns.rcode.NOTAUTH:

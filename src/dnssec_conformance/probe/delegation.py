@@ -27,11 +27,11 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from ..collect import SkippedServer, authoritative_problem
-from ..config import QueryPolicy
-from ..transport import Exchange, Server
+from ..config.model import QueryPolicy
+from .data import SkippedServer, authoritative_problem
 from .querier import Querier, forbidden_destination, routable
 from .shared import CircularWait, SharedWork
+from .transport import Exchange, Server
 
 MAX_DEPTH = 32  # zone cuts between the root and a name
 MAX_NESTING = 4  # a name server's name whose zone's name server's name ... is resolved
@@ -514,7 +514,7 @@ def _resolver_note(unusable: Sequence[Exchange]) -> str:
 
 def resolver_problem(exchange: Exchange, *, server: bool = True) -> str:
     """One resolver answer that was no usable answer: its question and why (and its server)."""
-    why = exchange.failure or f"answered {dns.rcode.to_text(exchange.rcode or 0)}"
+    why = exchange.failure or f"answered {dns.rcode.Rcode.to_text(exchange.rcode or 0)}"
     return (f"{exchange.server if server else 'the resolver'} gave no usable answer for "
             f"{exchange.qname} {dns.rdatatype.to_text(exchange.rdtype)}: {why}")
 

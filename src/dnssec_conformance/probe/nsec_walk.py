@@ -24,9 +24,9 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-from ..collect import authoritative_problem
-from ..transport import Exchange, Server
+from .data import authoritative_problem
 from .querier import Querier
+from .transport import Exchange, Server
 
 SKIPPED_TYPES = frozenset({dns.rdatatype.RRSIG})
 NUL_LABEL = dns.name.Name((b"\x00",))
@@ -91,7 +91,7 @@ async def follow_chain(querier: Querier, server: Server, apex: dns.name.Name,
                                  "walked")
             else:
                 problem = exchange.failure or authoritative_problem(exchange) or \
-                    f"answered {dns.rcode.to_text(exchange.rcode or 0)} without it"
+                    f"answered {dns.rcode.Rcode.to_text(exchange.rcode or 0)} without it"
                 chain.failure = f"no NSEC record at {name} ({problem}): the walk stops there"
             return chain
         seen.add(name)
@@ -100,9 +100,9 @@ async def follow_chain(querier: Querier, server: Server, apex: dns.name.Name,
                       and not dns.rdatatype.is_metatype(t))
         chain.names.append((name, types))
         following = record.next
-        problem = _bad_link(name, following, apex, seen)
-        if problem is not None:
-            chain.failure, chain.evidence = problem, exchange.evidence()
+        broken_link = _bad_link(name, following, apex, seen)
+        if broken_link is not None:
+            chain.failure, chain.evidence = broken_link, exchange.evidence()
             return chain
         if following == apex:
             return chain

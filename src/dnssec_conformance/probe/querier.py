@@ -36,8 +36,9 @@ import dns.opcode
 import dns.rdataclass
 import dns.rdatatype
 
-from ..config import QueryPolicy
-from ..transport import Exchange, Server, answers_question, query_wire
+from ..config.model import QueryPolicy
+from ..errors import ConformanceError
+from .transport import Exchange, Server, answers_question, query_wire
 
 SOCKETS_PER_FAMILY = 4
 # A server that answered before and then lets this many questions in a row go unanswered has
@@ -99,7 +100,7 @@ class QueryStats:
     per_kind: Counter[str] = field(default_factory=Counter)
 
 
-class _NoAnswer(Exception):
+class _NoAnswer(ConformanceError):
     """No answer in time; `stray` says what did arrive from the server meanwhile, if any."""
 
     def __init__(self, stray: str | None):
@@ -210,7 +211,8 @@ class Querier:
             health.answered += 1
             health.timed_out = 0
         return question.exchange(server, response, wire, transport, failure,
-                                 time.monotonic() - started, sent_at)
+                                 time.monotonic() - started, sent_at,
+                                 truncated=isinstance(failure, _TruncatedFailure))
 
     @contextlib.asynccontextmanager
     async def reserved(self, server: Server, kind: str = "transfer") -> AsyncIterator[str | None]:
@@ -303,7 +305,7 @@ class Querier:
                 protocols = []
                 for index in range(SOCKETS_PER_FAMILY):
                     _transport, protocol = await loop.create_datagram_endpoint(
-                        lambda i=index: _Datagrams(self, i + 100 * int(family)),
+                        functools.partial(_Datagrams, self, index + 100 * int(family)),
                         local_addr=local, family=family)
                     protocols.append(protocol)
                 self._sockets[family] = protocols
@@ -324,8 +326,8 @@ class Querier:
                 data = await reader.readexactly(length)
         except TimeoutError:
             self.stats.timeouts += 1
-            return None, None, "tcp", f"timeout after {timeout:g} s over TCP (after a truncated " \
-                                      "UDP answer)"
+            return None, None, "tcp", _TruncatedFailure(
+                f"timeout after {timeout:g} s over TCP (after a truncated UDP answer)")
         except asyncio.IncompleteReadError as exc:
             return None, None, "tcp", (f"the TCP answer ended early ({len(exc.partial)} bytes "
                                        "of the announced length)")
@@ -340,7 +342,7 @@ class Querier:
         if response is None:
             return None, data, "tcp", failure
         if response.flags & dns.flags.TC:
-            return None, data, "tcp", "truncated answer even over TCP"
+            return None, data, "tcp", _TruncatedFailure("truncated answer even over TCP")
         return response, data, "tcp", None
 
 
@@ -364,10 +366,16 @@ class _Question:
 
     def exchange(self, server: Server, response: dns.message.Message | None,
                  wire: bytes | None, transport: str, failure: str | None, elapsed: float,
-                 sent_at: float) -> Exchange:
+                 sent_at: float, *, truncated: bool = False) -> Exchange:
         return Exchange(server, self.qname, self.rdtype, self.recursive, response, transport,
-                        failure, elapsed, self.checking_disabled, self.authenticated_data,
-                        wire=wire, sent_at=sent_at)
+                        str(failure) if failure is not None else None, elapsed,
+                        self.checking_disabled, self.authenticated_data, wire=wire,
+                        sent_at=sent_at, truncated=truncated)
+
+
+class _TruncatedFailure(str):
+    """Why a truncated answer has no complete version (TCP timed out, or was truncated too):
+    a failure text that also says so, for `Exchange.truncated`."""
 
 
 def _read(question: _Question, data: bytes, qid: int | None = None

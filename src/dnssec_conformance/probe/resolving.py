@@ -14,11 +14,11 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from ..config import ResolverAddress
-from ..resolvers import LIVENESS_NAME, Expectation, Observation, ResolverTarget, Survey
-from ..transport import Exchange
+from ..config.model import ResolverAddress
 from .querier import Querier
+from .resolvers import LIVENESS_NAME, Observation, ResolverTarget, Survey, ValidationExpectation
 from .shared import SharedWork
+from .transport import Exchange
 
 
 class ResolverSurveyor:
@@ -29,7 +29,7 @@ class ResolverSurveyor:
 
     async def survey(self, resolvers: Iterable[ResolverTarget], subject: str,
                      qname: dns.name.Name, rdtype: dns.rdatatype.RdataType,
-                     expect: Expectation) -> Survey:
+                     expect: ValidationExpectation) -> Survey:
         observations = [await self.observe(r, qname, rdtype) for r in resolvers]
         return Survey(subject, qname, rdtype, expect, tuple(observations))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dns.name
 
-from ..transport import Server
+from .transport import Server
 
 IANA_ROOT_SERVERS: tuple[tuple[str, str, str], ...] = (
     ("a", "198.41.0.4", "2001:503:ba3e::2:30"),

@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+from ..errors import ConformanceError
+
 T = TypeVar("T")
 
 # The (work, key) whose computation the running code belongs to (inherited by the tasks it
@@ -28,7 +30,7 @@ _WAITS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, Coun
     = weakref.WeakKeyDictionary()
 
 
-class CircularWait(Exception):
+class CircularWait(ConformanceError):
     """Waiting for this key would, through other computations, wait for ourselves."""
 
 

@@ -17,7 +17,7 @@ a zone file is kept as the zone's text. The zones are streamed out as they are p
 run's memory does not grow with the snapshot.
 
     EX = {"server": {"address", "port", "name"}, "qname", "qtype", "rd", "cd", "ad",
-          "sent_at", "elapsed", "transport", "failure", "response": base64 | null}
+          "sent_at", "elapsed", "transport", "failure", "truncated", "response": base64 | null}
 """
 
 from __future__ import annotations
@@ -39,17 +39,17 @@ import dns.rdatatype
 import dns.zone
 
 from .. import __version__
-from ..collect import AncestorZone, FileProblem, ServerAnswers, SkippedServer, ZoneData
-from ..config import DomainSpec, ResolverAddress
-from ..copies import CopyDifferences, TransferReport
-from ..coredns_metrics import MetricsScrape
-from ..corefile import corefile_from_text
+from ..config.model import DomainSpec, ResolverAddress
 from ..errors import ConformanceError, CorefileError
 from ..findings import Finding, Severity
-from ..ntp import ClockReading
-from ..providers.view import view_from_dict
-from ..resolvers import CoreDnsView, Observation, ResolverTarget
-from ..transport import Exchange, Server
+from .copies import CopyDifferences, TransferReport
+from .coredns.corefile import corefile_from_text
+from .coredns.metrics import MetricsScrape
+from .data import AncestorZone, FileProblem, ServerAnswers, SkippedServer, ZoneData
+from .ntp import ClockReading
+from .providers.view import view_from_dict
+from .resolvers import CoreDnsView, Observation, ResolverTarget
+from .transport import Exchange, Server
 
 FORMAT = "dnssec-conformance-snapshot"
 VERSION = 1
@@ -82,6 +82,7 @@ def exchange_json(exchange: Exchange | None) -> dict[str, Any] | None:
         "cd": exchange.checking_disabled, "ad": exchange.authenticated_data,
         "sent_at": exchange.sent_at, "elapsed": round(exchange.elapsed, 6),
         "transport": exchange.transport, "failure": exchange.failure,
+        "truncated": exchange.truncated,
         "response": base64.b64encode(wire).decode("ascii") if wire is not None else None,
     }
 
@@ -95,6 +96,7 @@ def zone_json(zone: ZoneData) -> dict[str, Any]:
         "collected_at": zone.collected_at,
         "discovery_failure": zone.discovery_failure,
         "discovery_evidence": zone.discovery_evidence,
+        "nonexistent": zone.nonexistent,
         "servers": [_server(s) for s in zone.servers],
         "unreachable": [_server(s) for s in zone.unreachable],
         "not_queried": [{"server": _server(s.server), "why": s.why, "kind": s.kind}
@@ -122,7 +124,8 @@ def zone_json(zone: ZoneData) -> dict[str, Any]:
 def finding_json(finding: Finding) -> dict[str, Any]:
     return {"check": finding.check, "severity": finding.severity.label,
             "message": finding.message, "server": finding.server,
-            "evidence": finding.evidence, "days_left": finding.days_left}
+            "evidence": finding.evidence, "days_left": finding.days_left,
+            "code": finding.code}
 
 
 def transfer_json(report: TransferReport) -> dict[str, Any]:
@@ -233,13 +236,23 @@ def exchange_of(data: dict[str, Any] | None) -> Exchange | None:
                     str(data.get("transport", "")), failure, float(data.get("elapsed", 0.0)),
                     checking_disabled=bool(data.get("cd", True)),
                     authenticated_data=bool(data.get("ad", False)), wire=wire,
-                    sent_at=float(data.get("sent_at", 0.0)))
+                    sent_at=float(data.get("sent_at", 0.0)),
+                    truncated=bool(data.get("truncated", _legacy_truncated(data))))
+
+
+def _legacy_truncated(data: dict[str, Any]) -> bool:
+    """A snapshot written before `truncated` existed said so only in its failure text: the
+    two texts the querier of that version wrote, read back once, here."""
+    failure = str(data.get("failure") or "")
+    return failure == "truncated answer even over TCP" or (
+        failure.startswith("timeout after ") and failure.endswith(" over TCP (after a "
+                                                                  "truncated UDP answer)"))
 
 
 def _finding_of(data: dict[str, Any]) -> Finding:
     return Finding(str(data["check"]), Severity[str(data["severity"]).upper()],
                    str(data["message"]), data.get("server"), str(data.get("evidence", "")),
-                   data.get("days_left"))
+                   data.get("days_left"), code=str(data.get("code") or ""))
 
 
 def _transfer_of(data: dict[str, Any]) -> TransferReport:
@@ -302,6 +315,9 @@ class Snapshot:
                         source=data.get("source", "servers"))
         zone.discovery_failure = data.get("discovery_failure")
         zone.discovery_evidence = data.get("discovery_evidence", "")
+        # Before `nonexistent` was written, only the failure's wording said so.
+        zone.nonexistent = bool(data.get("nonexistent", " does not exist (NXDOMAIN from "
+                                         in (zone.discovery_failure or "")))
         if data.get("apex") is not None:
             zone.apex = dns.name.from_text(data["apex"])
         if data.get("parent") is not None:
@@ -404,8 +420,8 @@ def merge_snapshot_documents(documents: list[dict[str, Any]], path: Path) -> Non
             if key not in seen:
                 seen.add(key)
                 merged["resolvers"].append(entry)
-        for key in ("coredns", "clock"):
-            merged[key] = merged.get(key) or document.get(key)
+        for part in ("coredns", "clock"):
+            merged[part] = merged.get(part) or document.get(part)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -21,7 +21,18 @@ import dns.rcode
 import dns.rdatatype
 import dns.zone
 
-from ..collect import (
+from ..config.model import DomainSpec, QueryPolicy, TransferSpec
+from .axfr import Transfer, transfer
+from .copies import (
+    CopyIndex,
+    CopyJudge,
+    Method,
+    TransferReport,
+    copy_entries,
+    copy_stats,
+    serial_behind,
+)
+from .data import (
     ABSENT_TYPE,
     AncestorZone,
     ProbePlan,
@@ -32,23 +43,12 @@ from ..collect import (
     probe_name,
     zone_questions,
 )
-from ..config import DomainSpec, QueryPolicy, TransferSpec
-from ..copies import (
-    CopyIndex,
-    CopyJudge,
-    Method,
-    TransferReport,
-    copy_entries,
-    copy_stats,
-    serial_behind,
-)
-from ..providers import ProviderView, fetch_view
-from ..transport import Exchange, Server
-from .axfr import Transfer, transfer
 from .delegation import Delegations, Location, ZoneCut, resolver_problem
 from .nsec_walk import Chain, WalkedCopy, ask_every_rrset, follow_chain
+from .providers import ProviderView, fetch_view
 from .querier import Querier
 from .shared import SharedWork
+from .transport import Exchange, Server
 
 T = TypeVar("T")
 
@@ -103,6 +103,7 @@ class ZoneProber:
                                           f"{resolver_problem(e)}" for e in location.fallback))
             data.discovery_evidence = "\n\n".join(
                 [location.evidence, *(e.evidence() for e in location.fallback)])
+            data.nonexistent = True
             return
         data.apex, data.parent = cut.apex, cut.parent
         if cut.referral is not None:
@@ -332,8 +333,8 @@ def _newest_first(data: ZoneData) -> list[Server]:
     for serial in known:
         if serial_behind(serial, newest) < 0:
             newest = serial
-    return sorted(serials, key=lambda s: serial_behind(newest, serials[s])
-                  if serials[s] is not None else 2**32)
+    return sorted(serials, key=lambda s: serial_behind(newest, serial)
+                  if (serial := serials[s]) is not None else 2**32)
 
 
 def _judged(judge: CopyJudge, data: ZoneData, server: Server, zone: dns.zone.Zone,
