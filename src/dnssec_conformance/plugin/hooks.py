@@ -337,8 +337,10 @@ def pytest_sessionstart(session: pytest.Session) -> Any:
         # Not passed on yet: a worker signalled while it starts dies in its bootstrap.
         config.stash.setdefault(PENDING_SIGNAL, signum)
 
+    # A signal the run was started with ignored (a background job of a script) stays ignored.
     previous = {signum: signal.signal(signum, later)
-                for signum in (signal.SIGTERM, signal.SIGINT)}
+                for signum in (signal.SIGTERM, signal.SIGINT)
+                if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         return (yield)
     finally:
