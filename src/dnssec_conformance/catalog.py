@@ -198,7 +198,7 @@ def _run_on_zone(spec: CheckSpec, zone: ZoneData, evaluation: Evaluation) -> Che
     elif zone.discovery_failure is not None:
         defect = zone.nonexistent
         severity = Severity.CRITICAL if defect else Severity.ERROR
-        result.findings.append(Finding(spec.id, severity, zone.discovery_failure,
+        result.findings.append(Finding(severity, zone.discovery_failure,
                                        evidence=zone.discovery_evidence,
                                        code="zone-does-not-exist" if defect
                                        else "discovery-failed"))

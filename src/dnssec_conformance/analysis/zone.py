@@ -232,11 +232,11 @@ def ds_rrset(zone: ZoneData, evaluation: Evaluation) -> dns.rrset.RRset | None:
     return None
 
 
-# `unusable_servers(zone, check, EVERY_QUESTION)`: the check reads every answer of the zone.
+# `unusable_servers(zone, EVERY_QUESTION)`: the check reads every answer of the zone.
 EVERY_QUESTION: tuple[dns.rdatatype.RdataType, ...] = ()
 
 
-def unusable_servers(zone: ZoneData, check: str,
+def unusable_servers(zone: ZoneData,
                      questions: Iterable[dns.rdatatype.RdataType] | None = None) -> list[Finding]:
     """A could-not-check finding for each authoritative server that gave nothing usable and,
     at the servers that did answer, for each of the check's `questions` (EVERY_QUESTION: all
@@ -247,7 +247,7 @@ def unusable_servers(zone: ZoneData, check: str,
     for answers in zone.answers.values():
         if answers.failure is not None:
             evidence = joined(*(e.evidence for e in answers.exchanges.values()))
-            findings.append(Finding(check, Severity.ERROR,
+            findings.append(Finding(Severity.ERROR,
                                     f"could not check this server: {answers.failure}",
                                     str(answers.server), evidence, code="server-unusable"))
             continue
@@ -257,7 +257,7 @@ def unusable_servers(zone: ZoneData, check: str,
             problem = authoritative_problem(exchange)
             if problem is None or (wanted and rdtype not in wanted):
                 continue
-            findings.append(Finding(check, Severity.ERROR,
+            findings.append(Finding(Severity.ERROR,
                                     f"could not check {owner} {dns.rdatatype.to_text(rdtype)} "
                                     f"at this server: {problem}", str(answers.server),
                                     exchange.evidence(), code="answer-unusable"))

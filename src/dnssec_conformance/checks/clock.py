@@ -44,13 +44,13 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             else:
                 severity = Severity.WARNING
             findings.append(Finding(
-                "CLOCK01", severity,
+                severity,
                 f"{check.label} has its inception {ahead / 60:.0f} min in the future "
                 f"({when(check.inception(now))}); tolerance {tolerance / 60:.0f} min",
                 str(served.server), served.exchange.evidence(), code="inception-in-future"))
-    findings.extend(trust_chain_findings("CLOCK01", Category.CLOCK_SKEW, zone, ev))
+    findings.extend(trust_chain_findings(Category.CLOCK_SKEW, zone, ev))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "CLOCK01", EVERY_QUESTION)
+    yield from unusable_servers(zone, EVERY_QUESTION)
 
 
 @register(id="CLOCK02", name="local-clock-offset", category=Category.CLOCK_SKEW,
@@ -72,7 +72,7 @@ def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
     if reading is None:
         raise NotApplicable("no NTP server configured (clock.ntp): the local clock is unchecked")
     if reading.offset_s is None:
-        yield Finding("CLOCK02", Severity.WARNING,
+        yield Finding(Severity.WARNING,
                       f"NTP server {reading.server} could not be used: {reading.failure}; "
                       "the local clock is trusted unchecked", reading.server, reading.evidence(),
                       code="ntp-unusable")
@@ -80,11 +80,11 @@ def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
     offset, limit = reading.offset_s, ev.clock.max_offset_s
     if abs(offset) > limit:
         direction = "behind" if offset > 0 else "ahead of"
-        yield Finding("CLOCK02", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"the local clock is {abs(offset):.1f} s {direction} {reading.server} "
                       f"(limit {limit:g} s): every expiry and inception verdict is off by "
                       "as much", reading.server, reading.evidence(), code="clock-offset")
     else:
-        yield Finding("CLOCK02", Severity.INFO,
+        yield Finding(Severity.INFO,
                       f"the local clock is within {abs(offset):.3f} s of {reading.server}",
                       reading.server, reading.evidence(), code="clock-in-sync")

@@ -104,7 +104,7 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             served_at = min(now, signer.served_at)
             if expiration < served_at:
                 late = days(served_at - expiration)
-                findings.append(Finding("EXPIRY01", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"{served.label} RRSIG expired {late:.1f} days ago "
                                         f"({when(expiration)}) and was served so by an online "
                                         "signer", str(served.server), evidence, -late,
@@ -116,38 +116,38 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if earliest is None or left < earliest[0]:
             earliest = (left, served)
         if expiration < now:
-            findings.append(Finding("EXPIRY01", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{served.label} RRSIG expired {-left:.1f} days ago "
                                     f"({when(expiration)})", str(served.server), evidence, left,
                                     code="expired"))
         elif left <= thresholds.critical_days:
-            findings.append(Finding("EXPIRY01", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{served.label} RRSIG expires in {left:.1f} days "
                                     f"({when(expiration)}), within the critical threshold of "
                                     f"{thresholds.critical_days:g} days"
                                     + _unrenewed_note(zone, served, now),
                                     str(served.server), evidence, left, code="expires-critical"))
         elif left <= thresholds.warning_days:
-            findings.append(Finding("EXPIRY01", Severity.WARNING,
+            findings.append(Finding(Severity.WARNING,
                                     f"{served.label} RRSIG expires in {left:.1f} days "
                                     f"({when(expiration)}), within the warning threshold of "
                                     f"{thresholds.warning_days:g} days"
                                     + _unrenewed_note(zone, served, now),
                                     str(served.server), evidence, left, code="expires-soon"))
     for server, signer in renewing.items():
-        findings.append(Finding("EXPIRY01", Severity.INFO,
+        findings.append(Finding(Severity.INFO,
                                 f"{signer.how}: its signatures are renewed as answers are "
                                 "sent, so days left are not counted down (EXPIRY05 judges "
                                 "the signer)", server, signer.dig, code="renewed-online"))
-    findings.extend(trust_chain_findings("EXPIRY01", Category.EXPIRED_RRSIG, zone, ev))
+    findings.extend(trust_chain_findings(Category.EXPIRED_RRSIG, zone, ev))
     if earliest is not None and not any(f.severity > Severity.INFO for f in findings):
         left, served = earliest
-        findings.append(Finding("EXPIRY01", Severity.INFO,
+        findings.append(Finding(Severity.INFO,
                                 f"earliest signature expiry in {left:.1f} days ({served.label})",
                                 str(served.server), served.exchange.evidence, left,
                                 code="earliest-expiry"))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "EXPIRY01", EVERY_QUESTION)
+    yield from unusable_servers(zone, EVERY_QUESTION)
 
 
 @register(id="EXPIRY02", name="validity-shorter-than-ttl", category=Category.EXPIRED_RRSIG,
@@ -171,12 +171,12 @@ def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         remaining = expiration - moment
         if 0 <= remaining < served.rrset.ttl:
             findings.append(Finding(
-                "EXPIRY02", Severity.CRITICAL,
+                Severity.CRITICAL,
                 f"{served.label} RRSIG expires in {remaining / 3600:.1f} h, sooner than the "
                 f"RRset's TTL of {served.rrset.ttl} s ({served.rrset.ttl / 3600:.1f} h)",
                 str(served.server), served.exchange.evidence, code="shorter-than-ttl"))
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "EXPIRY02", EVERY_QUESTION)
+    yield from unusable_servers(zone, EVERY_QUESTION)
 
 
 @register(id="EXPIRY03", name="expires-before-soa-expire", category=Category.EXPIRED_RRSIG,
@@ -212,7 +212,7 @@ def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         remaining = expiration - ev.now
         if 0 <= remaining < expire:
             findings.append(Finding(
-                "EXPIRY03", severity,
+                severity,
                 f"{served.label} RRSIG expires in {days(remaining):.1f} days, before the SOA "
                 f"EXPIRE timer of {days(expire):.1f} days", server, evidence,
                                     code="before-soa-expire"))
@@ -252,12 +252,12 @@ def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         label = str(server)
         if not mode.online:
             if mode.declared is not None or mode.evidence:
-                findings.append(Finding("EXPIRY05", Severity.INFO, mode.how, label, mode.dig,
+                findings.append(Finding(Severity.INFO, mode.how, label, mode.dig,
                                         code="signing-mode"))
             continue
         findings += _fresh_window_findings(zone, ev, mode, label)
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "EXPIRY05")
+    yield from unusable_servers(zone)
 
 
 def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, label: str
@@ -265,7 +265,7 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
     at = mode.served_at
     windows = list(mode.fresh) or _served_soa_windows(zone, mode)
     if not windows:
-        return [Finding("EXPIRY05", Severity.INFO,
+        return [Finding(Severity.INFO,
                         f"{mode.how}; no signature seen to judge its window by", label,
                         mode.dig, code="no-signature-seen")]
     fresh = max(windows, key=lambda w: w.expiration)
@@ -273,13 +273,13 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
     what = "signatures made for this query" if mode.fresh else "its current signatures"
     described = f"{what}: {fresh.describe(at)} ({fresh.label})"
     if fresh.remaining(at) < ttl:
-        return [Finding("EXPIRY05", Severity.CRITICAL,
+        return [Finding(Severity.CRITICAL,
                         f"the online signer's {described}: sooner than the largest TTL "
                         f"({ttl} s), so resolvers keep answers longer than their signatures "
                         "live", label, mode.dig, days_left=days(fresh.remaining(at)),
                         code="window-shorter-than-ttl")]
     if mode.slides or fresh.in_first_half(at):
-        return [Finding("EXPIRY05", Severity.INFO,
+        return [Finding(Severity.INFO,
                         f"{mode.how}; {described}: fresh signatures outlive the TTL "
                         f"({ttl} s)", label, mode.dig, code="window-outlives-ttl")]
     left = days(fresh.expiration - ev.now)
@@ -293,7 +293,7 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
             f"{ev.thresholds.warning_days:g} days"
     else:
         severity, why = Severity.INFO, "(weekly windows?)"
-    return [Finding("EXPIRY05", severity, f"{stopped}; {left:.1f} days left, {why}", label,
+    return [Finding(severity, f"{stopped}; {left:.1f} days left, {why}", label,
                     mode.dig, days_left=left, code="signer-stopped")]
 
 
