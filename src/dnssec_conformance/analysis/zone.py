@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Final, Literal, TypeVar
 
 import dns.name
 import dns.rdatatype
@@ -234,6 +234,11 @@ def ds_rrset(zone: ZoneData, evaluation: Evaluation) -> dns.rrset.RRset | None:
 
 # `unusable_servers(zone, EVERY_QUESTION)`: the check reads every answer of the zone.
 EVERY_QUESTION: tuple[dns.rdatatype.RdataType, ...] = ()
+# What a check's registration asks the runner for (`@register(unusable=...)`): the servers
+# that gave nothing usable (SERVERS_ONLY), or also their unusable answers to these questions
+# (EVERY_QUESTION, or a tuple of types).
+SERVERS_ONLY: Final = "servers"
+Unusable = tuple[dns.rdatatype.RdataType, ...] | Literal["servers"]
 
 
 def unusable_servers(zone: ZoneData,

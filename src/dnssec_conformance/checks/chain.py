@@ -20,6 +20,7 @@ from ..analysis.evaluation import Evaluation
 from ..analysis.zone import (
     DENIAL_TYPES,
     EVERY_QUESTION,
+    SERVERS_ONLY,
     all_zone_keys,
     chain_verdicts,
     dnskeys_at,
@@ -104,6 +105,7 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         yield Finding(Severity.WARNING,
                       "domains.yaml expects this zone insecure, but it has a DS and is signed",
                       code="secure-expected-insecure")
+    # not by @register: the early returns above report no unusable server
     yield from unusable_servers(zone)
 
 
@@ -130,8 +132,8 @@ def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
           title="A parent that denies a DS proves the denial",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 5155 §8.6, RFC 6840 §4.4",
           marker="chain",
-          codes=("ds-absence-unproven",))
-def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("ds-absence-unproven",), merge=True)
+def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A signed parent that answers "no DS for this zone" must prove it with NSEC or NSEC3
     records it signed: the NSEC(3) at the delegation without DS in its bitmap, or (NSEC3
     opt-out) a cover of the delegation by an opt-out span. Validators accept an insecure
@@ -150,8 +152,8 @@ def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             findings.append(Finding(Severity.CRITICAL, entry.verdict.message,
                                     str(entry.server), entry.verdict.evidence,
                                     code="ds-absence-unproven"))
-    yield from merge_servers(findings)
-    yield from chain_findings(Category.MISSING_DS, chain_verdicts(zone, ev))
+    # last, and folded alone: no finding of this check says what a break above says
+    return findings + chain_findings(Category.MISSING_DS, chain_verdicts(zone, ev))
 
 
 @register(id="DS02", name="ds-for-unsigned-zone", category=Category.MISSING_DS,
@@ -187,6 +189,7 @@ def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     f"the parent {zone.parent} has a DS for the zone, but the "
                                     "zone serves no signatures (bogus)", str(answers.server),
                                     soa.evidence() if soa else "", code="ds-without-signatures"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
     yield from unusable_servers(zone, (dns.rdatatype.DNSKEY, dns.rdatatype.SOA))
 
@@ -244,6 +247,7 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     "DNSKEY (pre-published for a rollover, or stale?)"
                                     f"{wrong_tags}", str(answers.server), evidence,
                                     code="ds-prepublished"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
     yield from chain_findings(Category.KEY_MISMATCH, chain_verdicts(zone, ev))
     yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
@@ -284,6 +288,7 @@ def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     f"the key the DS names ({labels}) does not sign the DNSKEY "
                                     "RRset", str(answers.server), exchange.evidence(),
                                     code="ds-key-does-not-sign"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
     yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
 
@@ -313,6 +318,7 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     + ", ".join(f"{key_label(k)} flags {k.flags}"
                                                 for k in flagless), str(answers.server),
                                     code="ds-key-not-zone-key"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
     yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
 
@@ -321,8 +327,8 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
           title="No two DNSKEYs of the zone share a key tag and algorithm",
           severity=Severity.WARNING, rfc="RFC 4034 §5.1.1, Appendix B; RFC 4035 §5.3.1",
           marker="chain",
-          codes=("key-tag-collision",))
-def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("key-tag-collision",), merge=True, unusable=(dns.rdatatype.DNSKEY,))
+def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """An RRSIG and a DS name their key by key tag and algorithm; the tag is a checksum, not
     an identifier (RFC 4034 Appendix B), so two keys can share one. Validators then try
     each key with that tag (RFC 4035 §5.3.1): it works, but it costs them, and since KeyTrap
@@ -349,15 +355,15 @@ def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     "of them for every signature and DS with that tag",
                     str(answers.server), exchange.evidence() if exchange else "",
                                         code="key-tag-collision"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
+    return findings
 
 
 @register(id="SIG01", name="rrsig-verifies", category=Category.BAD_SIGNATURE,
           title="Every RRset carries an RRSIG that verifies with a published key",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3, RFC 4034 §3.1", marker="chain",
-          codes=("rrsig-invalid", "rrsig-key-missing", "rrsig-missing"))
-def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("rrsig-invalid", "rrsig-key-missing", "rrsig-missing"),
+          merge=True, unusable=EVERY_QUESTION)
+def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Each RRset of a signed zone (NSEC and NSEC3 records aside: DENIAL05 checks those)
     must carry at least one RRSIG that verifies
     cryptographically with a key of the zone's DNSKEY RRset, whatever its validity dates
@@ -395,16 +401,15 @@ def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                         "published", str(served.server), served.exchange.evidence(),
                                             code="rrsig-key-missing"))
     findings.extend(trust_chain_findings(Category.BAD_SIGNATURE, zone, ev))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, EVERY_QUESTION)
+    return findings
 
 
 @register(id="SIG03", name="rrsig-fits-rrset", category=Category.BAD_SIGNATURE,
           title="No RRSIG signs an RRSIG, and no RRset's TTL exceeds its RRSIG's original TTL",
           severity=Severity.WARNING, rfc="RFC 4035 §2.2, RFC 4034 §3.1.4, RFC 4035 §5.3.3",
           marker="chain",
-          codes=("rrsig-over-rrsig", "ttl-above-original"))
-def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("rrsig-over-rrsig", "ttl-above-original"), merge=True, unusable=SERVERS_ONLY)
+def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """An RRSIG states the TTL the RRset had when it was signed (its Original TTL, RFC 4034
     §3.1.4). An RRset served with a longer TTL, the zone's own or the DS at the parent, was
     changed after signing: validators cache it no longer than the original TTL (RFC 4035
@@ -435,8 +440,7 @@ def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                 f"an RRSIG at {owner} covers type RRSIG: RRSIG records are "
                                 "never signed (RFC 4035 §2.2), validators ignore it", server,
                                 evidence, code="rrsig-over-rrsig"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 def _ttl_above_original(rrset: dns.rrset.RRset, rrsigs: dns.rrset.RRset | None, label: str,

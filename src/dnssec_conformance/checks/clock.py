@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis.evaluation import Evaluation
-from ..analysis.zone import EVERY_QUESTION, merge_servers, served_rrsets, unusable_servers
+from ..analysis.zone import EVERY_QUESTION, served_rrsets
 from ..catalog import RunData, register
 from ..dnssec.signatures import Crypto
 from ..errors import NotApplicable
@@ -19,8 +19,8 @@ CLOCK_SUBJECT = "local-clock"  # the `domain` of CLOCK02's record in results.jso
 @register(id="CLOCK01", name="rrsig-inception-future", category=Category.CLOCK_SKEW,
           title="No RRSIG has an inception time in the future",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 6781 §4.4.2.2", marker="clock",
-          codes=("inception-in-future",))
-def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("inception-in-future",), merge=True, unusable=EVERY_QUESTION)
+def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A signature is not valid before its inception time. Inception ahead of now means the
     signer's clock runs ahead (or ours runs behind: see the NTP check): validators with an
     accurate clock reject the RRset until then. Beyond the tolerance
@@ -49,8 +49,7 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 f"({when(check.inception(now))}); tolerance {tolerance / 60:.0f} min",
                 str(served.server), served.exchange.evidence(), code="inception-in-future"))
     findings.extend(trust_chain_findings(Category.CLOCK_SKEW, zone, ev))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, EVERY_QUESTION)
+    return findings
 
 
 @register(id="CLOCK02", name="local-clock-offset", category=Category.CLOCK_SKEW,

@@ -17,7 +17,7 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from ..analysis.evaluation import Evaluation
 from ..analysis.keytiming import answer_rrset, served_keys
 from ..analysis.multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
-from ..analysis.zone import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, unusable_servers
+from ..analysis.zone import EVERY_QUESTION, ds_rrset, served_rrsets, unusable_servers
 from ..catalog import register
 from ..dnssec.signatures import Crypto, key_label
 from ..findings import Category, Evidence, Finding, Severity
@@ -70,6 +70,7 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                 "signer's own KSK with a DS at the parent, and is signed by its own: "
                 "multi-signer (RFC 8901 model 2)", entry.label, code="other-signer-key"))
     yield from findings
+    # not by @register: the servers not asked at all come after the unusable ones
     yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
     for server in zone.unreachable:
         # Typically an IPv6 address from a pod without IPv6: say which servers went unchecked.
@@ -88,8 +89,8 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
           title="Every server serves the same SOA serial (or one within the allowed lag)",
           severity=Severity.WARNING, rfc="RFC 1982, RFC 1996, RFC 1034 §4.3.5",
           marker="consistency",
-          codes=("multi-signer-serials", "serial-behind"))
-def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("multi-signer-serials", "serial-behind"), unusable=(dns.rdatatype.SOA,))
+def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Servers on different serials serve different versions of the zone: during a key
     rollover one of them misses the new key or still has the old one, and a stale copy's
     signatures run out while the primary's are fresh. A server whose serial is behind the
@@ -122,8 +123,7 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         findings.append(Finding(Severity.INFO,
                                 f"multi-signer: each provider keeps its own SOA serial ({shown})",
                                 code="multi-signer-serials"))
-    yield from findings
-    yield from unusable_servers(zone, (dns.rdatatype.SOA,))
+    return findings
 
 
 def _serial_lags(serials: dict[str, tuple[int, Exchange]], lag: int) -> list[Finding]:
@@ -164,8 +164,9 @@ def provider_groups(zone: ZoneData, ev: Evaluation) -> dict[frozenset[str], set[
           title="Every server serves the same NS RRset, the one the parent delegates to",
           severity=Severity.WARNING, rfc="RFC 1034 §4.2.2, RFC 2181 §5, RFC 7477 §1",
           marker="consistency",
-          codes=("delegated-ns-missing", "ns-not-delegated", "ns-set-lacks"))
-def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("delegated-ns-missing", "ns-not-delegated", "ns-set-lacks"),
+          merge=True, unusable=(dns.rdatatype.NS,))
+def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The apex NS RRset is the zone's own list of its servers; resolvers replace the
     parent's delegation with it. Servers that disagree send resolvers to different server
     sets, which hides a server from some of them and keeps a retired one alive for others.
@@ -197,8 +198,7 @@ def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 server, exchange.evidence(), code="ns-set-lacks"))
     if zone.parent_ns and sets:
         findings += _parent_delegation_differences(zone, sets)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, (dns.rdatatype.NS,))
+    return findings
 
 
 def _parent_delegation_differences(zone: ZoneData, sets: dict[str, tuple[set[str], Exchange]]
@@ -229,8 +229,9 @@ def _parent_delegation_differences(zone: ZoneData, sets: dict[str, tuple[set[str
           title="Each server's signatures verify with every server's DNSKEY RRset",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 8901 §2",
           marker="consistency",
-          codes=("signed-with-different-keys", "signer-key-not-published"))
-def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("signed-with-different-keys", "signer-key-not-published"),
+          merge=True, unusable=EVERY_QUESTION)
+def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A resolver caches the DNSKEY RRset from one server and may get an RRset from another.
     When a server's RRset is signed only with keys another server's DNSKEY RRset lacks (a
     secondary still on the keys before a ZSK rollover, two signers that do not publish each
@@ -272,8 +273,7 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                                 f"servers sign {', '.join(differing)} with different keys, "
                                 "all of which every server publishes (multi-signer)",
                                 code="signed-with-different-keys"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, EVERY_QUESTION)
+    return findings
 
 
 @register(id="CONSIST05", name="every-answer-usable", category=Category.CONSISTENCY,
@@ -300,6 +300,7 @@ def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     answers, TCP, unknown types), a server software too old for DNSSEC types, or a server
     not configured for the zone.
     """
+    # not by @register: the unusable answers come first, then this check's own
     yield from unusable_servers(zone, EVERY_QUESTION)
     for answers in zone.answers.values():
         second = answers.second_look

@@ -37,7 +37,7 @@ from ..analysis.denial import (
     verdicts,
 )
 from ..analysis.evaluation import Evaluation
-from ..analysis.zone import DENIAL_TYPES, is_signed, merge_servers, served_rrsets, unusable_servers
+from ..analysis.zone import DENIAL_TYPES, SERVERS_ONLY, is_signed, served_rrsets
 from ..catalog import register
 from ..dnssec import nsec3
 from ..dnssec.authoritative import file_responder
@@ -52,8 +52,9 @@ from ..probe.transport import Server
 @register(id="DENIAL01", name="negative-answer-proof", category=Category.DENIAL,
           title="A negative answer carries signed NSEC or NSEC3 records",
           severity=Severity.CRITICAL, rfc="RFC 4035 §3.1.3, RFC 5155 §7.2", marker="denial",
-          codes=("denial-records-missing", "denial-rrsig-missing"))
-def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("denial-records-missing", "denial-rrsig-missing"),
+          merge=True, unusable=SERVERS_ONLY)
+def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Each server is asked for a random name under the apex, which cannot exist, and for a
     private-use type (65280) at the apex, which it does not have. In a signed zone both
     negative answers must carry NSEC or NSEC3 records with their RRSIGs in the authority
@@ -65,7 +66,7 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     not be stripped by post-processing or by the serving software's configuration).
     """
     if zone.apex is None:
-        return
+        return []
     findings: list[Finding] = []
     for probe in probes(zone) if is_signed(zone) else ():
         if not probe.usable or not is_negative(probe):
@@ -84,8 +85,7 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                         f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)} "
                                         "in a negative answer has no RRSIG", server, evidence,
                                         code="denial-rrsig-missing"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 def validator_cost(params: nsec3.Nsec3Params) -> int:
@@ -99,8 +99,9 @@ def validator_cost(params: nsec3.Nsec3Params) -> int:
           severity=Severity.CRITICAL, rfc="RFC 9276 §3.1, §3.2; RFC 5155 §10.3",
           marker="denial",
           codes=("nsec3-algorithm-unknown", "nsec3-iterations", "nsec3-iterations-over-maximum",
-                 "nsec3-iterations-over-validators", "nsec3-salt"))
-def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "nsec3-iterations-over-validators", "nsec3-salt"),
+          merge=True, unusable=SERVERS_ONLY)
+def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """RFC 9276: NSEC3 iterations MUST be 0 and the salt SHOULD be empty; extra iterations
     cost validators CPU and buy no privacy. Either is a warning. Past the limits of widely
     deployed validators the zone's negative answers are treated as insecure (or SERVFAIL),
@@ -119,7 +120,7 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     0 iterations, no salt), e.g. `dnssec-signzone -3 - -H 0` or `ldns-signzone -n -t 0`.
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     for probe in probes(zone):
         if not probe.usable:
@@ -154,14 +155,14 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 findings.append(Finding(Severity.WARNING,
                                         f"NSEC3 salt {params.salt.hex().upper()}: RFC 9276 "
                                         "asks for none", server, evidence, code="nsec3-salt"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 @register(id="DENIAL03", name="nxdomain-proof", category=Category.DENIAL,
           title="The NXDOMAIN answer proves the name absent",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.4", marker="denial")
-def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.4", marker="denial",
+          merge=True, unusable=SERVERS_ONLY)
+def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The NXDOMAIN for the random name must prove, as a validator checks it, that the name
     does not exist and that no wildcard could have answered for it. NSEC (RFC 4035 §5.4): a
     record covering the name (not from a delegation point, RFC 6840 §4.1, and whose next
@@ -178,21 +179,20 @@ def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     signing, leaves gaps); make sure every server serves the same, freshly signed version.
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     for verdict in verdicts(zone) if is_signed(zone) else ():
         if verdict.claim == "nxdomain":
             findings += proof_findings(verdict, "the NXDOMAIN")
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 @register(id="DENIAL04", name="nodata-proof", category=Category.DENIAL,
           title="The NODATA answer proves the type absent",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.5, §8.7",
           marker="denial",
-          codes=("nodata-name-has-records",))
-def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("nodata-name-has-records",), merge=True, unusable=SERVERS_ONLY)
+def nodata_proof(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The NODATA answer for a type the apex does not have must carry the NSEC or NSEC3
     record of the apex, and its type bitmap must have neither the type nor CNAME (RFC 4035
     §5.4, RFC 5155 §8.5). When a wildcard answers the random name without the asked type, the
@@ -208,7 +208,7 @@ def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     answers (a server that returns a covering record instead has a broken chain index).
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     signed = is_signed(zone)
     for verdict in verdicts(zone) if signed else ():
@@ -225,16 +225,16 @@ def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     f"could not check the NODATA proof: {probe.label} has "
                                     "records", str(probe.server), probe.evidence(),
                                     code="nodata-name-has-records"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 @register(id="DENIAL05", name="denial-signatures", category=Category.DENIAL,
           title="The NSEC and NSEC3 records of the answers carry RRSIGs that verify",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.1", marker="denial",
           codes=("denial-rrsig-invalid", "denial-rrsig-invalid-other-valid",
-                 "denial-rrsig-key-missing", "signed-by-other-zone", "wildcard-rrsig-missing"))
-def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "denial-rrsig-key-missing", "signed-by-other-zone", "wildcard-rrsig-missing"),
+          merge=True, unusable=SERVERS_ONLY)
+def denial_signatures(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A denial proof holds only if the NSEC/NSEC3 records in it are authentic: each must
     carry an RRSIG by the zone that verifies with a key of the zone's DNSKEY RRset (the one
     the same server serves). A corrupted signature, a signature by an unpublished key, or one
@@ -246,14 +246,13 @@ def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     any RRset by the ZSK); look for whatever rewrites the chain after signing.
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     keys = keys_by_server(zone)
     for probe in probes(zone) if is_signed(zone) else ():
         if probe.usable:
             findings += _denial_signature_findings(zone.apex, probe, keys[probe.server])
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 def _denial_signature_findings(apex: dns.name.Name, probe: Probe, keys: list[DNSKEY]
@@ -301,8 +300,9 @@ def _methods(probe: Probe) -> frozenset[str]:
 @register(id="DENIAL06", name="denial-method-consistency", category=Category.DENIAL,
           title="The zone uses one denial method, NSEC or NSEC3, at every server",
           severity=Severity.WARNING, rfc="RFC 5155 §10.4, RFC 4035 §2.3", marker="denial",
-          codes=("mixed-answer", "mixed-server", "servers-disagree"))
-def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("mixed-answer", "mixed-server", "servers-disagree"),
+          merge=True, unusable=SERVERS_ONLY)
+def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A zone's negative answers use NSEC or NSEC3, not both: an answer that mixes them, or
     servers that serve one and the other, mean two signed versions of the zone are live (an
     unfinished NSEC to NSEC3 transition, RFC 5155 §10.4, or a secondary that did not
@@ -314,7 +314,7 @@ def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     secondary transfer the current version (compare SOA serials across servers).
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     per_server: dict[Server, set[str]] = defaultdict(set)
     for probe in probes(zone) if is_signed(zone) else ():
@@ -338,8 +338,7 @@ def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         findings.append(Finding(Severity.WARNING,
                                 f"servers disagree on the denial method: {summary}",
                                 code="servers-disagree"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 def _param_text(rdata: NSEC3PARAM) -> str:
@@ -350,8 +349,9 @@ def _param_text(rdata: NSEC3PARAM) -> str:
           title="NSEC3PARAM agrees with the NSEC3 records and across servers",
           severity=Severity.WARNING, rfc="RFC 5155 §4, §7.3", marker="denial",
           codes=("nsec3-other-parameters", "nsec3param-flags", "nsec3param-missing",
-                 "nsec3param-unusable", "nsec3param-unused", "servers-disagree"))
-def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "nsec3param-unusable", "nsec3param-unused", "servers-disagree"),
+          merge=True, unusable=SERVERS_ONLY)
+def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The NSEC3PARAM record at the apex tells authoritative servers, and the signers and
     secondaries that load the zone, which NSEC3 chain to use (RFC 5155 §4, §7.3). It must be
     present when the answers use NSEC3, name the parameters the served NSEC3 records have,
@@ -365,7 +365,7 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     and every server serves it; re-transfer stale secondaries.
     """
     if zone.apex is None:
-        return
+        return []
     apex = zone.apex
     findings = []
     announced: dict[Server, frozenset[str]] = {}
@@ -422,8 +422,7 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         findings.append(Finding(Severity.WARNING,
                                 f"servers disagree on NSEC3PARAM: {summary}",
                                 code="servers-disagree"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 def _rcode_findings(probe: Probe, verdict: DenialVerdict | None) -> Iterable[Finding]:
@@ -485,8 +484,9 @@ def _rcode_findings(probe: Probe, verdict: DenialVerdict | None) -> Iterable[Fin
           severity=Severity.CRITICAL, rfc="RFC 1035 §4.1.1, RFC 2308 §2, RFC 4035 §3.1.3",
           marker="denial",
           codes=("answer-unusable", "compact-denial", "noerror-for-nxdomain", "not-authoritative",
-                 "nxdomain-for-apex", "truncated", "truncated-over-tcp", "wrong-rcode"))
-def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "nxdomain-for-apex", "truncated", "truncated-over-tcp", "wrong-rcode"),
+          merge=True, unusable=SERVERS_ONLY)
+def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The random name must get NXDOMAIN, and the absent type at the apex NOERROR without
     records (NODATA), both with the AA flag. NOERROR without records for the random name is
     wrong unless a wildcard answers it (checked by DENIAL04) or the answer denies the name
@@ -500,22 +500,22 @@ def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     is open to the server so that large signed answers can be fetched.
     """
     if zone.apex is None:
-        return
+        return []
     findings: list[Finding] = []
     if is_signed(zone):
         by_probe = {id(v.probe.exchange): v for v in verdicts(zone)}
         for probe in probes(zone):
             findings += _rcode_findings(probe, by_probe.get(id(probe.exchange)))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 @register(id="DENIAL09", name="wildcard-answer-proof", category=Category.DENIAL,
           title="A wildcard answer proves that no closer name exists",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.4, RFC 5155 §8.8", marker="denial",
           codes=("dname-answer", "synthesized-online", "wildcard-proof-missing",
-                 "wildcard-rrsig-invalid", "wildcard-rrsig-missing"))
-def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "wildcard-rrsig-invalid", "wildcard-rrsig-missing"),
+          merge=True, unusable=SERVERS_ONLY)
+def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """When a wildcard answers the random name, the answer is positive but still needs a
     denial: its RRSIG's Labels field shows the wildcard it came from, and the authority
     section must prove that no name closer to the query exists (NSEC: a record covering the
@@ -531,7 +531,7 @@ def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     drops it is broken; upgrade or report it), or remove the wildcard if it is not intended.
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     keys = keys_by_server(zone)
     for verdict in verdicts(zone) if is_signed(zone) else ():
@@ -574,8 +574,7 @@ def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                     code="wildcard-proof-missing"))
         else:
             findings += proof_findings(verdict, "the wildcard answer")
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 # A broken signer can break every link: the first problems say what happened.

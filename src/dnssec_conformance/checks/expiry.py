@@ -11,10 +11,9 @@ from ..analysis.evaluation import Evaluation
 from ..analysis.signing_mode import ServerSigning, Window, signing_modes
 from ..analysis.zone import (
     EVERY_QUESTION,
+    SERVERS_ONLY,
     ServedRRset,
-    merge_servers,
     served_rrsets,
-    unusable_servers,
 )
 from ..catalog import register
 from ..dnssec.signatures import Crypto, SignatureCheck
@@ -70,8 +69,8 @@ def _unrenewed_note(zone: ZoneData, served: ServedRRset, now: float) -> str:
           title="No RRSIG has expired or expires within the thresholds",
           severity=Severity.CRITICAL, rfc="RFC 4034 §3.1.5, RFC 4035 §5.3.1", marker="expiry",
           codes=("earliest-expiry", "expired", "expired-and-served", "expires-critical",
-                 "expires-soon", "renewed-online"))
-def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "expires-soon", "renewed-online"), merge=True, unusable=EVERY_QUESTION)
+def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Every RRset of the zone (SOA, DNSKEY, NS, the configured records, the NSEC/NSEC3 records
     of a negative answer) at every authoritative server must carry a signature that is still
     valid, and that stays valid beyond the warning and critical thresholds. An expired
@@ -146,15 +145,14 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                 f"earliest signature expiry in {left:.1f} days ({served.label})",
                                 str(served.server), served.exchange.evidence, left,
                                 code="earliest-expiry"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, EVERY_QUESTION)
+    return findings
 
 
 @register(id="EXPIRY02", name="validity-shorter-than-ttl", category=Category.EXPIRED_RRSIG,
           title="Signatures outlive the TTL of the RRsets they cover",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.3", marker="expiry",
-          codes=("shorter-than-ttl",))
-def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("shorter-than-ttl",), merge=True, unusable=EVERY_QUESTION)
+def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A resolver may cache an RRset for its whole TTL. When the remaining validity of its
     signature is shorter than that TTL, an RRset fetched now is still handed out after the
     signature has expired, and validators that re-check (or caches that do not cap the TTL as
@@ -175,15 +173,14 @@ def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
                 f"{served.label} RRSIG expires in {remaining / 3600:.1f} h, sooner than the "
                 f"RRset's TTL of {served.rrset.ttl} s ({served.rrset.ttl / 3600:.1f} h)",
                 str(served.server), served.exchange.evidence, code="shorter-than-ttl"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, EVERY_QUESTION)
+    return findings
 
 
 @register(id="EXPIRY03", name="expires-before-soa-expire", category=Category.EXPIRED_RRSIG,
           title="Signatures outlive the SOA EXPIRE timer", severity=Severity.WARNING,
           rfc="RFC 1035 §3.3.13, RFC 6781 §4.4.2", marker="expiry",
-          codes=("before-soa-expire",))
-def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("before-soa-expire",), merge=True)
+def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A secondary cut off from its primary keeps serving the zone until the SOA EXPIRE timer
     runs out. If the signatures expire sooner, it serves dead signatures in the meantime.
     Reported as information, or as a warning with `thresholds.warn_before_soa_expire: true`.
@@ -216,7 +213,7 @@ def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
                 f"{served.label} RRSIG expires in {days(remaining):.1f} days, before the SOA "
                 f"EXPIRE timer of {days(expire):.1f} days", server, evidence,
                                     code="before-soa-expire"))
-    yield from merge_servers(findings)
+    return findings
 
 
 def _largest_ttl(zone: ZoneData, server: str) -> int:
@@ -229,8 +226,8 @@ def _largest_ttl(zone: ZoneData, server: str) -> int:
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, §5.3.3; RFC 6781 §4.4.2",
           marker="expiry",
           codes=("no-signature-seen", "signer-stopped", "signing-mode", "window-outlives-ttl",
-                 "window-shorter-than-ttl"))
-def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "window-shorter-than-ttl"), merge=True, unusable=SERVERS_ONLY)
+def online_signer_renews(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A server that signs each answer when it sends it (told per server from its answers: a
     denial made for the suite's random name, a SOA signature that changes when asked again;
     or `signing: online`) has short signature windows that move with the clock, so days left
@@ -256,8 +253,7 @@ def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                         code="signing-mode"))
             continue
         findings += _fresh_window_findings(zone, ev, mode, label)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone)
+    return findings
 
 
 def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, label: str

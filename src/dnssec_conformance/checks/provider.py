@@ -293,6 +293,7 @@ def provider_ksk_ds_at_parent(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
                                         f"{view.name} does not sign the zone ({view.status}): "
                                         "validators will reject its answers",
                                         str(entry.server), evidence, code="unsigned-ds-remains"))
+    # not by @register: the parent servers' could-not-check findings stay one per server
     yield from merge_servers(findings)
 
 
@@ -441,6 +442,7 @@ def provider_denial_matches(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                                     str(answers.server),
                                     probe.evidence() if probe is not None else "",
                                     code="denial-method-differs"))
+    # not by @register: an unreadable provider (returned above) replaces every verdict
     yield from merge_servers(findings)
     yield from unusable_servers(zone)
 
@@ -495,6 +497,7 @@ def provider_ksk_served(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     f"serves: the server is not signed by {view.name}, or the key has not "
                     "reached it yet", str(answers.server), exchange.evidence() if exchange else "",
                                         code="active-key-not-served-here"))
+    # not by @register: an unreadable provider (returned above) replaces every verdict
     yield from merge_servers(findings)
     yield from unusable_servers(zone)
 

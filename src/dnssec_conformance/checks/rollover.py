@@ -30,11 +30,9 @@ from ..analysis.keytiming import (
 from ..analysis.multi_signer import each_server_anchored
 from ..analysis.zone import (
     EVERY_QUESTION,
-    merge_servers,
     parent_ds,
     parent_ds_records,
     served_rrsets,
-    unusable_servers,
 )
 from ..catalog import register
 from ..dnssec.signatures import Crypto, key_label
@@ -128,8 +126,9 @@ def _key_events(added: list[KeyRecord], removed: list[KeyRecord]) -> Iterator[st
                 "TTL", severity=Severity.CRITICAL, rfc="RFC 7583 §3.2.1, RFC 6781 §4.1.1.1",
           marker="rollover",
           needs=("key_history",),
-          codes=("key-not-ready", "key-ready", "signed-with-unready-key"))
-def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("key-not-ready", "key-ready", "signed-with-unready-key"),
+          merge=True, unusable=EVERY_QUESTION)
+def new_key_ready(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A new key is ready for use only once every authoritative server serves it and it has
     been published for at least the DNSKEY TTL plus a margin (`thresholds.rollover_margin_s`,
     default 1 h): until then validators may hold a DNSKEY RRset without it, from before its
@@ -174,8 +173,7 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                 code="signed-with-unready-key"))
     in_use |= _named_by_ds(zone, ev, served)
     findings += _pending_keys(readiness, in_use, ev)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, EVERY_QUESTION)
+    return findings
 
 
 def _named_by_ds(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> set[str]:
@@ -215,8 +213,9 @@ def _pending_keys(readiness: dict[str, tuple[DNSKEY, Readiness]], in_use: set[st
           severity=Severity.CRITICAL, rfc="RFC 7583 §3.3.1, RFC 6781 §4.1.2",
           marker="rollover",
           needs=("key_history",),
-          codes=("ds-key-not-ready", "ds-key-not-ready-yet", "ds-key-not-served", "multi-signer"))
-def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("ds-key-not-ready", "ds-key-not-ready-yet", "ds-key-not-served", "multi-signer"),
+          merge=True, unusable=(dns.rdatatype.DNSKEY,))
+def ds_key_ready(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A new DS at the parent is safe only when the key it names is ready: served by every
     authoritative server for the DNSKEY TTL plus the margin. A DS set whose only keys are not
     ready (the DS swapped before the new KSK reached every server, or too soon after it did)
@@ -286,8 +285,7 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     f"double-DS rollover, or left over?): keep {carried_by} and its key until "
                     "that key has been served everywhere for the DNSKEY TTL",
                     str(entry.server), evidence, code="ds-key-not-served"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
+    return findings
 
 
 @register(id="ROLLOVER04", name="key-removal-safe", category=Category.ROLLOVER,
@@ -295,8 +293,9 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
           severity=Severity.CRITICAL, rfc="RFC 7583 §3.2.1, §3.3.1; RFC 6781 §4.1",
           marker="rollover",
           needs=("key_history",),
-          codes=("key-removable", "key-removed-too-early", "no-history", "sole-signer-removed"))
-def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("key-removable", "key-removed-too-early", "no-history", "sole-signer-removed"),
+          merge=True, unusable=(dns.rdatatype.DNSKEY,))
+def key_removal_safe(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """An old key may be removed only when no DS set that validators may still hold names
     only it: no DS at the parent refers to it, and the DS TTL (plus the margin) has passed
     since its DS disappeared. An old ZSK may be removed only when no RRset is signed with it
@@ -314,9 +313,7 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     history = ev.history
     state = history.state if history is not None else None
     if state is None:
-        yield Finding(Severity.INFO, NO_HISTORY, code="no-history")
-        yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
-        return
+        return [Finding(Severity.INFO, NO_HISTORY, code="no-history")]
     margin = ev.thresholds.rollover_margin_s
     served = served_keys(zone)
     cached_sets = cacheable_ds_sets(state, ev.now, margin)
@@ -356,8 +353,7 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                     f"may still be cached: validators fail on them until {stamp(cached_until)}",
                     entry.label, entry.exchange.evidence(), code="sole-signer-removed"))
     findings += _retiring_keys(zone, ev, served)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
+    return findings
 
 
 def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> list[Finding]:
@@ -403,8 +399,9 @@ def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> 
           needs=("key_history",),
           codes=("cds-cdnskey-disagree", "cds-signer-untrusted", "delete-as-expected",
                  "delete-requested", "delete-with-others", "malformed-delete", "names-unready-key",
-                 "servers-disagree", "would-break"))
-def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "servers-disagree", "would-break"),
+          merge=True, unusable=(dns.rdatatype.DNSKEY, dns.rdatatype.CDS, dns.rdatatype.CDNSKEY))
+def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A parent that reads CDS/CDNSKEY (RFC 7344, RFC 8078) replaces the zone's DS set with
     them. They must match each other, be served identically by every server
     (draft-ietf-dnsop-cds-consistency: the parent ignores them otherwise) and name a key
@@ -436,9 +433,7 @@ def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         for server, (cds, cdnskey, evidence) in published.items():
             if server in served:
                 findings += _judge_cds(zone, ev, served, served[server], cds, cdnskey, evidence)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY, dns.rdatatype.CDS,
-                                                   dns.rdatatype.CDNSKEY))
+    return findings
 
 
 def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], Evidence]]

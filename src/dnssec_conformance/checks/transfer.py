@@ -21,7 +21,7 @@ import dns.zone
 from ..analysis.evaluation import Evaluation
 from ..analysis.signing_mode import signing_modes
 from ..analysis.zone import merge_servers, unusable_servers
-from ..catalog import get, register
+from ..catalog import findings_of, get, register
 from ..dnssec.zonefile import answer_from_content
 from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity, bounded
@@ -104,7 +104,7 @@ def _unsigned_online_copy(live: ZoneData, server: Server, copy: dns.zone.Zone) -
 
 def _rule_findings(rule: str, data: ZoneData, evaluation: Evaluation) -> list[Finding]:
     try:
-        return list(get(rule).function(data, evaluation))
+        return findings_of(get(rule), data, evaluation)
     except NotApplicable:
         return []
 
@@ -151,6 +151,7 @@ def _copy_findings(zone: ZoneData, check: str) -> list[Finding]:
                                     str(report.server), code="not-judged"))
         else:
             findings += report.findings[check]
+    # not by @register: a zone not transferred (returned above) reports no silent server
     return [*merge_servers(findings), *unusable_servers(zone)]
 
 
@@ -185,6 +186,7 @@ def transfer_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         return
     for report in reports:
         yield from _transfer_findings(report, zone)
+    # not by @register: a zone not transferred (returned above) reports no silent server
     yield from unusable_servers(zone)
 
 
@@ -335,6 +337,7 @@ def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Findi
             yield _another_provider(report, reference, zone)
         else:
             yield _compared(report, reference, ev)
+    # not by @register: a zone not transferred (returned above) reports no silent server
     yield from unusable_servers(zone)
 
 
