@@ -131,6 +131,16 @@ def test_every_finding_is_made_with_a_code_its_check_declares():
             assert all(literal in spec.codes for spec in owners), f"{where}: {literal}"
 
 
+def test_checks_leave_their_id_to_the_runner():
+    """`catalog.run` stamps the check's ID on its findings: a check never names it. Only the
+    transfer checks' copy judge, which runs in the probe stage, names the check it judges
+    for."""
+    for where, _makers, call in _finding_calls():
+        if where.startswith(("checks/", "analysis/")) and not where.startswith(
+                "checks/transfer.py"):
+            assert not any(k.arg == "check" for k in call.keywords), where
+
+
 def test_the_docs_list_each_checks_codes():
     text = DOCS.read_text(encoding="utf-8")
     for check_id, spec in all_checks().items():

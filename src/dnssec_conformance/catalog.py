@@ -2,6 +2,10 @@
 
 Adding a check touches its function (with `@register`), this catalog's module list, and its
 scenario tests. IDs are never reused: a retired check keeps its ID in `RETIRED`.
+
+A check returns its own findings, without its ID: `run` stamps it, and folds the findings
+over the servers and adds the unusable servers' where the registration asks (`merge`,
+`unusable`), so that every check does both the same way.
 """
 
 from __future__ import annotations
