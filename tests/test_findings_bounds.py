@@ -22,7 +22,7 @@ from .inmemory import build_zone, delegate, evaluation, parent_zone, zone_data
 
 def test_huge_evidence_is_cut_at_a_line_and_says_how_much():
     evidence = "\n".join(f";; line {i} " + "x" * 70 for i in range(2000))
-    (finding,) = bounded([Finding("SIG01", Severity.CRITICAL, "bad", "ns1", evidence)])
+    (finding,) = bounded([Finding(Severity.CRITICAL, "bad", "ns1", evidence, check="SIG01")])
     assert len(finding.evidence) < MAX_EVIDENCE_CHARS + 100
     last = finding.evidence.splitlines()[-1]
     assert last.startswith(";; [evidence cut: ") and f"of {len(evidence)} characters" in last
@@ -30,9 +30,9 @@ def test_huge_evidence_is_cut_at_a_line_and_says_how_much():
 
 
 def test_a_thousand_findings_keep_the_most_severe_and_count_the_rest():
-    findings = [Finding("CONSIST05", Severity.ERROR, f"server {i}", evidence="e" * 5000)
+    findings = [Finding(Severity.ERROR, f"server {i}", evidence="e" * 5000, check="CONSIST05")
                 for i in range(1000)]
-    findings.insert(700, Finding("CONSIST05", Severity.CRITICAL, "the bad one"))
+    findings.insert(700, Finding(Severity.CRITICAL, "the bad one", check="CONSIST05"))
     kept = bounded(findings)
     assert len(kept) == MAX_FINDINGS + 1
     assert any(f.message == "the bad one" for f in kept)

@@ -52,7 +52,7 @@ def test_a_waiver_also_accepts_a_warning_but_never_a_check_that_could_not_run():
     healthy = apply_waiver(expiry_result(30), [WAIVER], NOW)
     assert healthy.outcome is Outcome.PASSED and healthy.waiver is None
     blind = CheckResult("soon.test", "EXPIRY01", Category.EXPIRED_RRSIG,
-                        [Finding("EXPIRY01", Severity.ERROR, "no answer from ns1")])
+                        [Finding(Severity.ERROR, "no answer from ns1", check="EXPIRY01")])
     assert apply_waiver(blind, [WAIVER], NOW).outcome is Outcome.ERROR
 
 

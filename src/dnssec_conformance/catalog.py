@@ -2,6 +2,10 @@
 
 Adding a check touches its function (with `@register`), this catalog's module list, and its
 scenario tests. IDs are never reused: a retired check keeps its ID in `RETIRED`.
+
+A check returns its own findings, without its ID: `run` stamps it, and folds the findings
+over the servers and adds the unusable servers' where the registration asks (`merge`,
+`unusable`), so that every check does both the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .analysis.evaluation import Evaluation
+from .analysis.zone import SERVERS_ONLY, Unusable, merge_servers, unusable_servers
 from .errors import NotApplicable
 from .findings import Category, CheckResult, Finding, Severity, bounded
 from .probe.data import ZoneData
@@ -87,6 +92,11 @@ class CheckSpec:
     # results.json records each finding's as `ID/code`, domains.yaml's `severities:` keys on
     # them. COMMON_CODES may come from any check.
     codes: tuple[str, ...] = ()
+    # What the runner does to the check's findings: fold those that differ only by server into
+    # one (`merge`), then add the could-not-check findings of the servers and answers the
+    # check reads (`unusable`: SERVERS_ONLY, EVERY_QUESTION or a tuple of types).
+    merge: bool = False
+    unusable: Unusable | None = None
 
     def code_ids(self) -> tuple[str, ...]:
         return tuple(f"{self.id}/{code}" for code in self.codes)
@@ -114,7 +124,8 @@ _REGISTRY: dict[str, CheckSpec] = {}
 def register(*, id: str, name: str, title: str, category: Category, severity: Severity,
              rfc: str, marker: str, scope: Scope = "zone", subject: str = "",
              details: DetailsFunction | None = None, needs: Iterable[Need] = (),
-             codes: Iterable[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
+             codes: Iterable[str] = (), merge: bool = False, unusable: Unusable | None = None
+             ) -> Callable[[CheckFunction], CheckFunction]:
     def decorate(function: CheckFunction) -> CheckFunction:
         known = _REGISTRY.get(id)
         reloaded = known is not None and (known.function.__module__, known.function.__qualname__
@@ -123,9 +134,11 @@ def register(*, id: str, name: str, title: str, category: Category, severity: Se
             raise ValueError(f"check ID {id} is already taken")
         if "Remediation:" not in (function.__doc__ or ""):
             raise ValueError(f"check {id} has no 'Remediation:' in its docstring")
+        if unusable is not None and scope != "zone":
+            raise ValueError(f"check {id}: only a zone check reads authoritative servers")
         _REGISTRY[id] = CheckSpec(id, name, title, category, severity, rfc, marker, function,
                                   scope, subject, details, frozenset(needs),
-                                  tuple(sorted({*codes, *COMMON_CODES})))
+                                  tuple(sorted({*codes, *COMMON_CODES})), merge, unusable)
         return function
 
     return decorate
@@ -162,12 +175,26 @@ def run(check_id: str, data: Any, evaluation: Evaluation) -> CheckResult:
     subject = data.subject if spec.scope in ("resolver", "canary") else spec.subject
     result = CheckResult(subject, spec.id, spec.category)
     try:
-        result.findings.extend(spec.function(data, evaluation))
+        result.findings.extend(findings_of(spec, data, evaluation))
     except NotApplicable as exc:
         result.findings.clear()
         result.skipped_reason = str(exc)
     result.findings = _as_configured(spec, bounded(result.findings), evaluation)
     return result
+
+
+def findings_of(spec: CheckSpec, data: Any, evaluation: Evaluation) -> list[Finding]:
+    """What the check finds, as its registration asks: folded over the servers (`merge`),
+    then the could-not-check findings of what it reads (`unusable`). Not yet stamped with
+    its ID, nor bounded: `run` does that."""
+    findings = list(spec.function(data, evaluation))
+    if spec.merge:
+        findings = merge_servers(findings)
+    if isinstance(spec.unusable, tuple):
+        findings += unusable_servers(data, spec.unusable)
+    elif spec.unusable == SERVERS_ONLY:
+        findings += unusable_servers(data)
+    return findings
 
 
 def _as_configured(spec: CheckSpec, findings: list[Finding], evaluation: Evaluation
@@ -198,14 +225,14 @@ def _run_on_zone(spec: CheckSpec, zone: ZoneData, evaluation: Evaluation) -> Che
     elif zone.discovery_failure is not None:
         defect = zone.nonexistent
         severity = Severity.CRITICAL if defect else Severity.ERROR
-        result.findings.append(Finding(spec.id, severity, zone.discovery_failure,
+        result.findings.append(Finding(severity, zone.discovery_failure,
                                        evidence=zone.discovery_evidence,
                                        code="zone-does-not-exist" if defect
                                        else "discovery-failed"))
         result.findings = _as_configured(spec, result.findings, evaluation)
         return result
     try:
-        result.findings.extend(spec.function(zone, evaluation))
+        result.findings.extend(findings_of(spec, zone, evaluation))
     except NotApplicable as exc:
         result.findings.clear()
         result.skipped_reason = str(exc)

@@ -82,7 +82,6 @@ class Finding:
     evidence is read, so that what no report shows (the evidence of a passing check) is never
     rendered. Read, it is always the text."""
 
-    check: str
     severity: Severity
     message: str
     server: str | None = None  # "ns1.example.com. (192.0.2.1)" where the finding is per server
@@ -92,6 +91,9 @@ class Finding:
     # What kind of finding it is, stable across versions and wordings: results.json records
     # it as `CHECK/code` (`EXPIRY01/expired`); domains.yaml's `severities:` keys on it.
     code: str = ""
+    # The check's ID: stamped by the runner (`catalog.run`), so a check never gives it; given
+    # only where a finding is made or read back outside a check's run.
+    check: str = field(default="", kw_only=True)
 
     def __getattribute__(self, name: str) -> Any:
         value = object.__getattribute__(self, name)
@@ -210,10 +212,10 @@ def bounded(findings: list[Finding]) -> list[Finding]:
         result.append(finding)
     if left_out:
         worst = max(f.severity for f in left_out)
-        result.append(Finding(left_out[0].check, Severity.INFO,
+        result.append(Finding(Severity.INFO,
                               f"{len(left_out)} more finding(s) left out, none more severe "
                               f"than those shown (the worst left out: {worst.label})",
-                              code="findings-left-out"))
+                              code="findings-left-out", check=left_out[0].check))
     return result
 
 

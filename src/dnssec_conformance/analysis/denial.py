@@ -198,7 +198,7 @@ def _wildcard_answer(probe: Probe, apex: dns.name.Name) -> DenialVerdict:
         apex))
 
 
-def proof_findings(check: str, verdict: DenialVerdict, what: str) -> list[Finding]:
+def proof_findings(verdict: DenialVerdict, what: str) -> list[Finding]:
     """The finding for a proof that does not hold, holds only as opt-out, or could not be
     evaluated; none when it holds."""
     proof, probe = verdict.proof, verdict.probe
@@ -206,15 +206,15 @@ def proof_findings(check: str, verdict: DenialVerdict, what: str) -> list[Findin
         return []
     server, evidence = str(probe.server), probe.evidence(proof)
     if proof.status is ProofStatus.OPT_OUT:
-        return [Finding(check, Severity.INFO,
+        return [Finding(Severity.INFO,
                         f"{probe.label}: {what} holds only through an NSEC3 opt-out span: "
                         "validators treat the answer as insecure (an unsigned delegation "
                         "could be there)", server, evidence, code="opt-out-only")]
     if proof.status is ProofStatus.UNCHECKED:
-        return [Finding(check, Severity.ERROR,
+        return [Finding(Severity.ERROR,
                         f"could not check {what} for {probe.label}: {proof.reason}", server,
                         evidence, code="proof-unchecked")]
-    return [Finding(check, Severity.CRITICAL,
+    return [Finding(Severity.CRITICAL,
                     f"{probe.label}: {what} is not proven: {proof.reason}", server, evidence,
                     code="not-proven")]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Final, Literal, TypeVar
 
 import dns.name
 import dns.rdatatype
@@ -232,11 +232,16 @@ def ds_rrset(zone: ZoneData, evaluation: Evaluation) -> dns.rrset.RRset | None:
     return None
 
 
-# `unusable_servers(zone, check, EVERY_QUESTION)`: the check reads every answer of the zone.
+# `unusable_servers(zone, EVERY_QUESTION)`: the check reads every answer of the zone.
 EVERY_QUESTION: tuple[dns.rdatatype.RdataType, ...] = ()
+# What a check's registration asks the runner for (`@register(unusable=...)`): the servers
+# that gave nothing usable (SERVERS_ONLY), or also their unusable answers to these questions
+# (EVERY_QUESTION, or a tuple of types).
+SERVERS_ONLY: Final = "servers"
+Unusable = tuple[dns.rdatatype.RdataType, ...] | Literal["servers"]
 
 
-def unusable_servers(zone: ZoneData, check: str,
+def unusable_servers(zone: ZoneData,
                      questions: Iterable[dns.rdatatype.RdataType] | None = None) -> list[Finding]:
     """A could-not-check finding for each authoritative server that gave nothing usable and,
     at the servers that did answer, for each of the check's `questions` (EVERY_QUESTION: all
@@ -247,7 +252,7 @@ def unusable_servers(zone: ZoneData, check: str,
     for answers in zone.answers.values():
         if answers.failure is not None:
             evidence = joined(*(e.evidence for e in answers.exchanges.values()))
-            findings.append(Finding(check, Severity.ERROR,
+            findings.append(Finding(Severity.ERROR,
                                     f"could not check this server: {answers.failure}",
                                     str(answers.server), evidence, code="server-unusable"))
             continue
@@ -257,7 +262,7 @@ def unusable_servers(zone: ZoneData, check: str,
             problem = authoritative_problem(exchange)
             if problem is None or (wanted and rdtype not in wanted):
                 continue
-            findings.append(Finding(check, Severity.ERROR,
+            findings.append(Finding(Severity.ERROR,
                                     f"could not check {owner} {dns.rdatatype.to_text(rdtype)} "
                                     f"at this server: {problem}", str(answers.server),
                                     exchange.evidence(), code="answer-unusable"))

@@ -19,13 +19,13 @@ def days(seconds: float) -> float:
     return seconds / SECONDS_PER_DAY
 
 
-def chain_findings(check: str, category: Category,
+def chain_findings(category: Category,
                    verdicts: list[tuple[dns.name.Name, Verdict]]) -> list[Finding]:
     """Failures above the zone (an ancestor or the parent's DS) in this check's category."""
     findings = []
     for apex, verdict in verdicts:
         if verdict.security is Security.BOGUS and verdict.category is category:
-            findings.append(Finding(check, Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"the chain of trust breaks above the zone, at {apex}: "
                                     f"{verdict.message}", evidence=verdict.evidence,
                                     code="broken-above"))
@@ -33,11 +33,11 @@ def chain_findings(check: str, category: Category,
     return findings
 
 
-def trust_chain_findings(check: str, category: Category, zone: ZoneData,
+def trust_chain_findings(category: Category, zone: ZoneData,
                          ev: Evaluation) -> list[Finding]:
     """What the parent's DS (at each parent server) and the chain above it break in this
     check's category: each is critical, since validators fail the zone from there down."""
-    findings = [Finding(check, Severity.CRITICAL, entry.verdict.message, str(entry.server),
+    findings = [Finding(Severity.CRITICAL, entry.verdict.message, str(entry.server),
                         entry.verdict.evidence, code="parent-ds-broken")
                 for entry in parent_ds(zone, ev) if entry.verdict.category is category]
-    return findings + chain_findings(check, category, chain_verdicts(zone, ev))
+    return findings + chain_findings(category, chain_verdicts(zone, ev))

@@ -84,20 +84,21 @@ def ds_algorithm_matches_key(zone: ZoneData, ev: Evaluation) -> Iterator[Finding
             for key in keys:
                 if digest_matches(d, zone.apex, key) and d.algorithm != key.algorithm:
                     findings.append(Finding(
-                        "ALG01", Severity.WARNING if full else Severity.CRITICAL,
+                        Severity.WARNING if full else Severity.CRITICAL,
                         f"DS {d.key_tag} says algorithm {d.algorithm} but its digest is that of "
                         f"{key_label(key)} (algorithm {key.algorithm})", str(answers.server),
                         f";; DS at the parent:\n{ds.to_text()}", code="ds-algorithm-mismatch"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
-    yield from chain_findings("ALG01", Category.ALGORITHM, chain_verdicts(zone, ev))
-    yield from unusable_servers(zone, "ALG01", (dns.rdatatype.DNSKEY,))
+    yield from chain_findings(Category.ALGORITHM, chain_verdicts(zone, ev))
+    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
 
 
 @register(id="ALG02", name="algorithm-signs-every-rrset", category=Category.ALGORITHM,
           title="Every algorithm in the DNSKEY RRset signs every RRset",
           severity=Severity.WARNING, rfc="RFC 4035 §2.2, RFC 6840 §5.11", marker="algorithm",
-          codes=("algorithm-missing",))
-def algorithm_signs_every_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("algorithm-missing",), merge=True, unusable=EVERY_QUESTION)
+def algorithm_signs_every_rrset(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """RFC 4035 §2.2: there MUST be an RRSIG for each RRset using at least one DNSKEY of each
     algorithm in the zone apex DNSKEY RRset. Validators following RFC 6840 §5.11 accept any
     one valid path, so this is a warning, but it is what breaks in a botched algorithm
@@ -120,20 +121,19 @@ def algorithm_signs_every_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Find
         missing = sorted(algorithms - signed_with)
         if signed_with and missing:
             findings.append(Finding(
-                "ALG02", Severity.WARNING,
+                Severity.WARNING,
                 f"{served.label} is not signed with algorithm(s) "
                 f"{', '.join(str(a) for a in missing)} of the DNSKEY RRset",
                 str(served.server), served.exchange.evidence(), code="algorithm-missing"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ALG02", EVERY_QUESTION)
+    return findings
 
 
 @register(id="ALG03", name="algorithm-policy", category=Category.ALGORITHM,
           title="No DNSKEY algorithm that validators reject or deprecate",
           severity=Severity.CRITICAL, rfc="RFC 8624 §3.1, RFC 9904, RFC 9905",
           marker="algorithm",
-          codes=("deprecated-algorithm", "unimplemented-algorithm"))
-def algorithm_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("deprecated-algorithm", "unimplemented-algorithm"), merge=True)
+def algorithm_policy(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Algorithms marked MUST NOT (RSAMD5, DSA, DSA-NSEC3-SHA1, ECC-GOST) are not validated by
     current resolvers: the zone is treated as insecure or bogus, so they are critical, as are
     algorithm numbers that no validator implements (unassigned or private) for a zone
@@ -151,18 +151,18 @@ def algorithm_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             tags = ", ".join(str(key_tag(k)) for k in keys or () if k.algorithm == algorithm)
             if algorithm in ALGORITHM_POLICY:
                 name, severity, why = ALGORITHM_POLICY[algorithm]
-                findings.append(Finding("ALG03", severity,
+                findings.append(Finding(severity,
                                         f"DNSKEY algorithm {algorithm} ({name}, key tags {tags}): "
                                         f"{why}", str(answers.server), code="deprecated-algorithm"))
             elif algorithm not in RECOMMENDED_ALGORITHMS:
                 severity = (Severity.CRITICAL if zone.domain.expect == "secure"
                             else Severity.WARNING)
-                findings.append(Finding("ALG03", severity,
+                findings.append(Finding(severity,
                                         f"DNSKEY algorithm {algorithm} (key tags {tags}) is not "
                                         "implemented by validators: they treat the zone as "
                                         "insecure", str(answers.server),
                                         code="unimplemented-algorithm"))
-    yield from merge_servers(findings)
+    return findings
 
 
 @register(id="ALG04", name="ds-digest-policy", category=Category.ALGORITHM,
@@ -186,15 +186,15 @@ def ds_digest_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     evidence = f";; DS at the parent:\n{ds.to_text()}"
     if types & GOOD_DIGESTS:
         if types - GOOD_DIGESTS:
-            yield Finding("ALG04", Severity.INFO,
+            yield Finding(Severity.INFO,
                           f"DS digest types {names}: retire all but SHA-256/SHA-384",
                           evidence=evidence, code="several-digest-types")
     elif types == {1}:
-        yield Finding("ALG04", Severity.WARNING,
+        yield Finding(Severity.WARNING,
                       "the only DS digest type is 1 (SHA-1), deprecated by RFC 9905",
                       evidence=evidence, code="sha1-only")
     else:
-        yield Finding("ALG04", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"DS digest types {names}: none that validators must support",
                       evidence=evidence, code="no-mandatory-digest")
 
@@ -202,8 +202,8 @@ def ds_digest_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
 @register(id="ALG05", name="rsa-key-size", category=Category.ALGORITHM,
           title="RSA keys are at least 2048 bits", severity=Severity.WARNING,
           rfc="RFC 8624 §3.1, NIST SP 800-57", marker="algorithm",
-          codes=("short-rsa-key",))
-def rsa_key_size(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("short-rsa-key",), merge=True)
+def rsa_key_size(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """RSA keys under 2048 bits are below current recommendations (factoring 1024-bit
     moduli is within reach of well-funded attackers) and some validators refuse them.
 
@@ -218,9 +218,9 @@ def rsa_key_size(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 continue
             bits = rsa_modulus_bits(key.key)
             if bits is not None and bits < 2048:
-                findings.append(Finding("ALG05", Severity.WARNING,
+                findings.append(Finding(Severity.WARNING,
                                         f"{key_label(key)} is a {bits}-bit RSA key (under 2048)",
                                         str(answers.server), code="short-rsa-key"))
-    yield from merge_servers(findings)
+    return findings
 
 

@@ -20,6 +20,7 @@ from ..analysis.evaluation import Evaluation
 from ..analysis.zone import (
     DENIAL_TYPES,
     EVERY_QUESTION,
+    SERVERS_ONLY,
     all_zone_keys,
     chain_verdicts,
     dnskeys_at,
@@ -68,10 +69,10 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     answered = [e for e in entries if e.verdict.security is not Security.UNKNOWN]
     if zone.parent is not None and not answered:
         for entry in entries or ():
-            yield Finding("DS01", Severity.ERROR, entry.verdict.message, str(entry.server),
+            yield Finding(Severity.ERROR, entry.verdict.message, str(entry.server),
                           entry.verdict.evidence, code="parent-ds-unchecked")
         if not entries:
-            yield Finding("DS01", Severity.ERROR,
+            yield Finding(Severity.ERROR,
                           f"no server of the parent zone {zone.parent} could be found",
                           code="parent-not-found")
         return
@@ -82,29 +83,30 @@ def secure_delegation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     unknown = next(((a, v) for a, v in parent if v.security is Security.UNKNOWN), None)
     if zone.domain.expect == "secure":
         if unknown is not None:
-            yield Finding("DS01", Severity.ERROR, unknown[1].message,
+            yield Finding(Severity.ERROR, unknown[1].message,
                           evidence=unknown[1].evidence, code="chain-undecided")
         elif above_insecure is not None:
-            yield Finding("DS01", Severity.CRITICAL,
+            yield Finding(Severity.CRITICAL,
                           f"the chain of trust is insecure above the zone: "
                           f"{above_insecure[1].message}", evidence=above_insecure[1].evidence,
                           code="insecure-above")
         elif not has_ds and signed:
             evidence = joined(*(e.exchange.evidence for e in answered))
-            yield Finding("DS01", Severity.CRITICAL,
+            yield Finding(Severity.CRITICAL,
                           f"the zone is signed but its parent {zone.parent} has no DS for it "
                           "(island of security: validators treat it as unsigned)",
                           evidence=evidence, code="island-of-security")
         elif not has_ds and not signed:
             evidence = joined(*(e.exchange.evidence for e in answered))
-            yield Finding("DS01", Severity.CRITICAL,
+            yield Finding(Severity.CRITICAL,
                           "the zone is unsigned and has no DS, but domains.yaml expects it "
                           "secure", evidence=evidence, code="unsigned-expected-secure")
     elif has_ds and signed:
-        yield Finding("DS01", Severity.WARNING,
+        yield Finding(Severity.WARNING,
                       "domains.yaml expects this zone insecure, but it has a DS and is signed",
                       code="secure-expected-insecure")
-    yield from unusable_servers(zone, "DS01")
+    # not by @register: the early returns above report no unusable server
+    yield from unusable_servers(zone)
 
 
 def _answered(exchange: Exchange | None) -> bool:
@@ -117,7 +119,7 @@ def _algorithm_swapped(ds: DS, apex: dns.name.Name, key: DNSKEY) -> bool:
 
 def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
     if zone.domain.expect == "secure" and not is_signed(zone):
-        yield Finding("DS01", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       "the zone file is unsigned (no DNSKEY RRset at the apex), but "
                       "domains.yaml expects the zone secure", str(zone.servers[0]),
                       code="file-unsigned-expected-secure")
@@ -130,8 +132,8 @@ def _zone_file_without_ds(zone: ZoneData) -> Iterator[Finding]:
           title="A parent that denies a DS proves the denial",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.2, RFC 5155 §8.6, RFC 6840 §4.4",
           marker="chain",
-          codes=("ds-absence-unproven",))
-def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("ds-absence-unproven",), merge=True)
+def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A signed parent that answers "no DS for this zone" must prove it with NSEC or NSEC3
     records it signed: the NSEC(3) at the delegation without DS in its bitmap, or (NSEC3
     opt-out) a cover of the delegation by an opt-out span. Validators accept an insecure
@@ -147,11 +149,11 @@ def ds_absence_proven(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     for entry in parent_ds(zone, ev):
         if entry.rrset is None and entry.verdict.security is Security.BOGUS \
                 and entry.exchange.rcode == dns.rcode.NOERROR:
-            findings.append(Finding("DS05", Severity.CRITICAL, entry.verdict.message,
+            findings.append(Finding(Severity.CRITICAL, entry.verdict.message,
                                     str(entry.server), entry.verdict.evidence,
                                     code="ds-absence-unproven"))
-    yield from merge_servers(findings)
-    yield from chain_findings("DS05", Category.MISSING_DS, chain_verdicts(zone, ev))
+    # last, and folded alone: no finding of this check says what a break above says
+    return findings + chain_findings(Category.MISSING_DS, chain_verdicts(zone, ev))
 
 
 @register(id="DS02", name="ds-for-unsigned-zone", category=Category.MISSING_DS,
@@ -178,17 +180,18 @@ def ds_for_unsigned_zone(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         keys = dnskeys_at(answers, zone.apex)
         signed_soa = soa is not None and soa.signatures(dns.rdatatype.SOA, zone.apex)
         if keys is None:
-            findings.append(Finding("DS02", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"the parent {zone.parent} has a DS for the zone, but the "
                                     "zone serves no DNSKEY RRset (bogus)", str(answers.server),
                                     dnskey.evidence() if dnskey else "", code="ds-without-dnskey"))
         elif not signed_soa:
-            findings.append(Finding("DS02", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"the parent {zone.parent} has a DS for the zone, but the "
                                     "zone serves no signatures (bogus)", str(answers.server),
                                     soa.evidence() if soa else "", code="ds-without-signatures"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DS02", (dns.rdatatype.DNSKEY, dns.rdatatype.SOA))
+    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY, dns.rdatatype.SOA))
 
 
 @register(id="KEY01", name="ds-matches-dnskey", category=Category.KEY_MISMATCH,
@@ -221,7 +224,7 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                              "another key tag" for d in unmatched for k in keys
                              if digest_matches(d, zone.apex, k))
         if len(unmatched) == len(ds):
-            findings.append(Finding("KEY01", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     "no DNSKEY matches any DS at the parent by key tag, "
                                     f"algorithm and digest (DS {tags}){wrong_tags}",
                                     str(answers.server), evidence, code="no-dnskey-matches-ds"))
@@ -229,7 +232,7 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         elsewhere = [d for d in unmatched if any(ds_matches(d, zone.apex, k)
                                                  for k in all_zone_keys(zone))]
         if elsewhere:
-            findings.append(Finding("KEY01", Severity.INFO,
+            findings.append(Finding(Severity.INFO,
                                     f"DS {', '.join(_ds_tag(d) for d in elsewhere)} names a key "
                                     "another server serves, not this one (multi-signer: each "
                                     "provider its own KSK?)", str(answers.server), evidence,
@@ -239,14 +242,15 @@ def ds_matches_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             wrong_tags = "".join(f"; DS {d.key_tag} carries the digest of {key_label(k)}, "
                                  "under another key tag" for d in unmatched for k in keys
                                  if digest_matches(d, zone.apex, k))
-            findings.append(Finding("KEY01", Severity.INFO,
+            findings.append(Finding(Severity.INFO,
                                     f"DS {', '.join(_ds_tag(d) for d in unmatched)} matches no "
                                     "DNSKEY (pre-published for a rollover, or stale?)"
                                     f"{wrong_tags}", str(answers.server), evidence,
                                     code="ds-prepublished"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
-    yield from chain_findings("KEY01", Category.KEY_MISMATCH, chain_verdicts(zone, ev))
-    yield from unusable_servers(zone, "KEY01", (dns.rdatatype.DNSKEY,))
+    yield from chain_findings(Category.KEY_MISMATCH, chain_verdicts(zone, ev))
+    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
 
 
 def _ds_tag(ds: DS) -> str:
@@ -280,12 +284,13 @@ def ds_key_signs_dnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                               keys, zone.apex)
         if not any(c.key in named and c.crypto is Crypto.VALID for c in checks):
             labels = ", ".join(key_label(k) for k in named)
-            findings.append(Finding("KEY02", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"the key the DS names ({labels}) does not sign the DNSKEY "
                                     "RRset", str(answers.server), exchange.evidence(),
                                     code="ds-key-does-not-sign"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "KEY02", (dns.rdatatype.DNSKEY,))
+    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
 
 
 @register(id="KEY03", name="ds-key-zone-flag", category=Category.KEY_MISMATCH,
@@ -308,21 +313,22 @@ def ds_key_zone_flag(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         flagless = [k for k in named if not k.flags & ZONE_KEY_FLAG]
         if flagless:
             severity = Severity.CRITICAL if len(flagless) == len(named) else Severity.WARNING
-            findings.append(Finding("KEY03", severity,
+            findings.append(Finding(severity,
                                     "the DS names key(s) without the Zone Key flag: "
                                     + ", ".join(f"{key_label(k)} flags {k.flags}"
                                                 for k in flagless), str(answers.server),
                                     code="ds-key-not-zone-key"))
+    # not by @register: with no DS (returned above), not even a silent server is reported
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "KEY03", (dns.rdatatype.DNSKEY,))
+    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
 
 
 @register(id="KEY04", name="dnskey-tag-collision", category=Category.KEY_MISMATCH,
           title="No two DNSKEYs of the zone share a key tag and algorithm",
           severity=Severity.WARNING, rfc="RFC 4034 §5.1.1, Appendix B; RFC 4035 §5.3.1",
           marker="chain",
-          codes=("key-tag-collision",))
-def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("key-tag-collision",), merge=True, unusable=(dns.rdatatype.DNSKEY,))
+def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """An RRSIG and a DS name their key by key tag and algorithm; the tag is a checksum, not
     an identifier (RFC 4034 Appendix B), so two keys can share one. Validators then try
     each key with that tag (RFC 4035 §5.3.1): it works, but it costs them, and since KeyTrap
@@ -343,21 +349,21 @@ def dnskey_tag_collision(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         for (tag, algorithm), shared in sorted(groups.items()):
             if len(shared) > 1:
                 findings.append(Finding(
-                    "KEY04", Severity.WARNING,
+                    Severity.WARNING,
                     f"{len(shared)} DNSKEYs share key tag {tag} with algorithm {algorithm} "
                     f"({', '.join(key_label(k) for k in shared)}): validators must try each "
                     "of them for every signature and DS with that tag",
                     str(answers.server), exchange.evidence() if exchange else "",
                                         code="key-tag-collision"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "KEY04", (dns.rdatatype.DNSKEY,))
+    return findings
 
 
 @register(id="SIG01", name="rrsig-verifies", category=Category.BAD_SIGNATURE,
           title="Every RRset carries an RRSIG that verifies with a published key",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3, RFC 4034 §3.1", marker="chain",
-          codes=("rrsig-invalid", "rrsig-key-missing", "rrsig-missing"))
-def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("rrsig-invalid", "rrsig-key-missing", "rrsig-missing"),
+          merge=True, unusable=EVERY_QUESTION)
+def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Each RRset of a signed zone (NSEC and NSEC3 records aside: DENIAL05 checks those)
     must carry at least one RRSIG that verifies
     cryptographically with a key of the zone's DNSKEY RRset, whatever its validity dates
@@ -376,7 +382,7 @@ def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 continue  # a bad signature on a denial record is the denial checks' (DENIAL05)
             verified = [c for c in served.checks if c.crypto is Crypto.VALID]
             if not served.checks:
-                findings.append(Finding("SIG01", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"{served.label} has no RRSIG in a signed zone",
                                         str(served.server), served.exchange.evidence(),
                                         code="rrsig-missing"))
@@ -384,27 +390,26 @@ def rrsig_verifies(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             severity = Severity.WARNING if verified else Severity.CRITICAL
             for check in served.checks:
                 if check.crypto is Crypto.INVALID:
-                    findings.append(Finding("SIG01", severity,
+                    findings.append(Finding(severity,
                                             f"{check.label} does not verify",
                                             str(served.server), served.exchange.evidence(),
                                             code="rrsig-invalid"))
                 elif check.crypto is Crypto.NO_KEY:
                     findings.append(Finding(
-                        "SIG01", Severity.INFO if verified else Severity.CRITICAL,
+                        Severity.INFO if verified else Severity.CRITICAL,
                         f"{check.label}: no DNSKEY with key tag {check.rrsig.key_tag} is "
                         "published", str(served.server), served.exchange.evidence(),
                                             code="rrsig-key-missing"))
-    findings.extend(trust_chain_findings("SIG01", Category.BAD_SIGNATURE, zone, ev))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "SIG01", EVERY_QUESTION)
+    findings.extend(trust_chain_findings(Category.BAD_SIGNATURE, zone, ev))
+    return findings
 
 
 @register(id="SIG03", name="rrsig-fits-rrset", category=Category.BAD_SIGNATURE,
           title="No RRSIG signs an RRSIG, and no RRset's TTL exceeds its RRSIG's original TTL",
           severity=Severity.WARNING, rfc="RFC 4035 §2.2, RFC 4034 §3.1.4, RFC 4035 §5.3.3",
           marker="chain",
-          codes=("rrsig-over-rrsig", "ttl-above-original"))
-def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("rrsig-over-rrsig", "ttl-above-original"), merge=True, unusable=SERVERS_ONLY)
+def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """An RRSIG states the TTL the RRset had when it was signed (its Original TTL, RFC 4034
     §3.1.4). An RRset served with a longer TTL, the zone's own or the DS at the parent, was
     changed after signing: validators cache it no longer than the original TTL (RFC 4035
@@ -431,12 +436,11 @@ def rrsig_fits_rrset(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             if finding is not None:
                 findings.append(finding)
     for owner, server, evidence in _signed_rrsigs(zone):
-        findings.append(Finding("SIG03", Severity.WARNING,
+        findings.append(Finding(Severity.WARNING,
                                 f"an RRSIG at {owner} covers type RRSIG: RRSIG records are "
                                 "never signed (RFC 4035 §2.2), validators ignore it", server,
                                 evidence, code="rrsig-over-rrsig"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "SIG03")
+    return findings
 
 
 def _ttl_above_original(rrset: dns.rrset.RRset, rrsigs: dns.rrset.RRset | None, label: str,
@@ -446,7 +450,7 @@ def _ttl_above_original(rrset: dns.rrset.RRset, rrsigs: dns.rrset.RRset | None, 
     if not originals:
         return None
     stated = ", ".join(str(t) for t in originals)
-    return Finding("SIG03", Severity.WARNING,
+    return Finding(Severity.WARNING,
                    f"{label} has TTL {rrset.ttl}, above the original TTL {stated} its RRSIG "
                    f"states: validators cache it for {originals[0]} s at most (changed "
                    "after signing?)", server, evidence, code="ttl-above-original")
@@ -496,8 +500,8 @@ def zone_file_loads(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         raise NotApplicable("for zone files only (zone_file: in domains.yaml): a live zone is "
                             "loaded by its servers")
     for problem in zone.file_problems:
-        yield Finding("SIG02", Severity.CRITICAL if problem.fatal else Severity.WARNING,
+        yield Finding(Severity.CRITICAL if problem.fatal else Severity.WARNING,
                       str(problem), code="file-problem")
     if zone.discovery_failure is None and not zone.file_problems:
-        yield Finding("SIG02", Severity.INFO, "the zone file loads, every record read",
+        yield Finding(Severity.INFO, "the zone file loads, every record read",
                       code="file-loads")

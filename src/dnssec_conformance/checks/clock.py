@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis.evaluation import Evaluation
-from ..analysis.zone import EVERY_QUESTION, merge_servers, served_rrsets, unusable_servers
+from ..analysis.zone import EVERY_QUESTION, served_rrsets
 from ..catalog import RunData, register
 from ..dnssec.signatures import Crypto
 from ..errors import NotApplicable
@@ -19,8 +19,8 @@ CLOCK_SUBJECT = "local-clock"  # the `domain` of CLOCK02's record in results.jso
 @register(id="CLOCK01", name="rrsig-inception-future", category=Category.CLOCK_SKEW,
           title="No RRSIG has an inception time in the future",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 6781 §4.4.2.2", marker="clock",
-          codes=("inception-in-future",))
-def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("inception-in-future",), merge=True, unusable=EVERY_QUESTION)
+def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A signature is not valid before its inception time. Inception ahead of now means the
     signer's clock runs ahead (or ours runs behind: see the NTP check): validators with an
     accurate clock reject the RRset until then. Beyond the tolerance
@@ -44,13 +44,12 @@ def rrsig_inception_future(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             else:
                 severity = Severity.WARNING
             findings.append(Finding(
-                "CLOCK01", severity,
+                severity,
                 f"{check.label} has its inception {ahead / 60:.0f} min in the future "
                 f"({when(check.inception(now))}); tolerance {tolerance / 60:.0f} min",
                 str(served.server), served.exchange.evidence(), code="inception-in-future"))
-    findings.extend(trust_chain_findings("CLOCK01", Category.CLOCK_SKEW, zone, ev))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "CLOCK01", EVERY_QUESTION)
+    findings.extend(trust_chain_findings(Category.CLOCK_SKEW, zone, ev))
+    return findings
 
 
 @register(id="CLOCK02", name="local-clock-offset", category=Category.CLOCK_SKEW,
@@ -72,7 +71,7 @@ def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
     if reading is None:
         raise NotApplicable("no NTP server configured (clock.ntp): the local clock is unchecked")
     if reading.offset_s is None:
-        yield Finding("CLOCK02", Severity.WARNING,
+        yield Finding(Severity.WARNING,
                       f"NTP server {reading.server} could not be used: {reading.failure}; "
                       "the local clock is trusted unchecked", reading.server, reading.evidence(),
                       code="ntp-unusable")
@@ -80,11 +79,11 @@ def local_clock_offset(run: RunData, ev: Evaluation) -> Iterator[Finding]:
     offset, limit = reading.offset_s, ev.clock.max_offset_s
     if abs(offset) > limit:
         direction = "behind" if offset > 0 else "ahead of"
-        yield Finding("CLOCK02", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"the local clock is {abs(offset):.1f} s {direction} {reading.server} "
                       f"(limit {limit:g} s): every expiry and inception verdict is off by "
                       "as much", reading.server, reading.evidence(), code="clock-offset")
     else:
-        yield Finding("CLOCK02", Severity.INFO,
+        yield Finding(Severity.INFO,
                       f"the local clock is within {abs(offset):.3f} s of {reading.server}",
                       reading.server, reading.evidence(), code="clock-in-sync")

@@ -17,7 +17,7 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from ..analysis.evaluation import Evaluation
 from ..analysis.keytiming import answer_rrset, served_keys
 from ..analysis.multi_signer import anchored_keys, each_server_anchored, is_other_providers_ksk
-from ..analysis.zone import EVERY_QUESTION, ds_rrset, merge_servers, served_rrsets, unusable_servers
+from ..analysis.zone import EVERY_QUESTION, ds_rrset, served_rrsets, unusable_servers
 from ..catalog import register
 from ..dnssec.signatures import Crypto, key_label
 from ..findings import Category, Evidence, Finding, Severity
@@ -59,28 +59,29 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
         if missing:
             holders = {str(e.server) for e in served if any(k in e.keys for k in missing)}
             findings.append(Finding(
-                "CONSIST01", Severity.WARNING,
+                Severity.WARNING,
                 f"its DNSKEY RRset lacks {', '.join(key_label(k) for k in missing)} (served by "
                 f"{', '.join(sorted(holders))})", entry.label, entry.exchange.evidence(),
                                     code="dnskey-set-differs"))
         if providers:
             findings.append(Finding(
-                "CONSIST01", Severity.INFO,
+                Severity.INFO,
                 f"its DNSKEY RRset lacks {', '.join(key_label(k) for k in providers)}, another "
                 "signer's own KSK with a DS at the parent, and is signed by its own: "
                 "multi-signer (RFC 8901 model 2)", entry.label, code="other-signer-key"))
     yield from findings
-    yield from unusable_servers(zone, "CONSIST01", (dns.rdatatype.DNSKEY,))
+    # not by @register: the servers not asked at all come after the unusable ones
+    yield from unusable_servers(zone, (dns.rdatatype.DNSKEY,))
     for server in zone.unreachable:
         # Typically an IPv6 address from a pod without IPv6: say which servers went unchecked.
-        yield Finding("CONSIST01", Severity.INFO,
+        yield Finding(Severity.INFO,
                       "not checked: this host has no route to this address", str(server),
                       code="no-route")
     for skipped in zone.not_queried:
         # An address no resolver should use, or a name without any, is a broken delegation;
         # addresses beyond the bounds are only counted (a hostile delegation can list 10,000).
         severity = Severity.INFO if skipped.kind == "bound" else Severity.WARNING
-        yield Finding("CONSIST01", severity, f"not checked: {skipped.why}", str(skipped.server),
+        yield Finding(severity, f"not checked: {skipped.why}", str(skipped.server),
                       code="not-checked")
 
 
@@ -88,8 +89,8 @@ def dnskey_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
           title="Every server serves the same SOA serial (or one within the allowed lag)",
           severity=Severity.WARNING, rfc="RFC 1982, RFC 1996, RFC 1034 §4.3.5",
           marker="consistency",
-          codes=("multi-signer-serials", "serial-behind"))
-def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("multi-signer-serials", "serial-behind"), unusable=(dns.rdatatype.SOA,))
+def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Servers on different serials serve different versions of the zone: during a key
     rollover one of them misses the new key or still has the old one, and a stale copy's
     signatures run out while the primary's are fresh. A server whose serial is behind the
@@ -119,11 +120,10 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                  ev.thresholds.serial_lag)
     if len(providers) > 1 and len({serial for serial, _ in serials.values()}) > 1:
         shown = ", ".join(f"{server} {serial}" for server, (serial, _) in serials.items())
-        findings.append(Finding("CONSIST02", Severity.INFO,
+        findings.append(Finding(Severity.INFO,
                                 f"multi-signer: each provider keeps its own SOA serial ({shown})",
                                 code="multi-signer-serials"))
-    yield from findings
-    yield from unusable_servers(zone, "CONSIST02", (dns.rdatatype.SOA,))
+    return findings
 
 
 def _serial_lags(serials: dict[str, tuple[int, Exchange]], lag: int) -> list[Finding]:
@@ -138,7 +138,7 @@ def _serial_lags(serials: dict[str, tuple[int, Exchange]], lag: int) -> list[Fin
         behind = serial_behind(newest, serial)
         if behind > lag:
             findings.append(Finding(
-                "CONSIST02", Severity.WARNING,
+                Severity.WARNING,
                 f"SOA serial {serial} is {behind} behind the newest, {newest} "
                 f"({newest_server}); allowed lag {lag}", server, exchange.evidence,
                                     code="serial-behind"))
@@ -164,8 +164,9 @@ def provider_groups(zone: ZoneData, ev: Evaluation) -> dict[frozenset[str], set[
           title="Every server serves the same NS RRset, the one the parent delegates to",
           severity=Severity.WARNING, rfc="RFC 1034 §4.2.2, RFC 2181 §5, RFC 7477 §1",
           marker="consistency",
-          codes=("delegated-ns-missing", "ns-not-delegated", "ns-set-lacks"))
-def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("delegated-ns-missing", "ns-not-delegated", "ns-set-lacks"),
+          merge=True, unusable=(dns.rdatatype.NS,))
+def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The apex NS RRset is the zone's own list of its servers; resolvers replace the
     parent's delegation with it. Servers that disagree send resolvers to different server
     sets, which hides a server from some of them and keeps a retired one alive for others.
@@ -192,13 +193,12 @@ def ns_rrset_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if missing:
             holders = sorted(s for s, (n, _) in sets.items() if set(missing) & n)
             findings.append(Finding(
-                "CONSIST03", Severity.WARNING,
+                Severity.WARNING,
                 f"its NS RRset lacks {', '.join(missing)} (listed by {', '.join(holders)})",
                 server, exchange.evidence(), code="ns-set-lacks"))
     if zone.parent_ns and sets:
         findings += _parent_delegation_differences(zone, sets)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "CONSIST03", (dns.rdatatype.NS,))
+    return findings
 
 
 def _parent_delegation_differences(zone: ZoneData, sets: dict[str, tuple[set[str], Exchange]]
@@ -212,13 +212,13 @@ def _parent_delegation_differences(zone: ZoneData, sets: dict[str, tuple[set[str
         only_parent = sorted(delegated - names)
         if only_child:
             findings.append(Finding(
-                "CONSIST03", Severity.WARNING,
+                Severity.WARNING,
                 f"its NS RRset lists {', '.join(only_child)}, which the parent {zone.parent} "
                 "does not delegate to: resolvers starting from the parent never ask it",
                 server, evidence, code="ns-not-delegated"))
         if only_parent:
             findings.append(Finding(
-                "CONSIST03", Severity.WARNING,
+                Severity.WARNING,
                 f"the parent {zone.parent} delegates to {', '.join(only_parent)}, which its "
                 "NS RRset does not list (a retired or forgotten server?)", server, evidence,
                                     code="delegated-ns-missing"))
@@ -229,8 +229,9 @@ def _parent_delegation_differences(zone: ZoneData, sets: dict[str, tuple[set[str
           title="Each server's signatures verify with every server's DNSKEY RRset",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, RFC 8901 §2",
           marker="consistency",
-          codes=("signed-with-different-keys", "signer-key-not-published"))
-def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("signed-with-different-keys", "signer-key-not-published"),
+          merge=True, unusable=EVERY_QUESTION)
+def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A resolver caches the DNSKEY RRset from one server and may get an RRset from another.
     When a server's RRset is signed only with keys another server's DNSKEY RRset lacks (a
     secondary still on the keys before a ZSK rollover, two signers that do not publish each
@@ -262,18 +263,17 @@ def signing_keys_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
     findings = []
     for (server, other, labels), rrsets in lacking.items():
         findings.append(Finding(
-            "CONSIST04", Severity.CRITICAL,
+            Severity.CRITICAL,
             f"{', '.join(rrsets)} signed only with {', '.join(labels)}, which the DNSKEY "
             f"RRset of {other} lacks: resolvers holding that server's keys cannot validate "
             "these answers", server, evidence[server], code="signer-key-not-published"))
     differing = sorted(label for label, sets in signer_sets.items() if len(sets) > 1)
     if differing and not findings:
-        findings.append(Finding("CONSIST04", Severity.INFO,
+        findings.append(Finding(Severity.INFO,
                                 f"servers sign {', '.join(differing)} with different keys, "
                                 "all of which every server publishes (multi-signer)",
                                 code="signed-with-different-keys"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "CONSIST04", EVERY_QUESTION)
+    return findings
 
 
 @register(id="CONSIST05", name="every-answer-usable", category=Category.CONSISTENCY,
@@ -300,24 +300,25 @@ def every_answer_usable(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     answers, TCP, unknown types), a server software too old for DNSSEC types, or a server
     not configured for the zone.
     """
-    yield from unusable_servers(zone, "CONSIST05", EVERY_QUESTION)
+    # not by @register: the unusable answers come first, then this check's own
+    yield from unusable_servers(zone, EVERY_QUESTION)
     for answers in zone.answers.values():
         second = answers.second_look
         problem = authoritative_problem(second) if second is not None else None
         if second is not None and problem is not None and answers.failure is None:
-            yield Finding("CONSIST05", Severity.ERROR,
+            yield Finding(Severity.ERROR,
                           f"could not check {second.qname} SOA asked a second time at this "
                           f"server: {problem}", str(answers.server), second.evidence(),
                           code="second-soa-unusable")
     for server, exchange in zone.ds_answers.items():
         problem = authoritative_problem(exchange)
         if problem is not None and not server.is_file:
-            yield Finding("CONSIST05", Severity.ERROR,
+            yield Finding(Severity.ERROR,
                           f"could not check {exchange.qname} DS at this server of the parent "
                           f"{zone.parent}: {problem}", str(server), exchange.evidence(),
                           code="parent-ds-unusable")
     for exchange in zone.walk_fallback:
-        yield Finding("CONSIST05", Severity.WARNING,
+        yield Finding(Severity.WARNING,
                       "the walk to the zone fell back on the resolvers (no server above it "
                       f"answered usably), and {resolver_problem(exchange, server=False)}",
                       str(exchange.server), exchange.evidence(), code="resolver-fallback-unusable")

@@ -37,7 +37,7 @@ from ..analysis.denial import (
     verdicts,
 )
 from ..analysis.evaluation import Evaluation
-from ..analysis.zone import DENIAL_TYPES, is_signed, merge_servers, served_rrsets, unusable_servers
+from ..analysis.zone import DENIAL_TYPES, SERVERS_ONLY, is_signed, served_rrsets
 from ..catalog import register
 from ..dnssec import nsec3
 from ..dnssec.authoritative import file_responder
@@ -52,8 +52,9 @@ from ..probe.transport import Server
 @register(id="DENIAL01", name="negative-answer-proof", category=Category.DENIAL,
           title="A negative answer carries signed NSEC or NSEC3 records",
           severity=Severity.CRITICAL, rfc="RFC 4035 §3.1.3, RFC 5155 §7.2", marker="denial",
-          codes=("denial-records-missing", "denial-rrsig-missing"))
-def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("denial-records-missing", "denial-rrsig-missing"),
+          merge=True, unusable=SERVERS_ONLY)
+def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Each server is asked for a random name under the apex, which cannot exist, and for a
     private-use type (65280) at the apex, which it does not have. In a signed zone both
     negative answers must carry NSEC or NSEC3 records with their RRSIGs in the authority
@@ -65,7 +66,7 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     not be stripped by post-processing or by the serving software's configuration).
     """
     if zone.apex is None:
-        return
+        return []
     findings: list[Finding] = []
     for probe in probes(zone) if is_signed(zone) else ():
         if not probe.usable or not is_negative(probe):
@@ -73,19 +74,18 @@ def negative_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         server, evidence = str(probe.server), probe.evidence
         if not probe.denial:
             absent = "name" if probe.due == "NXDOMAIN" else "type"
-            findings.append(Finding("DENIAL01", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{probe.label}: negative answer without NSEC or NSEC3 "
                                     f"records: validators cannot prove the {absent} absent",
                                     server, evidence, code="denial-records-missing"))
             continue
         for rrset in probe.denial:
             if probe.exchange.signatures(rrset.rdtype, rrset.name, section="authority") is None:
-                findings.append(Finding("DENIAL01", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"{rrset.name} {dns.rdatatype.to_text(rrset.rdtype)} "
                                         "in a negative answer has no RRSIG", server, evidence,
                                         code="denial-rrsig-missing"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL01")
+    return findings
 
 
 def validator_cost(params: nsec3.Nsec3Params) -> int:
@@ -99,8 +99,9 @@ def validator_cost(params: nsec3.Nsec3Params) -> int:
           severity=Severity.CRITICAL, rfc="RFC 9276 §3.1, §3.2; RFC 5155 §10.3",
           marker="denial",
           codes=("nsec3-algorithm-unknown", "nsec3-iterations", "nsec3-iterations-over-maximum",
-                 "nsec3-iterations-over-validators", "nsec3-salt"))
-def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "nsec3-iterations-over-validators", "nsec3-salt"),
+          merge=True, unusable=SERVERS_ONLY)
+def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """RFC 9276: NSEC3 iterations MUST be 0 and the salt SHOULD be empty; extra iterations
     cost validators CPU and buy no privacy. Either is a warning. Past the limits of widely
     deployed validators the zone's negative answers are treated as insecure (or SERVFAIL),
@@ -119,7 +120,7 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     0 iterations, no salt), e.g. `dnssec-signzone -3 - -H 0` or `ldns-signzone -n -t 0`.
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     for probe in probes(zone):
         if not probe.usable:
@@ -127,19 +128,19 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         server, evidence = str(probe.server), probe.evidence
         for params in sorted(nsec3.parameters(probe.denial)):
             if params.algorithm != NSEC3_SHA1:
-                findings.append(Finding("DENIAL02", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"NSEC3 hash algorithm {params.algorithm} is unknown "
                                         "to validators: they ignore these records", server,
                                         evidence, code="nsec3-algorithm-unknown"))
             if params.iterations > nsec3.MAX_ITERATIONS:
-                findings.append(Finding("DENIAL02", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"NSEC3 iterations {params.iterations} exceed "
                                         f"{nsec3.MAX_ITERATIONS}, RFC 5155 §10.3's maximum: "
                                         "validators treat negative answers as insecure (not "
                                         "hashed here)", server, evidence,
                                         code="nsec3-iterations-over-maximum"))
             elif validator_cost(params) > VALIDATOR_ITERATION_LIMIT + 1:
-                findings.append(Finding("DENIAL02", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"NSEC3 iterations {params.iterations} (salt "
                                         f"{len(params.salt)} octets) exceed what validators "
                                         f"accept (Knot Resolver and PowerDNS Recursor: "
@@ -147,21 +148,21 @@ def nsec3_parameters(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                                         "treated as insecure or fail", server, evidence,
                                         code="nsec3-iterations-over-validators"))
             elif params.iterations > 0:
-                findings.append(Finding("DENIAL02", Severity.WARNING,
+                findings.append(Finding(Severity.WARNING,
                                         f"NSEC3 iterations {params.iterations}: RFC 9276 asks "
                                         "for 0", server, evidence, code="nsec3-iterations"))
             if params.salt:
-                findings.append(Finding("DENIAL02", Severity.WARNING,
+                findings.append(Finding(Severity.WARNING,
                                         f"NSEC3 salt {params.salt.hex().upper()}: RFC 9276 "
                                         "asks for none", server, evidence, code="nsec3-salt"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL02")
+    return findings
 
 
 @register(id="DENIAL03", name="nxdomain-proof", category=Category.DENIAL,
           title="The NXDOMAIN answer proves the name absent",
-          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.4", marker="denial")
-def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.4", marker="denial",
+          merge=True, unusable=SERVERS_ONLY)
+def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The NXDOMAIN for the random name must prove, as a validator checks it, that the name
     does not exist and that no wildcard could have answered for it. NSEC (RFC 4035 §5.4): a
     record covering the name (not from a delegation point, RFC 6840 §4.1, and whose next
@@ -178,21 +179,20 @@ def nxdomain_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     signing, leaves gaps); make sure every server serves the same, freshly signed version.
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     for verdict in verdicts(zone) if is_signed(zone) else ():
         if verdict.claim == "nxdomain":
-            findings += proof_findings("DENIAL03", verdict, "the NXDOMAIN")
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL03")
+            findings += proof_findings(verdict, "the NXDOMAIN")
+    return findings
 
 
 @register(id="DENIAL04", name="nodata-proof", category=Category.DENIAL,
           title="The NODATA answer proves the type absent",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.5, §8.7",
           marker="denial",
-          codes=("nodata-name-has-records",))
-def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("nodata-name-has-records",), merge=True, unusable=SERVERS_ONLY)
+def nodata_proof(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The NODATA answer for a type the apex does not have must carry the NSEC or NSEC3
     record of the apex, and its type bitmap must have neither the type nor CNAME (RFC 4035
     §5.4, RFC 5155 §8.5). When a wildcard answers the random name without the asked type, the
@@ -208,33 +208,33 @@ def nodata_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     answers (a server that returns a covering record instead has a broken chain index).
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     signed = is_signed(zone)
     for verdict in verdicts(zone) if signed else ():
         if verdict.claim == "nodata":
-            findings += proof_findings("DENIAL04", verdict, "the NODATA")
+            findings += proof_findings(verdict, "the NODATA")
         elif verdict.claim == "wildcard-nodata":
-            findings += proof_findings("DENIAL04", verdict, "the wildcard NODATA")
+            findings += proof_findings(verdict, "the wildcard NODATA")
         elif verdict.claim == "name-nodata":
-            findings += proof_findings("DENIAL04", verdict,
+            findings += proof_findings(verdict,
                                        "the NODATA at the name itself (compact denial)")
     for probe in probes(zone) if signed else ():
         if probe.usable and probe.due == "NODATA" and probe.answer is not None:
-            findings.append(Finding("DENIAL04", Severity.ERROR,
+            findings.append(Finding(Severity.ERROR,
                                     f"could not check the NODATA proof: {probe.label} has "
                                     "records", str(probe.server), probe.evidence(),
                                     code="nodata-name-has-records"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL04")
+    return findings
 
 
 @register(id="DENIAL05", name="denial-signatures", category=Category.DENIAL,
           title="The NSEC and NSEC3 records of the answers carry RRSIGs that verify",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.4, RFC 5155 §8.1", marker="denial",
           codes=("denial-rrsig-invalid", "denial-rrsig-invalid-other-valid",
-                 "denial-rrsig-key-missing", "signed-by-other-zone", "wildcard-rrsig-missing"))
-def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "denial-rrsig-key-missing", "signed-by-other-zone", "wildcard-rrsig-missing"),
+          merge=True, unusable=SERVERS_ONLY)
+def denial_signatures(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A denial proof holds only if the NSEC/NSEC3 records in it are authentic: each must
     carry an RRSIG by the zone that verifies with a key of the zone's DNSKEY RRset (the one
     the same server serves). A corrupted signature, a signature by an unpublished key, or one
@@ -246,14 +246,13 @@ def denial_signatures(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     any RRset by the ZSK); look for whatever rewrites the chain after signing.
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     keys = keys_by_server(zone)
     for probe in probes(zone) if is_signed(zone) else ():
         if probe.usable:
             findings += _denial_signature_findings(zone.apex, probe, keys[probe.server])
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL05")
+    return findings
 
 
 def _denial_signature_findings(apex: dns.name.Name, probe: Probe, keys: list[DNSKEY]
@@ -265,30 +264,29 @@ def _denial_signature_findings(apex: dns.name.Name, probe: Probe, keys: list[DNS
         rrsigs = probe.exchange.signatures(rrset.rdtype, rrset.name, section="authority")
         if rrsigs is None:
             if probe.answer is not None:
-                findings.append(Finding("DENIAL05", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"{label} in a wildcard answer has no RRSIG", server,
                                         evidence, code="wildcard-rrsig-missing"))
             continue
         checks = verify_rrset(rrset, rrsigs, keys, apex)
         if not checks:
             signers = ", ".join(sorted({str(s.signer) for s in rrsigs}))
-            findings.append(Finding("DENIAL05", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{label} is signed by {signers}, not by the zone {apex}",
                                     server, evidence, code="signed-by-other-zone"))
             continue
         verified = any(c.crypto is Crypto.VALID for c in checks)
         for check in checks:
             if check.crypto is Crypto.INVALID and verified:
-                findings.append(Finding("DENIAL05", Severity.WARNING,
+                findings.append(Finding(Severity.WARNING,
                                         f"{check.label} does not verify (another one does)",
                                         server, evidence, code="denial-rrsig-invalid-other-valid"))
             elif check.crypto is Crypto.INVALID:
-                findings.append(Finding("DENIAL05", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"{check.label} does not verify: the denial proof is "
                                         "bogus", server, evidence, code="denial-rrsig-invalid"))
             elif check.crypto is Crypto.NO_KEY:
-                findings.append(Finding("DENIAL05",
-                                        Severity.INFO if verified else Severity.CRITICAL,
+                findings.append(Finding(Severity.INFO if verified else Severity.CRITICAL,
                                         f"{check.label}: no DNSKEY with key tag "
                                         f"{check.rrsig.key_tag} is published", server,
                                         evidence, code="denial-rrsig-key-missing"))
@@ -302,8 +300,9 @@ def _methods(probe: Probe) -> frozenset[str]:
 @register(id="DENIAL06", name="denial-method-consistency", category=Category.DENIAL,
           title="The zone uses one denial method, NSEC or NSEC3, at every server",
           severity=Severity.WARNING, rfc="RFC 5155 §10.4, RFC 4035 §2.3", marker="denial",
-          codes=("mixed-answer", "mixed-server", "servers-disagree"))
-def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("mixed-answer", "mixed-server", "servers-disagree"),
+          merge=True, unusable=SERVERS_ONLY)
+def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A zone's negative answers use NSEC or NSEC3, not both: an answer that mixes them, or
     servers that serve one and the other, mean two signed versions of the zone are live (an
     unfinished NSEC to NSEC3 transition, RFC 5155 §10.4, or a secondary that did not
@@ -315,7 +314,7 @@ def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     secondary transfer the current version (compare SOA serials across servers).
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     per_server: dict[Server, set[str]] = defaultdict(set)
     for probe in probes(zone) if is_signed(zone) else ():
@@ -324,23 +323,22 @@ def denial_method_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         probe_methods = _methods(probe)
         per_server[probe.server] |= probe_methods
         if len(probe_methods) > 1:
-            findings.append(Finding("DENIAL06", Severity.WARNING,
+            findings.append(Finding(Severity.WARNING,
                                     f"{probe.label}: the answer mixes NSEC and NSEC3 records",
                                     str(probe.server), probe.evidence(), code="mixed-answer"))
     for server, methods in per_server.items():
         if len(methods) > 1:
-            findings.append(Finding("DENIAL06", Severity.WARNING,
+            findings.append(Finding(Severity.WARNING,
                                     "the server's negative answers use both NSEC and NSEC3",
                                     str(server), code="mixed-server"))
     distinct = {frozenset(m) for m in per_server.values() if m}
     if len(distinct) > 1:
         summary = "; ".join(f"{'+'.join(sorted(m))} at {s}"
                             for s, m in sorted(per_server.items()) if m)
-        findings.append(Finding("DENIAL06", Severity.WARNING,
+        findings.append(Finding(Severity.WARNING,
                                 f"servers disagree on the denial method: {summary}",
                                 code="servers-disagree"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL06")
+    return findings
 
 
 def _param_text(rdata: NSEC3PARAM) -> str:
@@ -351,8 +349,9 @@ def _param_text(rdata: NSEC3PARAM) -> str:
           title="NSEC3PARAM agrees with the NSEC3 records and across servers",
           severity=Severity.WARNING, rfc="RFC 5155 §4, §7.3", marker="denial",
           codes=("nsec3-other-parameters", "nsec3param-flags", "nsec3param-missing",
-                 "nsec3param-unusable", "nsec3param-unused", "servers-disagree"))
-def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "nsec3param-unusable", "nsec3param-unused", "servers-disagree"),
+          merge=True, unusable=SERVERS_ONLY)
+def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The NSEC3PARAM record at the apex tells authoritative servers, and the signers and
     secondaries that load the zone, which NSEC3 chain to use (RFC 5155 §4, §7.3). It must be
     present when the answers use NSEC3, name the parameters the served NSEC3 records have,
@@ -366,7 +365,7 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     and every server serves it; re-transfer stale secondaries.
     """
     if zone.apex is None:
-        return
+        return []
     apex = zone.apex
     findings = []
     announced: dict[Server, frozenset[str]] = {}
@@ -380,7 +379,7 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             continue
         server = str(answers.server)
         if authoritative_problem(exchange) is not None:
-            findings.append(Finding("DENIAL07", Severity.ERROR,
+            findings.append(Finding(Severity.ERROR,
                                     f"could not check NSEC3PARAM: "
                                     f"{authoritative_problem(exchange)}", server,
                                     exchange.evidence(), code="nsec3param-unusable"))
@@ -395,7 +394,7 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         evidence = functools.partial(joined_evidence, exchange, served)
         for param in params:
             if param.flags != 0:
-                findings.append(Finding("DENIAL07", Severity.WARNING,
+                findings.append(Finding(Severity.WARNING,
                                         f"NSEC3PARAM {_param_text(param)} has flags "
                                         f"{param.flags}: servers ignore an NSEC3PARAM whose "
                                         "flags are not 0 (RFC 5155 §4.1.2)", server, evidence,
@@ -403,28 +402,27 @@ def nsec3param_consistency(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         usable = {nsec3.Nsec3Params(p.algorithm, p.iterations, bytes(p.salt)) for p in params
                   if p.flags == 0}
         if nsec3_params and not params:
-            findings.append(Finding("DENIAL07", Severity.WARNING,
+            findings.append(Finding(Severity.WARNING,
                                     "NSEC3 records are served but the apex has no NSEC3PARAM",
                                     server, evidence, code="nsec3param-missing"))
         elif nsec3_params and usable and not nsec3_params <= usable:
             stray = ", ".join(p.text for p in sorted(nsec3_params - usable))
-            findings.append(Finding("DENIAL07", Severity.WARNING,
+            findings.append(Finding(Severity.WARNING,
                                     f"NSEC3 records use parameters {stray} but NSEC3PARAM "
                                     f"says {', '.join(sorted(announced[answers.server]))}",
                                     server, evidence, code="nsec3-other-parameters"))
         if params and uses_nsec and not nsec3_params:
-            findings.append(Finding("DENIAL07", Severity.WARNING,
+            findings.append(Finding(Severity.WARNING,
                                     f"NSEC3PARAM {', '.join(sorted(announced[answers.server]))}"
                                     " is at the apex but the negative answers use NSEC",
                                     server, evidence, code="nsec3param-unused"))
     if len(set(announced.values())) > 1:
         summary = "; ".join(f"{', '.join(sorted(v)) or 'none'} at {s}"
                             for s, v in sorted(announced.items()))
-        findings.append(Finding("DENIAL07", Severity.WARNING,
+        findings.append(Finding(Severity.WARNING,
                                 f"servers disagree on NSEC3PARAM: {summary}",
                                 code="servers-disagree"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL07")
+    return findings
 
 
 def _rcode_findings(probe: Probe, verdict: DenialVerdict | None) -> Iterable[Finding]:
@@ -433,49 +431,49 @@ def _rcode_findings(probe: Probe, verdict: DenialVerdict | None) -> Iterable[Fin
     if exchange.response is None:
         failure = exchange.failure or "no answer"
         if exchange.truncated:
-            yield Finding("DENIAL08", Severity.CRITICAL,
+            yield Finding(Severity.CRITICAL,
                           f"{probe.label}: {failure}: validators cannot get the denial proof",
                           server, exchange.evidence(), code="truncated")
         else:
-            yield Finding("DENIAL08", Severity.ERROR,
+            yield Finding(Severity.ERROR,
                           f"could not check the answer for {probe.label}: {failure}", server,
                           exchange.evidence(), code="answer-unusable")
         return
     evidence = probe.evidence
     rcode = dns.rcode.to_text(exchange.response.rcode())
     if probe.truncated:
-        yield Finding("DENIAL08", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"{probe.label}: the {probe.due} answer is truncated (TC) even over "
                       f"{exchange.transport or 'the transport used'}", server, evidence,
                       code="truncated-over-tcp")
         return
     if exchange.response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         due = "NXDOMAIN" if probe.due == "NXDOMAIN" else "NODATA (NOERROR, no records)"
-        yield Finding("DENIAL08", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"{probe.label}: {rcode} where {due} was due", server, evidence,
                       code="wrong-rcode")
         return
     if not exchange.response.flags & dns.flags.AA:
-        yield Finding("DENIAL08", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"{probe.label}: {rcode} without the AA flag: the server does not answer "
                       "for the zone's names authoritatively", server, evidence,
                       code="not-authoritative")
         return
     if probe.due == "NODATA" and exchange.response.rcode() == dns.rcode.NXDOMAIN:
-        yield Finding("DENIAL08", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"{probe.label}: NXDOMAIN for the zone apex, which exists: NODATA was "
                       "due", server, evidence, code="nxdomain-for-apex")
     if verdict is not None and verdict.claim == "unproven":
         why = "" if verdict.proof is None else \
             f" (and no NODATA is proven either: {verdict.proof.reason})"
-        yield Finding("DENIAL08", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"{probe.label}: NOERROR with no records where NXDOMAIN was due{why}",
                       server, probe.evidence(verdict.proof), code="noerror-for-nxdomain")
     elif verdict is not None and verdict.claim == "name-nodata" and verdict.proof is not None \
             and verdict.proof.proven:
         how = ("compact denial of existence (RFC 9824), which validators accept"
                if is_compact(probe) else "the denial validates as NODATA")
-        yield Finding("DENIAL08", Severity.INFO,
+        yield Finding(Severity.INFO,
                       f"{probe.label}: {rcode} with an NSEC at the name itself where an "
                       f"NXDOMAIN proof was due: {how}", server, probe.evidence(verdict.proof),
                       code="compact-denial")
@@ -486,8 +484,9 @@ def _rcode_findings(probe: Probe, verdict: DenialVerdict | None) -> Iterable[Fin
           severity=Severity.CRITICAL, rfc="RFC 1035 §4.1.1, RFC 2308 §2, RFC 4035 §3.1.3",
           marker="denial",
           codes=("answer-unusable", "compact-denial", "noerror-for-nxdomain", "not-authoritative",
-                 "nxdomain-for-apex", "truncated", "truncated-over-tcp", "wrong-rcode"))
-def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "nxdomain-for-apex", "truncated", "truncated-over-tcp", "wrong-rcode"),
+          merge=True, unusable=SERVERS_ONLY)
+def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """The random name must get NXDOMAIN, and the absent type at the apex NOERROR without
     records (NODATA), both with the AA flag. NOERROR without records for the random name is
     wrong unless a wildcard answers it (checked by DENIAL04) or the answer denies the name
@@ -501,22 +500,22 @@ def negative_answer_rcode(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     is open to the server so that large signed answers can be fetched.
     """
     if zone.apex is None:
-        return
+        return []
     findings: list[Finding] = []
     if is_signed(zone):
         by_probe = {id(v.probe.exchange): v for v in verdicts(zone)}
         for probe in probes(zone):
             findings += _rcode_findings(probe, by_probe.get(id(probe.exchange)))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL08")
+    return findings
 
 
 @register(id="DENIAL09", name="wildcard-answer-proof", category=Category.DENIAL,
           title="A wildcard answer proves that no closer name exists",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.4, RFC 5155 §8.8", marker="denial",
           codes=("dname-answer", "synthesized-online", "wildcard-proof-missing",
-                 "wildcard-rrsig-invalid", "wildcard-rrsig-missing"))
-def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "wildcard-rrsig-invalid", "wildcard-rrsig-missing"),
+          merge=True, unusable=SERVERS_ONLY)
+def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """When a wildcard answers the random name, the answer is positive but still needs a
     denial: its RRSIG's Labels field shows the wildcard it came from, and the authority
     section must prove that no name closer to the query exists (NSEC: a record covering the
@@ -532,14 +531,14 @@ def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     drops it is broken; upgrade or report it), or remove the wildcard if it is not intended.
     """
     if zone.apex is None:
-        return
+        return []
     findings = []
     keys = keys_by_server(zone)
     for verdict in verdicts(zone) if is_signed(zone) else ():
         probe = verdict.probe
         if verdict.claim == "dname-answer":
             dname = dname_of(probe)
-            findings.append(Finding("DENIAL09", Severity.INFO,
+            findings.append(Finding(Severity.INFO,
                                     f"{probe.label}: answered through the DNAME at "
                                     f"{dname.name if dname else '?'}: no denial to check",
                                     str(probe.server), probe.evidence(), code="dname-answer"))
@@ -552,31 +551,30 @@ def wildcard_answer_proof(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         rrsigs = probe.exchange.signatures(answer.rdtype, answer.name)
         kind = dns.rdatatype.to_text(answer.rdtype)
         if rrsigs is None:
-            findings.append(Finding("DENIAL09", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{probe.label}: the {kind} answer for a name that cannot "
                                     "exist has no RRSIG", server, evidence,
                                     code="wildcard-rrsig-missing"))
             continue
         checks = verify_rrset(answer, rrsigs, keys[probe.server], zone.apex)
         if checks and not any(c.crypto is Crypto.VALID for c in checks):
-            findings.append(Finding("DENIAL09", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{probe.label}: no RRSIG over the {kind} answer verifies",
                                     server, evidence, code="wildcard-rrsig-invalid"))
         if verdict.claim == "signed-answer":
-            findings.append(Finding("DENIAL09", Severity.INFO,
+            findings.append(Finding(Severity.INFO,
                                     f"{probe.label}: answered with {kind} records signed as "
                                     "the name itself (synthesized on the fly): no denial to "
                                     "check", server, evidence, code="synthesized-online"))
         elif verdict.proof is None:
-            findings.append(Finding("DENIAL09", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{probe.label}: a wildcard answer without the NSEC or "
                                     "NSEC3 records proving that no closer name exists: "
                                     "validators reject it", server, evidence,
                                     code="wildcard-proof-missing"))
         else:
-            findings += proof_findings("DENIAL09", verdict, "the wildcard answer")
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "DENIAL09")
+            findings += proof_findings(verdict, "the wildcard answer")
+    return findings
 
 
 # A broken signer can break every link: the first problems say what happened.
@@ -613,19 +611,19 @@ def denial_chain_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     walk: ChainWalk = memoized(zone, "denial_chain_walk", lambda: _walk(zone))
     server = str(zone.servers[0]) if zone.servers else None
     if not walk.signed:
-        yield Finding("DENIAL10", Severity.INFO, "the zone file is unsigned: no denial chain "
+        yield Finding(Severity.INFO, "the zone file is unsigned: no denial chain "
                       "to walk", server, code="file-unsigned")
         return
     for problem in walk.problems[:MAX_REPORTED]:
-        yield Finding("DENIAL10", problem.severity, problem.message, server, problem.evidence,
+        yield Finding(problem.severity, problem.message, server, problem.evidence,
                       code="chain-problem")
     hidden = walk.problems[MAX_REPORTED:]
     if hidden:
         worst = max(p.severity for p in hidden)
-        yield Finding("DENIAL10", worst, f"{len(hidden)} more problems in the denial chain "
+        yield Finding(worst, f"{len(hidden)} more problems in the denial chain "
                       "(the first ones are listed)", server, code="more-chain-problems")
     if all(p.severity is Severity.INFO for p in walk.problems):
-        yield Finding("DENIAL10", Severity.INFO, f"{', '.join(walk.walked)} chain complete: "
+        yield Finding(Severity.INFO, f"{', '.join(walk.walked)} chain complete: "
                       f"{walk.names} names walked", server, code="chain-complete")
 
 

@@ -11,10 +11,9 @@ from ..analysis.evaluation import Evaluation
 from ..analysis.signing_mode import ServerSigning, Window, signing_modes
 from ..analysis.zone import (
     EVERY_QUESTION,
+    SERVERS_ONLY,
     ServedRRset,
-    merge_servers,
     served_rrsets,
-    unusable_servers,
 )
 from ..catalog import register
 from ..dnssec.signatures import Crypto, SignatureCheck
@@ -70,8 +69,8 @@ def _unrenewed_note(zone: ZoneData, served: ServedRRset, now: float) -> str:
           title="No RRSIG has expired or expires within the thresholds",
           severity=Severity.CRITICAL, rfc="RFC 4034 §3.1.5, RFC 4035 §5.3.1", marker="expiry",
           codes=("earliest-expiry", "expired", "expired-and-served", "expires-critical",
-                 "expires-soon", "renewed-online"))
-def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "expires-soon", "renewed-online"), merge=True, unusable=EVERY_QUESTION)
+def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """Every RRset of the zone (SOA, DNSKEY, NS, the configured records, the NSEC/NSEC3 records
     of a negative answer) at every authoritative server must carry a signature that is still
     valid, and that stays valid beyond the warning and critical thresholds. An expired
@@ -104,7 +103,7 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             served_at = min(now, signer.served_at)
             if expiration < served_at:
                 late = days(served_at - expiration)
-                findings.append(Finding("EXPIRY01", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"{served.label} RRSIG expired {late:.1f} days ago "
                                         f"({when(expiration)}) and was served so by an online "
                                         "signer", str(served.server), evidence, -late,
@@ -116,45 +115,44 @@ def rrsig_expiry(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if earliest is None or left < earliest[0]:
             earliest = (left, served)
         if expiration < now:
-            findings.append(Finding("EXPIRY01", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{served.label} RRSIG expired {-left:.1f} days ago "
                                     f"({when(expiration)})", str(served.server), evidence, left,
                                     code="expired"))
         elif left <= thresholds.critical_days:
-            findings.append(Finding("EXPIRY01", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"{served.label} RRSIG expires in {left:.1f} days "
                                     f"({when(expiration)}), within the critical threshold of "
                                     f"{thresholds.critical_days:g} days"
                                     + _unrenewed_note(zone, served, now),
                                     str(served.server), evidence, left, code="expires-critical"))
         elif left <= thresholds.warning_days:
-            findings.append(Finding("EXPIRY01", Severity.WARNING,
+            findings.append(Finding(Severity.WARNING,
                                     f"{served.label} RRSIG expires in {left:.1f} days "
                                     f"({when(expiration)}), within the warning threshold of "
                                     f"{thresholds.warning_days:g} days"
                                     + _unrenewed_note(zone, served, now),
                                     str(served.server), evidence, left, code="expires-soon"))
     for server, signer in renewing.items():
-        findings.append(Finding("EXPIRY01", Severity.INFO,
+        findings.append(Finding(Severity.INFO,
                                 f"{signer.how}: its signatures are renewed as answers are "
                                 "sent, so days left are not counted down (EXPIRY05 judges "
                                 "the signer)", server, signer.dig, code="renewed-online"))
-    findings.extend(trust_chain_findings("EXPIRY01", Category.EXPIRED_RRSIG, zone, ev))
+    findings.extend(trust_chain_findings(Category.EXPIRED_RRSIG, zone, ev))
     if earliest is not None and not any(f.severity > Severity.INFO for f in findings):
         left, served = earliest
-        findings.append(Finding("EXPIRY01", Severity.INFO,
+        findings.append(Finding(Severity.INFO,
                                 f"earliest signature expiry in {left:.1f} days ({served.label})",
                                 str(served.server), served.exchange.evidence, left,
                                 code="earliest-expiry"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "EXPIRY01", EVERY_QUESTION)
+    return findings
 
 
 @register(id="EXPIRY02", name="validity-shorter-than-ttl", category=Category.EXPIRED_RRSIG,
           title="Signatures outlive the TTL of the RRsets they cover",
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.3", marker="expiry",
-          codes=("shorter-than-ttl",))
-def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("shorter-than-ttl",), merge=True, unusable=EVERY_QUESTION)
+def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A resolver may cache an RRset for its whole TTL. When the remaining validity of its
     signature is shorter than that TTL, an RRset fetched now is still handed out after the
     signature has expired, and validators that re-check (or caches that do not cap the TTL as
@@ -171,19 +169,18 @@ def validity_shorter_than_ttl(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         remaining = expiration - moment
         if 0 <= remaining < served.rrset.ttl:
             findings.append(Finding(
-                "EXPIRY02", Severity.CRITICAL,
+                Severity.CRITICAL,
                 f"{served.label} RRSIG expires in {remaining / 3600:.1f} h, sooner than the "
                 f"RRset's TTL of {served.rrset.ttl} s ({served.rrset.ttl / 3600:.1f} h)",
                 str(served.server), served.exchange.evidence, code="shorter-than-ttl"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "EXPIRY02", EVERY_QUESTION)
+    return findings
 
 
 @register(id="EXPIRY03", name="expires-before-soa-expire", category=Category.EXPIRED_RRSIG,
           title="Signatures outlive the SOA EXPIRE timer", severity=Severity.WARNING,
           rfc="RFC 1035 §3.3.13, RFC 6781 §4.4.2", marker="expiry",
-          codes=("before-soa-expire",))
-def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("before-soa-expire",), merge=True)
+def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A secondary cut off from its primary keeps serving the zone until the SOA EXPIRE timer
     runs out. If the signatures expire sooner, it serves dead signatures in the meantime.
     Reported as information, or as a warning with `thresholds.warn_before_soa_expire: true`.
@@ -212,11 +209,11 @@ def expires_before_soa_expire(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         remaining = expiration - ev.now
         if 0 <= remaining < expire:
             findings.append(Finding(
-                "EXPIRY03", severity,
+                severity,
                 f"{served.label} RRSIG expires in {days(remaining):.1f} days, before the SOA "
                 f"EXPIRE timer of {days(expire):.1f} days", server, evidence,
                                     code="before-soa-expire"))
-    yield from merge_servers(findings)
+    return findings
 
 
 def _largest_ttl(zone: ZoneData, server: str) -> int:
@@ -229,8 +226,8 @@ def _largest_ttl(zone: ZoneData, server: str) -> int:
           severity=Severity.CRITICAL, rfc="RFC 4035 §5.3.1, §5.3.3; RFC 6781 §4.4.2",
           marker="expiry",
           codes=("no-signature-seen", "signer-stopped", "signing-mode", "window-outlives-ttl",
-                 "window-shorter-than-ttl"))
-def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "window-shorter-than-ttl"), merge=True, unusable=SERVERS_ONLY)
+def online_signer_renews(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A server that signs each answer when it sends it (told per server from its answers: a
     denial made for the suite's random name, a SOA signature that changes when asked again;
     or `signing: online`) has short signature windows that move with the clock, so days left
@@ -252,12 +249,11 @@ def online_signer_renews(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         label = str(server)
         if not mode.online:
             if mode.declared is not None or mode.evidence:
-                findings.append(Finding("EXPIRY05", Severity.INFO, mode.how, label, mode.dig,
+                findings.append(Finding(Severity.INFO, mode.how, label, mode.dig,
                                         code="signing-mode"))
             continue
         findings += _fresh_window_findings(zone, ev, mode, label)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "EXPIRY05")
+    return findings
 
 
 def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, label: str
@@ -265,7 +261,7 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
     at = mode.served_at
     windows = list(mode.fresh) or _served_soa_windows(zone, mode)
     if not windows:
-        return [Finding("EXPIRY05", Severity.INFO,
+        return [Finding(Severity.INFO,
                         f"{mode.how}; no signature seen to judge its window by", label,
                         mode.dig, code="no-signature-seen")]
     fresh = max(windows, key=lambda w: w.expiration)
@@ -273,13 +269,13 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
     what = "signatures made for this query" if mode.fresh else "its current signatures"
     described = f"{what}: {fresh.describe(at)} ({fresh.label})"
     if fresh.remaining(at) < ttl:
-        return [Finding("EXPIRY05", Severity.CRITICAL,
+        return [Finding(Severity.CRITICAL,
                         f"the online signer's {described}: sooner than the largest TTL "
                         f"({ttl} s), so resolvers keep answers longer than their signatures "
                         "live", label, mode.dig, days_left=days(fresh.remaining(at)),
                         code="window-shorter-than-ttl")]
     if mode.slides or fresh.in_first_half(at):
-        return [Finding("EXPIRY05", Severity.INFO,
+        return [Finding(Severity.INFO,
                         f"{mode.how}; {described}: fresh signatures outlive the TTL "
                         f"({ttl} s)", label, mode.dig, code="window-outlives-ttl")]
     left = days(fresh.expiration - ev.now)
@@ -293,7 +289,7 @@ def _fresh_window_findings(zone: ZoneData, ev: Evaluation, mode: ServerSigning, 
             f"{ev.thresholds.warning_days:g} days"
     else:
         severity, why = Severity.INFO, "(weekly windows?)"
-    return [Finding("EXPIRY05", severity, f"{stopped}; {left:.1f} days left, {why}", label,
+    return [Finding(severity, f"{stopped}; {left:.1f} days left, {why}", label,
                     mode.dig, days_left=left, code="signer-stopped")]
 
 

@@ -74,18 +74,18 @@ def _ds_text(ds: DS) -> str:
     return f"{ds.key_tag} {ds.algorithm} {ds.digest_type} {ds.digest.hex().upper()}"
 
 
-def _view(zone: ZoneData, check: str) -> tuple[ProviderView | None, list[Finding]]:
+def _view(zone: ZoneData) -> tuple[ProviderView | None, list[Finding]]:
     """The view to judge, or the could-not-check finding that replaces every verdict."""
     view = zone.provider
     if view is None:
         raise NotApplicable(NO_PROVIDER)
     if view.failure is not None:
-        return None, [Finding(check, Severity.ERROR,
+        return None, [Finding(Severity.ERROR,
                               f"could not read the provider: {view.failure}",
                               code="provider-unreadable")]
     apex = zone.apex or zone.name
     if view.zone_name and dns.name.from_text(view.zone_name) != apex:
-        return None, [Finding(check, Severity.ERROR,
+        return None, [Finding(Severity.ERROR,
                               f"{view.label} is {view.zone_name}, not {apex}: it is another "
                               "zone (check the provider's IDs in domains.yaml)",
                               evidence=view.evidence, code="provider-other-zone")]
@@ -120,28 +120,28 @@ def provider_signing_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
     Route 53 use it), enable DNSSEC signing at the provider, or add the provider's DS at the
     registrar when it waits for it; set `expect: insecure` for a zone meant to be unsigned.
     """
-    view, problems = _view(zone, "PROVIDER01")
+    view, problems = _view(zone)
     if view is None:
         yield from problems
         return
     secure = zone.domain.expect == "secure"
     state, name, evidence = view.state, view.name, view.evidence
     if state is ZoneState.FAILING:
-        yield Finding("PROVIDER01", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"{view.label} reports a signing problem ({_said(view)})",
                       evidence=evidence, code="signing-problem")
     elif state is ZoneState.UNKNOWN:
-        yield Finding("PROVIDER01", Severity.WARNING,
+        yield Finding(Severity.WARNING,
                       f"{view.label} reports a DNSSEC status this version does not know "
                       f"({view.status or 'none'}): it cannot be judged", evidence=evidence,
                       code="status-unknown")
     elif state is ZoneState.SIGNING:
         expected = "" if secure else ", although domains.yaml expects the zone insecure"
-        yield Finding("PROVIDER01", Severity.INFO,
+        yield Finding(Severity.INFO,
                       f"{name} signs the zone ({view.status}){expected}", evidence=evidence,
                       code="signing")
     elif state is ZoneState.TRANSFER:
-        yield Finding("PROVIDER01", Severity.INFO,
+        yield Finding(Severity.INFO,
                       f"{name} signs the zone in transfer mode (a change of DNS operator)",
                       evidence=evidence, code="transfer-mode")
     else:
@@ -155,11 +155,11 @@ def provider_signing_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
                                         "removed at the registrar",
         }[state]
         if secure:
-            yield Finding("PROVIDER01", Severity.CRITICAL,
+            yield Finding(Severity.CRITICAL,
                           f"{name} {what} ({_said(view)}), but domains.yaml expects the zone "
                           "secure", evidence=evidence, code="unsigned-expected-secure")
         else:
-            yield Finding("PROVIDER01", Severity.INFO, f"{name} {what} ({view.status}), as "
+            yield Finding(Severity.INFO, f"{name} {what} ({view.status}), as "
                           "domains.yaml expects (insecure)", evidence=evidence,
                           code="unsigned-as-expected")
 
@@ -186,7 +186,7 @@ def provider_key_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     kms:Sign), or create a new KSK and roll to it; activate a KSK before deactivating the
     last active one.
     """
-    view, problems = _view(zone, "PROVIDER02")
+    view, problems = _view(zone)
     if view is None:
         yield from problems
         return
@@ -197,11 +197,11 @@ def provider_key_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     for key in view.keys:
         if key.state is KeyState.FAILING:
             message = f": {key.status_message}" if key.status_message else ""
-            yield Finding("PROVIDER02", Severity.CRITICAL,
+            yield Finding(Severity.CRITICAL,
                           f"{name} {key.label} is {key.status}{message}", evidence=evidence,
                           code="key-failing")
         elif key.state is KeyState.UNKNOWN:
-            yield Finding("PROVIDER02", Severity.WARNING,
+            yield Finding(Severity.WARNING,
                           f"{name} {key.label} has a status this version does not know "
                           f"({key.status or 'none'})", evidence=evidence, code="key-status-unknown")
     needed = view.signing or zone.domain.expect == "secure"
@@ -211,24 +211,24 @@ def provider_key_status(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     if needed and not active and not failing:
         if ksks:
             states = ", ".join(f"{k.label} {k.status}" for k in ksks)
-            yield Finding("PROVIDER02", Severity.CRITICAL,
+            yield Finding(Severity.CRITICAL,
                           f"{name} has no active KSK ({states}): nothing signs the DNSKEY "
                           "RRset", evidence=evidence, code="no-active-ksk")
         elif view.signing:
-            yield Finding("PROVIDER02", Severity.CRITICAL,
+            yield Finding(Severity.CRITICAL,
                           f"{name} reports signing ({view.status}) but lists no KSK",
                           evidence=evidence, code="no-ksk-listed")
     if view.provider == "clouddns" and view.signing and not any(
             k.role == "ZSK" and k.state is KeyState.ACTIVE for k in view.keys):
-        yield Finding("PROVIDER02", Severity.CRITICAL,
+        yield Finding(Severity.CRITICAL,
                       f"{name} has no active zone-signing key: the zone's data is not signed",
                       evidence=evidence, code="no-active-zsk")
     for key in view.keys:
         if key.state in (KeyState.INACTIVE, KeyState.DELETING) and (active or not needed):
-            yield Finding("PROVIDER02", Severity.INFO, f"{name} {key.label} is {key.status}",
+            yield Finding(Severity.INFO, f"{name} {key.label} is {key.status}",
                           evidence=evidence, code="key-status")
     for key in active:
-        yield Finding("PROVIDER02", Severity.INFO, f"{name} {key.label} is {key.status}",
+        yield Finding(Severity.INFO, f"{name} {key.label} is {key.status}",
                       code="key-status")
 
 
@@ -253,7 +253,7 @@ def provider_ksk_ds_at_parent(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     registrar, and remove DS records of keys the provider no longer has; when turning DNSSEC
     off, remove the DS first and wait out its TTL before the provider stops signing.
     """
-    view, problems = _view(zone, "PROVIDER03")
+    view, problems = _view(zone)
     if view is None:
         yield from problems
         return
@@ -262,13 +262,13 @@ def provider_ksk_ds_at_parent(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     entries = parent_ds(zone, ev)
     for entry in entries:
         if entry.verdict.security is Security.UNKNOWN:
-            yield Finding("PROVIDER03", Severity.ERROR,
+            yield Finding(Severity.ERROR,
                           f"could not get the DS set from this parent server: "
                           f"{entry.verdict.message}", str(entry.server), entry.exchange.evidence(),
                           code="parent-ds-unusable")
     answered = [e for e in entries if e.verdict.security is not Security.UNKNOWN]
     if not entries:
-        yield Finding("PROVIDER03", Severity.ERROR,
+        yield Finding(Severity.ERROR,
                       f"no server of the parent zone {zone.parent} could be found",
                       code="parent-not-found")
     if view.state is ZoneState.UNKNOWN:
@@ -282,17 +282,18 @@ def provider_ksk_ds_at_parent(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
         elif parent_set:
             shown = ", ".join(_ds_text(d) for d in parent_set)
             if view.state is ZoneState.PENDING_DISABLED:
-                findings.append(Finding("PROVIDER03", Severity.WARNING,
+                findings.append(Finding(Severity.WARNING,
                                         f"{view.name} has DNSSEC turned off and signs until "
                                         f"the DS is removed at the registrar; the parent "
                                         f"{zone.parent} still serves DS {shown}",
                                         str(entry.server), evidence, code="disabled-ds-remains"))
             else:
-                findings.append(Finding("PROVIDER03", Severity.CRITICAL,
+                findings.append(Finding(Severity.CRITICAL,
                                         f"the parent {zone.parent} still serves DS {shown}, but "
                                         f"{view.name} does not sign the zone ({view.status}): "
                                         "validators will reject its answers",
                                         str(entry.server), evidence, code="unsigned-ds-remains"))
+    # not by @register: the parent servers' could-not-check findings stay one per server
     yield from merge_servers(findings)
 
 
@@ -303,16 +304,16 @@ def _signing_ds_findings(zone: ZoneData, view: ProviderView, parent_set: list[DS
         return []  # PROVIDER02 reports a signing provider without an active KSK
     with_ds = [k for k in active if k.ds_records()]
     if not with_ds:
-        return [Finding("PROVIDER03", Severity.WARNING,
+        return [Finding(Severity.WARNING,
                         f"{view.name} gives no DS for its active KSK(s) "
                         f"{', '.join(k.label for k in active)}: nothing to compare with the "
                         "parent", evidence=view.evidence, code="no-ds-given")]
     pointed = [k for k in with_ds if any(d in parent_set for d in k.ds_records())]
     if pointed:
-        findings = [Finding("PROVIDER03", Severity.INFO,
+        findings = [Finding(Severity.INFO,
                             f"the parent {zone.parent} serves the DS of {view.name}'s "
                             f"{k.label}", server, code="ds-at-parent") for k in pointed]
-        findings += [Finding("PROVIDER03", Severity.INFO,
+        findings += [Finding(Severity.INFO,
                              f"{view.name}'s active {k.label} has no DS at the parent (its "
                              "DS is not needed while another active KSK has one: a rollover)",
                              server, code="ds-not-needed") for k in with_ds if k not in pointed]
@@ -326,7 +327,7 @@ def _signing_ds_findings(zone: ZoneData, view: ProviderView, parent_set: list[DS
     # No DS at all for a zone meant to be insecure is what its owner wants: information.
     secure = zone.domain.expect == "secure"
     severity = Severity.CRITICAL if secure or parent_set else Severity.INFO
-    return [Finding("PROVIDER03", severity, message, server, evidence, code="ds-mismatch")]
+    return [Finding(severity, message, server, evidence, code="ds-mismatch")]
 
 
 def _mismatch_hints(view: ProviderView, key: ProviderKey, parent_set: list[DS]) -> list[str]:
@@ -363,7 +364,7 @@ def provider_algorithm_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
     Remediation: choose ECDSAP256SHA256 (13) at the provider (Cloud DNS: set the key specs
     while DNSSEC is off, or create the zone with them), or RSASHA256 with 2048-bit keys.
     """
-    view, problems = _view(zone, "PROVIDER04")
+    view, problems = _view(zone)
     if view is None:
         yield from problems
         return
@@ -374,19 +375,19 @@ def provider_algorithm_policy(zone: ZoneData, ev: Evaluation) -> Iterator[Findin
                s.key_length) for s in view.key_specs]
     for what, algorithm, algorithm_name, key_length in items:
         if algorithm is None:
-            yield Finding("PROVIDER04", Severity.WARNING,
+            yield Finding(Severity.WARNING,
                           f"{what}: algorithm {algorithm_name!r} is not one this version knows",
                           evidence=view.evidence, code="algorithm-unknown")
         elif algorithm in ALGORITHM_POLICY:
             label, severity, why = ALGORITHM_POLICY[algorithm]
-            yield Finding("PROVIDER04", severity, f"{what} uses algorithm {algorithm} "
+            yield Finding(severity, f"{what} uses algorithm {algorithm} "
                           f"({label}): {why}", evidence=view.evidence, code="deprecated-algorithm")
         elif algorithm not in RECOMMENDED_ALGORITHMS:
-            yield Finding("PROVIDER04", Severity.CRITICAL if secure else Severity.WARNING,
+            yield Finding(Severity.CRITICAL if secure else Severity.WARNING,
                           f"{what} uses algorithm {algorithm}, which validators do not "
                           "implement", evidence=view.evidence, code="unimplemented-algorithm")
         if algorithm in RSA_ALGORITHMS and key_length is not None and key_length < MIN_RSA_BITS:
-            yield Finding("PROVIDER04", Severity.WARNING,
+            yield Finding(Severity.WARNING,
                           f"{what} is a {key_length}-bit RSA key (under {MIN_RSA_BITS})",
                           evidence=view.evidence, code="short-rsa-key")
 
@@ -422,7 +423,7 @@ def provider_denial_matches(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
     that the provider's setting is the one intended (Cloud DNS changes it only while DNSSEC
     is off).
     """
-    view, problems = _view(zone, "PROVIDER05")
+    view, problems = _view(zone)
     if view is None:
         yield from problems
         return
@@ -435,14 +436,15 @@ def provider_denial_matches(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]
         served = served_denial(answers)
         if served is not None and served != view.denial:
             probe = answers.nonexistent or answers.nodata
-            findings.append(Finding("PROVIDER05", Severity.WARNING,
+            findings.append(Finding(Severity.WARNING,
                                     f"{view.name} is set to {view.denial.upper()}, but this "
                                     f"server proves non-existence with {served.upper()}",
                                     str(answers.server),
                                     probe.evidence() if probe is not None else "",
                                     code="denial-method-differs"))
+    # not by @register: an unreadable provider (returned above) replaces every verdict
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "PROVIDER05")
+    yield from unusable_servers(zone)
 
 
 @register(id="PROVIDER06", name="provider-ksk-served", category=Category.KEY_MISMATCH,
@@ -461,7 +463,7 @@ def provider_ksk_served(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     Remediation: make the parent's NS records name the provider's name servers; if the key
     was just created, wait until every server serves it before publishing its DS.
     """
-    view, problems = _view(zone, "PROVIDER06")
+    view, problems = _view(zone)
     if view is None:
         yield from problems
         return
@@ -483,20 +485,21 @@ def provider_ksk_served(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             exchange = answers.get(zone.apex, dns.rdatatype.DNSKEY)
             if pointed:
                 findings.append(Finding(
-                    "PROVIDER06", Severity.CRITICAL,
+                    Severity.CRITICAL,
                     f"{view.name}'s active {key.label} is not in the DNSKEY RRset this server "
                     "serves, and the parent's DS points to it: validators find no key (bogus)",
                     str(answers.server), exchange.evidence() if exchange else "",
                                         code="active-key-not-served"))
             else:
                 findings.append(Finding(
-                    "PROVIDER06", Severity.WARNING,
+                    Severity.WARNING,
                     f"{view.name}'s active {key.label} is not in the DNSKEY RRset this server "
                     f"serves: the server is not signed by {view.name}, or the key has not "
                     "reached it yet", str(answers.server), exchange.evidence() if exchange else "",
                                         code="active-key-not-served-here"))
+    # not by @register: an unreadable provider (returned above) replaces every verdict
     yield from merge_servers(findings)
-    yield from unusable_servers(zone, "PROVIDER06")
+    yield from unusable_servers(zone)
 
 
 def _serves(served: dns.rrset.RRset, apex: dns.name.Name, record: DNSKEY | None,

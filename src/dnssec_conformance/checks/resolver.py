@@ -34,35 +34,35 @@ def _rcode(exchange: Exchange) -> str:
     return dns.rcode.to_text(rcode) if rcode is not None else "no answer"
 
 
-def _unusable(check: str, observation: Observation) -> Finding | None:
+def _unusable(observation: Observation) -> Finding | None:
     """The could-not-check finding when the resolver gave no verdict at all, else None."""
     validated = observation.validated
     where = str(observation.resolver)
     if validated.response is None:
-        return Finding(check, Severity.ERROR,
+        return Finding(Severity.ERROR,
                        f"resolver unreachable ({validated.failure}): could not check; this is "
                        "an outage of the resolver, not a validation failure",
                        where, observation.evidence, code="resolver-unreachable")
     if validated.rcode == dns.rcode.REFUSED:
-        return Finding(check, Severity.ERROR,
+        return Finding(Severity.ERROR,
                        "the resolver refuses our queries (REFUSED): could not check; allow "
                        "this client in its access control", where, observation.evidence,
                        code="resolver-refuses")
     if not resolves(validated) and validated.rcode != dns.rcode.SERVFAIL:
-        return Finding(check, Severity.ERROR,
+        return Finding(Severity.ERROR,
                        f"unexpected answer {_rcode(validated)}: could not check",
                        where, observation.evidence, code="unexpected-answer")
     return None
 
 
-def _each_resolver(check: str, survey: Survey,
+def _each_resolver(survey: Survey,
                    judge_one: Callable[[Survey, Observation], Finding]) -> Iterator[Finding]:
     """One finding per resolver: could-not-check where it gave no verdict, else its verdict."""
     if not survey.observations:
-        yield Finding(check, Severity.ERROR, "no resolver to ask: could not check",
+        yield Finding(Severity.ERROR, "no resolver to ask: could not check",
                       code="no-resolver")
     for observation in survey.observations:
-        yield _unusable(check, observation) or judge_one(survey, observation)
+        yield _unusable(observation) or judge_one(survey, observation)
 
 
 def _rejected_as_bogus(observation: Observation) -> bool:
@@ -100,7 +100,7 @@ def resolver_validation_status(survey: Survey, ev: Evaluation) -> Iterator[Findi
     domain that fails validation, fix the zone (see its other checks); for a domain that is
     validated though expected insecure, set `expect: secure`.
     """
-    yield from _each_resolver("RESOLVER01", survey, _validation_finding)
+    yield from _each_resolver(survey, _validation_finding)
 
 
 def _validation_finding(survey: Survey, observation: Observation) -> Finding:
@@ -111,52 +111,52 @@ def _validation_finding(survey: Survey, observation: Observation) -> Finding:
         if _rejected_as_bogus(observation) and survey.verdict is Security.BOGUS:
             # The resolver concludes what our own validation does: it is doing its job, and
             # the zone's checks report the zone's failure.
-            return Finding("RESOLVER01", Severity.INFO,
+            return Finding(Severity.INFO,
                            f"{question} rejected as bogus (SERVFAIL; with CD=1 it resolves), "
                            "as the zone's own checks find: pods cannot resolve it until the "
                            "zone is fixed", where, evidence, code="bogus-rejected")
         if _rejected_as_bogus(observation):
-            return Finding("RESOLVER01", Severity.CRITICAL,
+            return Finding(Severity.CRITICAL,
                            f"{question} fails validation (SERVFAIL; with CD=1 it resolves): "
                            "pods cannot resolve it; the zone checks say why, or, if they pass, "
                            "this resolver's trust anchor or clock is wrong", where, evidence,
                            code="validation-fails")
         unchecked = observation.unchecked
         also = _rcode(unchecked) if unchecked is not None else "not asked"
-        return Finding("RESOLVER01", Severity.ERROR,
+        return Finding(Severity.ERROR,
                        f"{question} does not resolve (SERVFAIL, and {also} with CD=1): an "
                        "outage, not a validation verdict: could not check", where, evidence,
                        code="does-not-resolve")
     if validated.rcode == dns.rcode.NXDOMAIN:
-        return Finding("RESOLVER01", Severity.CRITICAL,
+        return Finding(Severity.CRITICAL,
                        f"{question}: NXDOMAIN: the name does not exist as pods see it",
                        where, evidence, code="nxdomain")
     if survey.verdict is Security.BOGUS and not has_ad(validated):
-        return Finding("RESOLVER01", Severity.CRITICAL,
+        return Finding(Severity.CRITICAL,
                        f"{question} fails validation from the trust anchor, yet this resolver "
                        f"returns it (no AD flag): {NOT_VALIDATED}", where, evidence,
                        code="bogus-accepted")
     if survey.verdict is Security.BOGUS:
-        return Finding("RESOLVER01", Severity.INFO,
+        return Finding(Severity.INFO,
                        f"{question} validated (AD) by this resolver though the zone's checks "
                        "find it bogus: its tolerance (clock skew) differs; see the zone's "
                        "checks", where, evidence, code="validated-though-bogus")
     if survey.verdict is Security.INSECURE and not has_ad(validated):
-        return Finding("RESOLVER01", Severity.INFO,
+        return Finding(Severity.INFO,
                        f"{question} resolves without AD, as it should: the zone has no secure "
                        "delegation (the zone's DS01 check reports it)", where, evidence,
                        code="insecure-without-ad")
     if survey.expect == "secure" and not has_ad(validated):
-        return Finding("RESOLVER01", Severity.CRITICAL,
+        return Finding(Severity.CRITICAL,
                        f"{question} comes back without the AD flag: {NOT_VALIDATED}",
                        where, evidence, code="not-validated")
     if survey.expect == "insecure" and has_ad(validated):
-        return Finding("RESOLVER01", Severity.WARNING,
+        return Finding(Severity.WARNING,
                        f"{question} is validated (AD) though domains.yaml expects it "
                        "insecure: set `expect: secure` so that its validation is checked",
                        where, evidence, code="validated-expected-insecure")
     verdict = "validated (AD flag set)" if has_ad(validated) else "resolves, insecure (no AD)"
-    return Finding("RESOLVER01", Severity.INFO, f"{question} {verdict}", where, code="validated")
+    return Finding(Severity.INFO, f"{question} {verdict}", where, code="validated")
 
 
 @register(id="RESOLVER02", name="bogus-canary-rejected", category=Category.RESOLVER_AD,
@@ -184,7 +184,7 @@ def bogus_canary_rejected(survey: Survey, ev: Evaluation) -> Iterator[Finding]:
     is still bogus (`dig +cd NAME` resolves, `dig NAME` gets SERVFAIL from a validating
     resolver), or list another one.
     """
-    yield from _each_resolver("RESOLVER02", survey, _canary_finding)
+    yield from _each_resolver(survey, _canary_finding)
 
 
 def _canary_finding(survey: Survey, observation: Observation) -> Finding:
@@ -192,45 +192,45 @@ def _canary_finding(survey: Survey, observation: Observation) -> Finding:
     where, evidence, question = str(observation.resolver), observation.evidence, \
         survey.question
     if validated.rcode == dns.rcode.NXDOMAIN:
-        return Finding("RESOLVER02", Severity.ERROR,
+        return Finding(Severity.ERROR,
                        f"{question}: NXDOMAIN: the canary does not exist; {PROVES_NOTHING}",
                        where, evidence, code="canary-missing")
     if validated.rcode == dns.rcode.NOERROR:
         if has_ad(validated) and survey.verdict is Security.BOGUS:
-            return Finding("RESOLVER02", Severity.CRITICAL,
+            return Finding(Severity.CRITICAL,
                            f"{question} comes back validated (AD) though our own validation "
                            "from the trust anchor finds the canary bogus: the resolver accepts "
                            "what it must reject, so spoofed answers would be accepted too",
                            where, evidence, code="canary-accepted")
         if has_ad(validated) and survey.verdict in (None, Security.UNKNOWN):
-            return Finding("RESOLVER02", Severity.ERROR,
+            return Finding(Severity.ERROR,
                            f"{question} comes back validated (AD), and our own validation "
                            "could not decide whether the canary is still bogus (its servers "
                            f"or its parent's did not answer usably); {PROVES_NOTHING}",
                            where, evidence, code="canary-undecided")
         if has_ad(validated):
-            return Finding("RESOLVER02", Severity.ERROR,
+            return Finding(Severity.ERROR,
                            f"{question} validates as secure (AD): the canary is not bogus "
                            "(any more); the check proves nothing", where, evidence,
                            code="canary-secure")
         if survey.verdict in (Security.SECURE, Security.INSECURE):
-            return Finding("RESOLVER02", Severity.ERROR,
+            return Finding(Severity.ERROR,
                            f"{question} resolves, but the canary is not bogus any more (our "
                            f"own validation finds it {survey.verdict}); {PROVES_NOTHING}",
                            where, evidence, code="canary-not-bogus")
-        return Finding("RESOLVER02", Severity.CRITICAL,
+        return Finding(Severity.CRITICAL,
                        f"the bogus canary {question} resolves (NOERROR): the resolver does "
                        "not enforce DNSSEC validation, so spoofed answers would be accepted",
                        where, evidence, code="canary-resolves")
     if unchecked is not None and unchecked.rcode == dns.rcode.NOERROR and unchecked.response \
             and unchecked.answer(survey.rdtype) is not None:
-        return Finding("RESOLVER02", Severity.INFO,
+        return Finding(Severity.INFO,
                        f"the bogus canary {question} is refused (SERVFAIL) and resolves with "
                        "CD=1: the resolver enforces validation", where, code="canary-rejected")
     also = _rcode(unchecked) if unchecked is not None else "not asked"
     if unchecked is not None and unchecked.rcode == dns.rcode.NOERROR:
         also = "NOERROR without data"
-    return Finding("RESOLVER02", Severity.ERROR,
+    return Finding(Severity.ERROR,
                    f"{question}: SERVFAIL, and {also} with CD=1: {PROVES_NOTHING}",
                    where, evidence, code="canary-unresolvable")
 
@@ -238,12 +238,12 @@ def _canary_finding(survey: Survey, observation: Observation) -> Finding:
 # --- CoreDNS: the Corefile -------------------------------------------------------------------
 
 
-def _corefile(view: CoreDnsView, check: str) -> Corefile | Finding:
+def _corefile(view: CoreDnsView) -> Corefile | Finding:
     """The parsed Corefile, or the error finding for one that does not parse."""
     if view.corefile_path is None:
         raise NotApplicable("no coredns.corefile in domains.yaml")
     if view.corefile is None:
-        return Finding(check, Severity.ERROR,
+        return Finding(Severity.ERROR,
                        f"the Corefile does not parse: {view.corefile_error}: could not check",
                        code="corefile-unparsable")
     return view.corefile
@@ -269,7 +269,7 @@ def coredns_dnssec_plugin(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding
     it does), and make the `forward` upstream a validating resolver. Keep `dnssec` only to sign
     a zone CoreDNS is authoritative for, with `key file` lines, and publish its DS.
     """
-    corefile = _corefile(view, "RESOLVER03")
+    corefile = _corefile(view)
     if isinstance(corefile, Finding):
         yield corefile
         return
@@ -280,7 +280,7 @@ def coredns_dnssec_plugin(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding
             what = f"signs what it serves for {zones} with {', '.join(block.key_files)}"
         else:
             what = "has no key, so it signs nothing"
-        yield Finding("RESOLVER03", Severity.WARNING,
+        yield Finding(Severity.WARNING,
                       f"{where}: the dnssec plugin in server block {block.server.label} {what}; "
                       "it signs, it does not validate: pods get no DNSSEC protection from it",
                       code="dnssec-plugin")
@@ -307,18 +307,18 @@ def coredns_forward_upstreams(view: CoreDnsView, ev: Evaluation) -> Iterator[Fin
     find the node's nameservers and test them with `resolvers: [IP, ...]` from a host that can
     reach them.
     """
-    corefile = _corefile(view, "RESOLVER04")
+    corefile = _corefile(view)
     if isinstance(corefile, Finding):
         yield corefile
         return
     try:
         upstreams = forward_upstreams(corefile)
     except CorefileError as exc:
-        yield Finding("RESOLVER04", Severity.ERROR, f"{exc}: could not check",
+        yield Finding(Severity.ERROR, f"{exc}: could not check",
                       code="upstreams-unchecked")
         return
     if not upstreams:
-        yield Finding("RESOLVER04", Severity.INFO,
+        yield Finding(Severity.INFO,
                       "no forward directive: CoreDNS resolves only the zones it serves itself",
                       code="no-forward")
     for upstream in upstreams:
@@ -337,7 +337,7 @@ def coredns_forward_upstreams(view: CoreDnsView, ev: Evaluation) -> Iterator[Fin
             tail = f"tested as resolver {upstream.address} (see RESOLVER01, RESOLVER02)"
         else:
             tail = "not tested as a general resolver: it only sees that zone's names"
-        yield Finding("RESOLVER04", Severity.INFO, f"{head}: {tail}", code="upstreams")
+        yield Finding(Severity.INFO, f"{head}: {tail}", code="upstreams")
 
 
 @register(id="RESOLVER05", name="coredns-cache-stale", category=Category.RESOLVER_AD,
@@ -359,14 +359,14 @@ def coredns_cache_stale(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
     Remediation: drop `serve_stale` (or give it a duration within the tolerance and the
     `verify` mode), and keep MINTTL at its default (5 s).
     """
-    corefile = _corefile(view, "RESOLVER05")
+    corefile = _corefile(view)
     if isinstance(corefile, Finding):
         yield corefile
         return
     try:
         policies = cache_policies(corefile)
     except CorefileError as exc:
-        yield Finding("RESOLVER05", Severity.ERROR, f"{exc}: could not check",
+        yield Finding(Severity.ERROR, f"{exc}: could not check",
                       code="cache-unchecked")
         return
     tolerance = view.stale_tolerance_s
@@ -374,7 +374,7 @@ def coredns_cache_stale(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
         block = policy.server.label
         if policy.serve_stale_s is not None and policy.serve_stale_line is not None:
             severity = Severity.WARNING if policy.serve_stale_s > tolerance else Severity.INFO
-            yield Finding("RESOLVER05", severity,
+            yield Finding(severity,
                           f"{corefile.where(policy.serve_stale_line)}: the cache of server block "
                           f"{block} serves expired answers for up to "
                           f"{policy.serve_stale_s:g} s ({policy.serve_stale_mode}), with their "
@@ -382,7 +382,7 @@ def coredns_cache_stale(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
                           f"{tolerance:g} s)", code="serves-stale")
         for kind, min_ttl, line in policy.min_ttls:
             if min_ttl > tolerance:
-                yield Finding("RESOLVER05", Severity.WARNING,
+                yield Finding(Severity.WARNING,
                               f"{corefile.where(line)}: the cache of server block {block} "
                               f"keeps {kind} answers at least {min_ttl} s, past the TTL a "
                               f"validator capped at their signatures' expiry (tolerance "
@@ -392,16 +392,16 @@ def coredns_cache_stale(view: CoreDnsView, ev: Evaluation) -> Iterator[Finding]:
 # --- CoreDNS: the metrics ----------------------------------------------------------------------
 
 
-def _metrics(view: CoreDnsView, check: str) -> MetricsScrape | Finding:
+def _metrics(view: CoreDnsView) -> MetricsScrape | Finding:
     metrics = view.metrics
     if metrics is None:
         raise NotApplicable("no coredns.metrics_url in domains.yaml")
     if metrics.failure is not None:
-        return Finding(check, Severity.ERROR,
+        return Finding(Severity.ERROR,
                        f"metrics endpoint {metrics.url}: {metrics.failure}: could not check",
                        code="metrics-unreachable")
     if not metrics.is_coredns:
-        return Finding(check, Severity.ERROR,
+        return Finding(Severity.ERROR,
                        f"metrics endpoint {metrics.url} exports no coredns_dns_responses_total: "
                        "not CoreDNS's metrics (the prometheus plugin, port 9153)",
                        code="metrics-not-coredns")
@@ -426,18 +426,18 @@ def coredns_servfail_share(view: CoreDnsView, ev: Evaluation) -> Iterator[Findin
     `class error`), then ask the upstream with and without CD (`dig +cd`): an answer with CD
     only is a zone that fails validation; none at all is an upstream outage.
     """
-    metrics = _metrics(view, "RESOLVER06")
+    metrics = _metrics(view)
     if isinstance(metrics, Finding):
         yield metrics
         return
     share = metrics.servfail_share
     if share is None:
-        yield Finding("RESOLVER06", Severity.INFO, "no responses counted yet", code="no-responses")
+        yield Finding(Severity.INFO, "no responses counted yet", code="no-responses")
         return
     servfail = metrics.responses_by_rcode.get("SERVFAIL", 0.0)
     limit = view.servfail_share_warning
     severity = Severity.WARNING if share > limit else Severity.INFO
-    yield Finding("RESOLVER06", severity,
+    yield Finding(severity,
                   f"SERVFAIL is {share:.2%} of CoreDNS's responses ({servfail:.0f} of "
                   f"{metrics.responses:.0f} since it started; warning above {limit:.2%})",
                   code="servfail-share")
@@ -462,23 +462,23 @@ def coredns_cache_hit_ratio(view: CoreDnsView, ev: Evaluation) -> Iterator[Findi
     Remediation: enable `cache` in the server block pods use; check that `disable` and the
     capacity settings leave the hot names cached, and that the upstream's TTLs are not tiny.
     """
-    metrics = _metrics(view, "RESOLVER07")
+    metrics = _metrics(view)
     if isinstance(metrics, Finding):
         yield metrics
         return
     ratio = metrics.cache_hit_ratio
     if metrics.cache_hits is None:
-        yield Finding("RESOLVER07", Severity.WARNING,
+        yield Finding(Severity.WARNING,
                       "CoreDNS exports no cache counters: the cache plugin is not enabled",
                       code="no-cache-metrics")
         return
     if ratio is None:
-        yield Finding("RESOLVER07", Severity.INFO, "no cache lookups counted yet",
+        yield Finding(Severity.INFO, "no cache lookups counted yet",
                       code="no-lookups")
         return
     limit = view.cache_hit_ratio_warning
     severity = Severity.WARNING if ratio < limit else Severity.INFO
-    yield Finding("RESOLVER07", severity,
+    yield Finding(severity,
                   f"the cache answers {ratio:.1%} of lookups ({metrics.cache_hits:.0f} hits of "
                   f"{metrics.cache_lookups:.0f} since CoreDNS started; warning below "
                   f"{limit:.0%})", code="cache-hit-ratio")

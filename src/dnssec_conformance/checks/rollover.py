@@ -30,11 +30,9 @@ from ..analysis.keytiming import (
 from ..analysis.multi_signer import each_server_anchored
 from ..analysis.zone import (
     EVERY_QUESTION,
-    merge_servers,
     parent_ds,
     parent_ds_records,
     served_rrsets,
-    unusable_servers,
 )
 from ..catalog import register
 from ..dnssec.signatures import Crypto, key_label
@@ -80,19 +78,19 @@ def key_rotation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     history = ev.history
     if history is None:
-        yield Finding("ROLLOVER01", Severity.INFO, NO_HISTORY, code="no-history")
+        yield Finding(Severity.INFO, NO_HISTORY, code="no-history")
         return
     if history.problem:
-        yield Finding("ROLLOVER01", Severity.WARNING, history.problem, code="history-problem")
+        yield Finding(Severity.WARNING, history.problem, code="history-problem")
     state = history.state
     if state is None or not history.observed:
         if history.note:
-            yield Finding("ROLLOVER01", Severity.INFO, history.note, code="history-note")
+            yield Finding(Severity.INFO, history.note, code="history-note")
         return
     present = state.present_keys()
     if state.is_baseline:
         keys = ", ".join(describe_key(k) for k in present) or "no key"
-        yield Finding("ROLLOVER01", Severity.INFO,
+        yield Finding(Severity.INFO,
                       f"baseline: {keys} recorded in {history.path}; changes are reported "
                       "from the next run on", code="baseline")
     else:
@@ -103,9 +101,9 @@ def key_rotation(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                    f"last seen {stamp(d.last_seen)}" for d in state.removed_ds()]
         # Only changes are findings: the heartbeat and the report list each as an event.
         for event in events:
-            yield Finding("ROLLOVER01", Severity.INFO, event, event=True, code="key-change")
+            yield Finding(Severity.INFO, event, event=True, code="key-change")
     if history.note:
-        yield Finding("ROLLOVER01", Severity.INFO, history.note, code="history-note")
+        yield Finding(Severity.INFO, history.note, code="history-note")
 
 
 def _key_events(added: list[KeyRecord], removed: list[KeyRecord]) -> Iterator[str]:
@@ -128,8 +126,9 @@ def _key_events(added: list[KeyRecord], removed: list[KeyRecord]) -> Iterator[st
                 "TTL", severity=Severity.CRITICAL, rfc="RFC 7583 §3.2.1, RFC 6781 §4.1.1.1",
           marker="rollover",
           needs=("key_history",),
-          codes=("key-not-ready", "key-ready", "signed-with-unready-key"))
-def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("key-not-ready", "key-ready", "signed-with-unready-key"),
+          merge=True, unusable=EVERY_QUESTION)
+def new_key_ready(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A new key is ready for use only once every authoritative server serves it and it has
     been published for at least the DNSKEY TTL plus a margin (`thresholds.rollover_margin_s`,
     default 1 h): until then validators may hold a DNSKEY RRset without it, from before its
@@ -167,15 +166,14 @@ def new_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         reasons = "; ".join(f"{key_label(readiness[p][0])}: {readiness[p][1].why}"
                             for p in prints if p in readiness)
         findings.append(Finding(
-            "ROLLOVER02", Severity.CRITICAL,
+            Severity.CRITICAL,
             f"{', '.join(labels)} signed only with keys not ready for use ({reasons}): "
             "validators holding an older DNSKEY RRset, or one from a server without the key, "
             "cannot validate these answers", server, evidence[server],
                                 code="signed-with-unready-key"))
     in_use |= _named_by_ds(zone, ev, served)
     findings += _pending_keys(readiness, in_use, ev)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ROLLOVER02", EVERY_QUESTION)
+    return findings
 
 
 def _named_by_ds(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> set[str]:
@@ -200,11 +198,11 @@ def _pending_keys(readiness: dict[str, tuple[DNSKEY, Readiness]], in_use: set[st
         if ready.unknown:
             continue
         if ready.ready and new:
-            findings.append(Finding("ROLLOVER02", Severity.INFO,
+            findings.append(Finding(Severity.INFO,
                                     f"{key_label(key)} is ready for use: {ready.why}",
                                     code="key-ready"))
         elif not ready.ready:
-            findings.append(Finding("ROLLOVER02", Severity.INFO,
+            findings.append(Finding(Severity.INFO,
                                     f"{key_label(key)} is published, not ready for use yet: "
                                     f"{ready.why}", code="key-not-ready"))
     return findings
@@ -215,8 +213,9 @@ def _pending_keys(readiness: dict[str, tuple[DNSKEY, Readiness]], in_use: set[st
           severity=Severity.CRITICAL, rfc="RFC 7583 §3.3.1, RFC 6781 §4.1.2",
           marker="rollover",
           needs=("key_history",),
-          codes=("ds-key-not-ready", "ds-key-not-ready-yet", "ds-key-not-served", "multi-signer"))
-def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("ds-key-not-ready", "ds-key-not-ready-yet", "ds-key-not-served", "multi-signer"),
+          merge=True, unusable=(dns.rdatatype.DNSKEY,))
+def ds_key_ready(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A new DS at the parent is safe only when the key it names is ready: served by every
     authoritative server for the DNSKEY TTL plus the margin. A DS set whose only keys are not
     ready (the DS swapped before the new KSK reached every server, or too soon after it did)
@@ -255,14 +254,14 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         if not carrying and each_server_anchored(zone.apex, served, entry.rrset):
             carrying = [ds for ds, _ in naming]
             findings.append(Finding(
-                "ROLLOVER03", Severity.INFO,
+                Severity.INFO,
                 "each server's DNSKEY RRset is signed by a KSK of its own that a DS names: "
                 "multi-signer (RFC 8901 model 2)", str(entry.server), code="multi-signer"))
         if not carrying:
             for ds, ks in naming:
                 why = "; ".join(readiness[fingerprint(k)][1].why for k in ks)
                 findings.append(Finding(
-                    "ROLLOVER03", Severity.CRITICAL,
+                    Severity.CRITICAL,
                     f"{ds_label(ds)} names {_keys_text(ks)}, which is not ready ({why}), and "
                     "no DS names a key that is: validators holding a DNSKEY RRset without it "
                     "fail (the DS changed before the new key was everywhere for its TTL)",
@@ -275,19 +274,18 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             if ks:
                 why = "; ".join(readiness[fingerprint(k)][1].why for k in ks)
                 findings.append(Finding(
-                    "ROLLOVER03", Severity.INFO,
+                    Severity.INFO,
                     f"{ds_label(ds)} names {_keys_text(ks)}, not ready yet ({why}); "
                     f"{carried_by} still carries the zone", str(entry.server),
                                         code="ds-key-not-ready-yet"))
             else:
                 findings.append(Finding(
-                    "ROLLOVER03", Severity.WARNING,
+                    Severity.WARNING,
                     f"{ds_label(ds)} names a key no server serves (pre-published for a "
                     f"double-DS rollover, or left over?): keep {carried_by} and its key until "
                     "that key has been served everywhere for the DNSKEY TTL",
                     str(entry.server), evidence, code="ds-key-not-served"))
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ROLLOVER03", (dns.rdatatype.DNSKEY,))
+    return findings
 
 
 @register(id="ROLLOVER04", name="key-removal-safe", category=Category.ROLLOVER,
@@ -295,8 +293,9 @@ def ds_key_ready(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
           severity=Severity.CRITICAL, rfc="RFC 7583 §3.2.1, §3.3.1; RFC 6781 §4.1",
           marker="rollover",
           needs=("key_history",),
-          codes=("key-removable", "key-removed-too-early", "no-history", "sole-signer-removed"))
-def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+          codes=("key-removable", "key-removed-too-early", "no-history", "sole-signer-removed"),
+          merge=True, unusable=(dns.rdatatype.DNSKEY,))
+def key_removal_safe(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """An old key may be removed only when no DS set that validators may still hold names
     only it: no DS at the parent refers to it, and the DS TTL (plus the margin) has passed
     since its DS disappeared. An old ZSK may be removed only when no RRset is signed with it
@@ -314,9 +313,7 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     history = ev.history
     state = history.state if history is not None else None
     if state is None:
-        yield Finding("ROLLOVER04", Severity.INFO, NO_HISTORY, code="no-history")
-        yield from unusable_servers(zone, "ROLLOVER04", (dns.rdatatype.DNSKEY,))
-        return
+        return [Finding(Severity.INFO, NO_HISTORY, code="no-history")]
     margin = ev.thresholds.rollover_margin_s
     served = served_keys(zone)
     cached_sets = cacheable_ds_sets(state, ev.now, margin)
@@ -339,7 +336,7 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
                 failing = (f"validators holding that DS set fail until "
                            f"{stamp(cached.cached_until(margin))}")
             findings.append(Finding(
-                "ROLLOVER04", Severity.CRITICAL,
+                Severity.CRITICAL,
                 f"{', '.join(describe_key(r) for r in needed)} removed while the DS set "
                 f"{', '.join(ds_label(d) for d in ds_set)} ({served_until}) names no other "
                 f"key: {failing}", entry.label, entry.exchange.evidence(),
@@ -350,14 +347,13 @@ def key_removal_safe(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
             cached_until = record.sole_signer_until + record.sole_signer_ttl + margin
             if ev.now < cached_until:
                 findings.append(Finding(
-                    "ROLLOVER04", Severity.CRITICAL,
+                    Severity.CRITICAL,
                     f"{describe_key(record)} removed while RRsets signed with it alone (last "
                     f"seen {stamp(record.sole_signer_until)}, TTL {record.sole_signer_ttl} s) "
                     f"may still be cached: validators fail on them until {stamp(cached_until)}",
                     entry.label, entry.exchange.evidence(), code="sole-signer-removed"))
     findings += _retiring_keys(zone, ev, served)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ROLLOVER04", (dns.rdatatype.DNSKEY,))
+    return findings
 
 
 def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> list[Finding]:
@@ -389,7 +385,7 @@ def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> 
         if safe_from == float("inf"):
             continue  # still needed by the DS at the parent: not retiring after all
         text = "now" if ev.now >= safe_from else f"from {stamp(safe_from)}"
-        findings.append(Finding("ROLLOVER04", Severity.INFO,
+        findings.append(Finding(Severity.INFO,
                                 f"{key_label(key)} is no longer relied on: removing it is "
                                 f"safe {text}", code="key-removable"))
     return findings
@@ -403,8 +399,9 @@ def _retiring_keys(zone: ZoneData, ev: Evaluation, served: list[ServerKeys]) -> 
           needs=("key_history",),
           codes=("cds-cdnskey-disagree", "cds-signer-untrusted", "delete-as-expected",
                  "delete-requested", "delete-with-others", "malformed-delete", "names-unready-key",
-                 "servers-disagree", "would-break"))
-def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
+                 "servers-disagree", "would-break"),
+          merge=True, unusable=(dns.rdatatype.DNSKEY, dns.rdatatype.CDS, dns.rdatatype.CDNSKEY))
+def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     """A parent that reads CDS/CDNSKEY (RFC 7344, RFC 8078) replaces the zone's DS set with
     them. They must match each other, be served identically by every server
     (draft-ietf-dnsop-cds-consistency: the parent ignores them otherwise) and name a key
@@ -436,9 +433,7 @@ def cds_cdnskey(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
         for server, (cds, cdnskey, evidence) in published.items():
             if server in served:
                 findings += _judge_cds(zone, ev, served, served[server], cds, cdnskey, evidence)
-    yield from merge_servers(findings)
-    yield from unusable_servers(zone, "ROLLOVER05", (dns.rdatatype.DNSKEY, dns.rdatatype.CDS,
-                                                   dns.rdatatype.CDNSKEY))
+    return findings
 
 
 def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], Evidence]]
@@ -452,7 +447,7 @@ def _cds_differences(published: dict[str, tuple[list[DSBase], list[DNSKEYBase], 
     described = "; ".join(f"{', '.join(servers)}: {len(records)} record(s)"
                           for records, servers in variants.items())
     evidence = joined(*(e for _, _, e in published.values()))
-    return [Finding("ROLLOVER05", Severity.WARNING,
+    return [Finding(Severity.WARNING,
                     f"the servers publish different CDS/CDNSKEY RRsets ({described}): a parent "
                     "ignores them until every server agrees", evidence=evidence,
                     code="servers-disagree")]
@@ -474,7 +469,7 @@ def _malformed_delete(records: list[DSBase | DNSKEYBase], server: str, evidence:
     if not bad:
         return []
     shown = "; ".join(f"{dns.rdatatype.to_text(r.rdtype)} {r.to_text()}" for r in bad)
-    return [Finding("ROLLOVER05", Severity.WARNING,
+    return [Finding(Severity.WARNING,
                     f"{shown}: algorithm 0 but not the delete form (CDS 0 0 0 00, CDNSKEY "
                     "0 3 0 AA==, RFC 8078 §4): a parent takes it for neither a DS nor a delete "
                     "request, and ignores the set", server, evidence, code="malformed-delete")]
@@ -494,17 +489,17 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
     deletes = [r for r in records if _is_delete(r)]
     if deletes:
         if len(deletes) < len(cds) + len(cdnskey):
-            return [Finding("ROLLOVER05", Severity.WARNING,
+            return [Finding(Severity.WARNING,
                             "a delete request (algorithm 0) beside other CDS/CDNSKEY records: "
                             "parents ignore the set (RFC 8078 §4)", server, evidence,
                             code="delete-with-others")]
         if zone.domain.expect == "secure":
-            return [Finding("ROLLOVER05", Severity.CRITICAL,
+            return [Finding(Severity.CRITICAL,
                             "the zone asks its parent to delete its DS (RFC 8078 §4 delete "
                             "CDS/CDNSKEY): once applied the zone is insecure, while "
                             "domains.yaml expects it secure", server, evidence,
                             code="delete-requested")]
-        return [Finding("ROLLOVER05", Severity.INFO,
+        return [Finding(Severity.INFO,
                         "the zone asks its parent to delete its DS (RFC 8078 §4), as expected "
                         "for a zone meant to be insecure", server, evidence,
                         code="delete-as-expected")]
@@ -516,7 +511,7 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
         if lone_cds or lone_keys:
             parts = [f"{ds_label(r)} matches no CDNSKEY" for r in lone_cds]
             parts += [f"CDNSKEY {key_label(k)} has no CDS" for k in lone_keys]
-            findings.append(Finding("ROLLOVER05", Severity.CRITICAL,
+            findings.append(Finding(Severity.CRITICAL,
                                     f"CDS and CDNSKEY disagree ({'; '.join(parts)}): a parent "
                                     "may apply either", server, evidence,
                                     code="cds-cdnskey-disagree"))
@@ -534,7 +529,7 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
         if not usable:
             named = _keys_text(targets) or "no key the zone serves"
             findings.append(Finding(
-                "ROLLOVER05", Severity.CRITICAL,
+                Severity.CRITICAL,
                 f"applying the {kind} RRset would make the zone bogus: it names {named}, and "
                 "no key it names signs the DNSKEY RRset", server, evidence, code="would-break"))
             continue
@@ -543,7 +538,7 @@ def _judge_cds(zone: ZoneData, ev: Evaluation, served: dict[str, ServerKeys],
                      for k in usable]
         if not any(r.ready or r.unknown for r in readiness):
             findings.append(Finding(
-                "ROLLOVER05", Severity.WARNING,
+                Severity.WARNING,
                 f"the {kind} RRset names only {_keys_text(usable)}, not ready for use yet "
                 f"({'; '.join(r.why for r in readiness)}): a parent applying it now swaps the "
                 "DS too early", server, evidence, code="names-unready-key"))
@@ -566,7 +561,7 @@ def _cds_signer(zone: ZoneData, ev: Evaluation, here: ServerKeys, evidence: Evid
             continue
         if not any(c.crypto is Crypto.VALID and c.key in trusted for c in entry.checks):
             findings.append(Finding(
-                "ROLLOVER05", Severity.WARNING,
+                Severity.WARNING,
                 f"{entry.label} is not signed by a key the current DS names "
                 f"({_keys_text(trusted) or 'none served'}): parents following RFC 7344 §4.1 "
                 "ignore it", here.label, evidence, code="cds-signer-untrusted"))

@@ -21,7 +21,7 @@ import dns.zone
 from ..analysis.evaluation import Evaluation
 from ..analysis.signing_mode import signing_modes
 from ..analysis.zone import merge_servers, unusable_servers
-from ..catalog import get, register
+from ..catalog import findings_of, get, register
 from ..dnssec.zonefile import answer_from_content
 from ..errors import NotApplicable
 from ..findings import Category, Finding, Severity, bounded
@@ -58,11 +58,12 @@ def copy_judge(evaluation: Evaluation, wanted: Collection[str]) -> CopyJudge:
         findings = {}
         for check, rule_ids in rules.items():
             if unsigned is not None:
-                found = [Finding(check, Severity.INFO, unsigned, str(server), code="unsigned-copy")]
+                found = [Finding(Severity.INFO, unsigned, str(server), code="unsigned-copy",
+                                 check=check)]
             elif check == "XFR04" and incomplete is not None:
-                found = [Finding(check, Severity.INFO, f"the walk did not reach the end of the "
+                found = [Finding(Severity.INFO, f"the walk did not reach the end of the "
                                  f"chain ({incomplete}): the chain is not judged", str(server),
-                                 code="walk-incomplete")]
+                                 code="walk-incomplete", check=check)]
             else:
                 found = [_as(check, f) for rule in rule_ids
                          for f in _rule_findings(rule, data, evaluation)]
@@ -103,7 +104,7 @@ def _unsigned_online_copy(live: ZoneData, server: Server, copy: dns.zone.Zone) -
 
 def _rule_findings(rule: str, data: ZoneData, evaluation: Evaluation) -> list[Finding]:
     try:
-        return list(get(rule).function(data, evaluation))
+        return findings_of(get(rule), data, evaluation)
     except NotApplicable:
         return []
 
@@ -137,20 +138,21 @@ def _copy_findings(zone: ZoneData, check: str) -> list[Finding]:
     without a copy could not be checked."""
     reports = _reports(zone)
     if reports is None:
-        return [Finding(check, Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")]
+        return [Finding(Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")]
     findings: list[Finding] = []
     for report in reports:
         if report.method is None:
-            findings.append(Finding(check, Severity.ERROR, f"could not check: no copy of the "
+            findings.append(Finding(Severity.ERROR, f"could not check: no copy of the "
                                     f"zone from this server ({report.failure})",
                                     str(report.server), report.evidence, code="no-copy"))
         elif check not in report.findings:
-            findings.append(Finding(check, Severity.ERROR, f"the copy was not judged by {check} "
+            findings.append(Finding(Severity.ERROR, f"the copy was not judged by {check} "
                                     "when it was taken (the run did not select it)",
                                     str(report.server), code="not-judged"))
         else:
             findings += report.findings[check]
-    return [*merge_servers(findings), *unusable_servers(zone, check)]
+    # not by @register: a zone not transferred (returned above) reports no silent server
+    return [*merge_servers(findings), *unusable_servers(zone)]
 
 
 @register(id="XFR01", name="transfer-complete", category=Category.CONSISTENCY,
@@ -180,11 +182,12 @@ def transfer_complete(zone: ZoneData, ev: Evaluation) -> Iterator[Finding]:
     """
     reports = _reports(zone)
     if reports is None:
-        yield Finding("XFR01", Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")
+        yield Finding(Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")
         return
     for report in reports:
         yield from _transfer_findings(report, zone)
-    yield from unusable_servers(zone, "XFR01")
+    # not by @register: a zone not transferred (returned above) reports no silent server
+    yield from unusable_servers(zone)
 
 
 def _transfer_findings(report: TransferReport, zone: ZoneData) -> Iterator[Finding]:
@@ -192,24 +195,24 @@ def _transfer_findings(report: TransferReport, zone: ZoneData) -> Iterator[Findi
     spec = zone.domain.transfer
     if report.axfr_failure is not None:
         expected = report.refused and spec is not None and spec.tsig is None
-        yield Finding("XFR01", Severity.INFO if expected else Severity.ERROR,
+        yield Finding(Severity.INFO if expected else Severity.ERROR,
                       f"AXFR: {report.axfr_failure}" + (" (the NSEC walk stands in)"
                                                        if report.method else ""),
                       server, report.evidence, code="axfr-refused")
     if report.method is None:
         if report.axfr_failure is None:
-            yield Finding("XFR01", Severity.ERROR, report.failure or "no copy", server,
+            yield Finding(Severity.ERROR, report.failure or "no copy", server,
                           report.evidence, code="no-copy")
         elif report.failure:
-            yield Finding("XFR01", Severity.ERROR, report.failure, server, report.evidence,
+            yield Finding(Severity.ERROR, report.failure, server, report.evidence,
                           code="transfer-failed")
         return
     if report.failure is not None:
-        yield Finding("XFR01", Severity.ERROR, f"walk: {report.failure}", server,
+        yield Finding(Severity.ERROR, f"walk: {report.failure}", server,
                       report.evidence, code="walk-failed")
     how = "AXFR" + (f" with TSIG key {report.tsig_key}" if report.tsig_key else "") \
         if report.method == "axfr" else "the NSEC walk"
-    yield Finding("XFR01", Severity.INFO,
+    yield Finding(Severity.INFO,
                   f"{how}: serial {report.serial}, {report.names} names, {report.rrsets} "
                   f"RRsets ({report.records} records)", server, code="copy-taken")
 
@@ -317,14 +320,14 @@ def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Findi
     """
     taken = _reports(zone)
     if taken is None:
-        yield Finding("XFR05", Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")
+        yield Finding(Severity.ERROR, NOT_TRANSFERRED, code="not-transferred")
         return
     reports = [r for r in taken if r.method is not None]
     if len(reports) < 2:
-        yield Finding("XFR05", Severity.INFO, f"{len(reports)} copy of the zone: nothing to "
+        yield Finding(Severity.INFO, f"{len(reports)} copy of the zone: nothing to "
                       "compare" if reports else "no copy of the zone to compare",
                       code="nothing-to-compare")
-        yield from unusable_servers(zone, "XFR05")
+        yield from unusable_servers(zone)
         return
     reference = reports[0]
     providers = list(provider_groups(zone, ev).values())
@@ -334,14 +337,15 @@ def transfer_copies_consistent(zone: ZoneData, ev: Evaluation) -> Iterator[Findi
             yield _another_provider(report, reference, zone)
         else:
             yield _compared(report, reference, ev)
-    yield from unusable_servers(zone, "XFR05")
+    # not by @register: a zone not transferred (returned above) reports no silent server
+    yield from unusable_servers(zone)
 
 
 def _compared(report: TransferReport, reference: TransferReport, ev: Evaluation) -> Finding:
     server = str(report.server)
     differences = report.differences
     if differences is None or report.digest == reference.digest:
-        return Finding("XFR05", Severity.INFO, f"the same copy as {reference.server} (serial "
+        return Finding(Severity.INFO, f"the same copy as {reference.server} (serial "
                        f"{report.serial}, digest {report.digest[:16]})", server, code="same-copy")
     named = _named(differences.data, differences.data_count, "RRset(s) differ")
     signed = _named(differences.signatures, differences.signatures_count,
@@ -353,15 +357,15 @@ def _compared(report: TransferReport, reference: TransferReport, ev: Evaluation)
         lag = ev.thresholds.serial_lag
         severity = Severity.WARNING if abs(behind) > lag else Severity.INFO
         where = f"{behind} behind" if behind > 0 else f"{-behind} ahead of"
-        return Finding("XFR05", severity,
+        return Finding(severity,
                        f"an older copy: serial {report.serial}, {where} {reference.serial} at "
                        f"{reference.server} (allowed lag {lag}): {what}", server, code="older-copy")
     if differences.data_count:
-        return Finding("XFR05", Severity.WARNING,
+        return Finding(Severity.WARNING,
                        f"the same serial {report.serial} as {reference.server} with other "
                        f"data (changed without a new serial): {what}", server,
                        code="same-serial-other-data")
-    return Finding("XFR05", Severity.INFO,
+    return Finding(Severity.INFO,
                    f"the same serial and data as {reference.server}, signed separately: "
                    f"{what}", server, code="signed-separately")
 
@@ -376,11 +380,11 @@ def _another_provider(report: TransferReport, reference: TransferReport, zone: Z
     data = tuple(d for d in named if d != f"{zone.apex} SOA")
     count = differences.data_count - (len(named) - len(data)) if differences is not None else 0
     if count:
-        return Finding("XFR05", Severity.WARNING,
+        return Finding(Severity.WARNING,
                        f"another provider's copy (multi-signer) with other data than "
                        f"{reference.server}'s: {_named(data, count, 'RRset(s) differ')}",
                        server, code="other-provider-differs")
-    return Finding("XFR05", Severity.INFO,
+    return Finding(Severity.INFO,
                    f"another provider's copy (multi-signer, RFC 8901): its own serial "
                    f"{report.serial} and DNSSEC records, the same data as {reference.server}",
                    server, code="other-provider")

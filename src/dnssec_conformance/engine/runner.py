@@ -392,9 +392,9 @@ def _internal_error(subject: Subject, check_id: str, exc: BaseException) -> dict
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     place = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
     result = CheckResult(subject.name, spec.id, spec.category, [Finding(
-        spec.id, Severity.ERROR,
+        Severity.ERROR,
         f"internal error: {exc.__class__.__name__}: {exc}{place} (please report it, with a "
-        "snapshot of the run)", code="internal-error")])
+        "snapshot of the run)", code="internal-error", check=spec.id)])
     return _record(result, subject.kind)
 
 

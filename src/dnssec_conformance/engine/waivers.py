@@ -28,10 +28,10 @@ def apply_waiver(result: CheckResult, waivers: Iterable[Waiver], now: float) -> 
     if not waiver.active(now):
         where = f" ({waiver.source})" if waiver.source else ""
         result.findings.append(Finding(
-            result.check, Severity.WARNING,
+            Severity.WARNING,
             f"the waiver of {result.check} expired on {waiver.until.isoformat()}{where}: "
             f"{waiver.reason!r} no longer applies; renew or remove it in domains.yaml",
-                                       code="waiver-expired"))
+            code="waiver-expired", check=result.check))
     elif result.judged_outcome in WAIVABLE:
         result.waiver = waiver
     return result

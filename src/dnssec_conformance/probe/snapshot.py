@@ -250,9 +250,10 @@ def _legacy_truncated(data: dict[str, Any]) -> bool:
 
 
 def _finding_of(data: dict[str, Any]) -> Finding:
-    return Finding(str(data["check"]), Severity[str(data["severity"]).upper()],
+    return Finding(Severity[str(data["severity"]).upper()],
                    str(data["message"]), data.get("server"), str(data.get("evidence", "")),
-                   data.get("days_left"), code=str(data.get("code") or ""))
+                   data.get("days_left"), code=str(data.get("code") or ""),
+                   check=str(data["check"]))
 
 
 def _transfer_of(data: dict[str, Any]) -> TransferReport:
