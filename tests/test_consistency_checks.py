@@ -50,6 +50,15 @@ def test_a_server_behind_on_the_serial_is_a_warning(keys):
                                "(ns1.test. (192.0.2.1)); allowed lag 0")
 
 
+def test_a_tie_for_the_newest_serial_names_the_first_server_every_run(keys):
+    """Two servers share the newest serial: the finding names the first of them in the
+    servers' order, whatever the hash seed (it once came from iterating a set)."""
+    newest = child(keys, serial=2026112801)
+    served = {SERVER: child(keys, serial=2026112701), SERVER2: newest, SERVER3: newest}
+    (finding,) = judge(*stage(keys, served))["CONSIST02"].findings
+    assert finding.message.endswith(f"({SERVER2}); allowed lag 0")
+
+
 def test_a_serial_within_the_allowed_lag_passes(keys):
     served = {SERVER: child(keys, serial=105), SERVER2: child(keys, serial=100)}
     assert judge(*stage(keys, served), serial_lag=5).fired == {}

@@ -116,7 +116,8 @@ def soa_serial_consistent(zone: ZoneData, ev: Evaluation) -> list[Finding]:
     findings = []
     providers = provider_groups(zone, ev)
     for group in providers.values() if providers else [set(serials)]:
-        findings += _serial_lags({s: serials[s] for s in group if s in serials},
+        # In the servers' own order, not the set's: a tie names the same server every run.
+        findings += _serial_lags({s: value for s, value in serials.items() if s in group},
                                  ev.thresholds.serial_lag)
     if len(providers) > 1 and len({serial for serial, _ in serials.values()}) > 1:
         shown = ", ".join(f"{server} {serial}" for server, (serial, _) in serials.items())
@@ -141,7 +142,7 @@ def _serial_lags(serials: dict[str, tuple[int, Exchange]], lag: int) -> list[Fin
                 Severity.WARNING,
                 f"SOA serial {serial} is {behind} behind the newest, {newest} "
                 f"({newest_server}); allowed lag {lag}", server, exchange.evidence,
-                                    code="serial-behind"))
+                code="serial-behind"))
     return findings
 
 
