@@ -370,6 +370,17 @@ def test_a_proven_ds_absence_is_an_insecure_delegation():
     assert catalog.run("DS05", data, evaluation(parent)).outcome is Outcome.PASSED
 
 
+@pytest.mark.parametrize("opt_out", [True, False], ids=["opt-out", "no-opt-out"])
+def test_an_insecure_delegation_under_an_nsec3_parent_is_proven(opt_out):
+    """NSEC3 parents (.com among them) prove a DS absence with the NSEC3 at the delegation
+    or, with opt-out, with an opt-out span covering it (RFC 5155 §8.6): no DS05 alarm."""
+    parent = build_zone("test.", "child NS ns1.test.\n", nsec3="1 0 0 -", opt_out=opt_out)
+    child = build_zone("child.test.", keys=[])
+    data = zone_data(child, parent, expect="insecure")
+    assert fired(data, evaluation(parent)) == {}
+    assert catalog.run("DS05", data, evaluation(parent)).outcome is Outcome.PASSED
+
+
 def test_an_unproven_ds_absence_is_critical():
     """The parent answers NODATA for the DS, but the NSEC at the delegation is gone: what
     remains covers the name, which proves nothing about a DS there (RFC 4035 §5.2)."""
