@@ -110,6 +110,28 @@ def test_everything_is_escaped():
     assert "<details" in outputs[1] and "IN TXT &quot;&lt;script&gt;" in outputs[1]
 
 
+def test_a_domains_evidence_is_shown_once_and_named_after():
+    """A zone nobody can reach fails every check with the same exchanges: the first row of
+    the domain shows them, the others name that row (a report of a fleet-wide outage stays
+    readable, and its size and the memory to render it shrink)."""
+    def record(domain: str, check: str) -> dict[str, Any]:
+        return {"domain": domain, "check": check, "outcome": "error", "severity": "error",
+                "message": "cannot find the zone", "findings": [
+                    {"severity": "error", "message": "cannot find the zone", "server": "",
+                     "evidence": ";; dig @192.0.2.1 test. NS\n;; no usable answer"}]}
+
+    shown: dict[str, dict[str, str]] = {}
+    first, second, other = (report_html.evidence_html(r, shown.setdefault(r["domain"], {}))
+                            for r in (record("a.test", "EXPIRY01"), record("a.test", "SIG01"),
+                                      record("b.test", "SIG01")))
+    assert '<details class="dnssec-dig">' in first and "no usable answer" in first
+    assert first.count("cannot find the zone") == 1  # the one finding is the message
+    assert '<details' not in second and "no usable answer" not in second
+    assert "DNS evidence: as shown for EXPIRY01 on a.test." in second
+    assert '<details class="dnssec-dig">' in other  # another domain shows its own
+    assert '<details class="dnssec-dig">' in report_html.evidence_html(record("a.test", "X"))
+
+
 def test_days_left_cells_sort_by_number():
     def sort_value(days: float | None) -> str:
         cell = report_html.result_cells({"domain": "d", "check": "C", "category": "c",

@@ -68,6 +68,7 @@ class HtmlReportHooks:
         self.domain_count = domain_count
         self.defaulted_outputs = defaulted_outputs
         self._only_problems: bool | None = None
+        self._shown: dict[str, dict[str, str]] = {}  # domain -> evidence -> the check showing it
 
     def only_problems(self) -> bool:
         """Whether this run's table lists only the checks that did not pass (decided once)."""
@@ -87,7 +88,8 @@ class HtmlReportHooks:
             from pytest_html import extras  # type: ignore[import-untyped]
 
             report.extras = [*getattr(report, "extras", []),  # type: ignore[attr-defined]
-                             extras.html(evidence_html(record))]
+                             extras.html(evidence_html(
+                                 record, self._shown.setdefault(record["domain"], {})))]
 
     # --- default outputs ----------------------------------------------------------------------
 

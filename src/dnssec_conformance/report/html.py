@@ -85,9 +85,13 @@ def result_cells(meta: Mapping[str, Any] | None) -> list[str]:
     ]
 
 
-def evidence_html(record: Mapping[str, Any]) -> str:
+def evidence_html(record: Mapping[str, Any], shown: dict[str, str] | None = None) -> str:
     """A failed, warning or waived check's findings, how to fix them, and the DNS exchanges
-    that show them folded under a <details> (the row's log no longer repeats them)."""
+    that show them folded under a <details> (the row's log no longer repeats them).
+
+    `shown` (evidence text -> the check whose row shows it), kept per domain by the caller:
+    exchanges an earlier row of the domain already shows are named, not repeated (a zone
+    nobody can reach fails every check with the same evidence)."""
     lines = [f'<div class="dnssec-evidence"><p><strong>{_e(record["check"])} '
              f'{_e(OUTCOME_LABELS.get(record["outcome"], record["outcome"]))}</strong> on '
              f'{_e(record["domain"])}: {_e(record["message"])}</p>']
@@ -95,22 +99,30 @@ def evidence_html(record: Mapping[str, Any]) -> str:
     if record["outcome"] == "waived" and waiver:
         lines.append(f'<p class="dnssec-waiver">Waived until {_e(waiver["until"])}: '
                      f'{_e(waiver["reason"])} (the check {_e(waiver["outcome"])})</p>')
-    lines.append("<ul>")
+    listed = [f for f in record.get("findings", []) if f["severity"] != "info"]
+    # One finding that says no more than the line above is not said twice.
+    if not (len(listed) == 1 and not listed[0].get("server")
+            and listed[0]["message"] == record["message"]):
+        lines.append("<ul>")
+        for finding in listed:
+            where = f' [{_e(finding["server"])}]' if finding.get("server") else ""
+            lines.append(f'<li class="dnssec-finding">{_e(finding["severity"])}: '
+                         f'{_e(finding["message"])}{where}</li>')
+        lines.append("</ul>")
     evidence: list[str] = []
-    for finding in record.get("findings", []):
-        if finding["severity"] == "info":
-            continue
-        where = f' [{_e(finding["server"])}]' if finding.get("server") else ""
-        lines.append(f'<li class="dnssec-finding">{_e(finding["severity"])}: '
-                     f'{_e(finding["message"])}{where}</li>')
+    for finding in listed:
         if finding.get("evidence") and finding["evidence"] not in evidence:
             evidence.append(finding["evidence"])
-    lines.append("</ul>")
     if record.get("remediation"):
         lines.append(f'<p class="dnssec-remediation"><strong>Remediation:</strong> '
                      f'{_e(record["remediation"])}</p>')
-    if evidence:
-        text = "\n\n".join(evidence)
+    text = "\n\n".join(evidence)
+    if evidence and shown is not None and text in shown:
+        lines.append(f'<p class="dnssec-dig-same">DNS evidence: as shown for '
+                     f'{_e(shown[text])} on {_e(record["domain"])}.</p>')
+    elif evidence:
+        if shown is not None:
+            shown[text] = str(record["check"])
         if len(text) > MAX_EVIDENCE_CHARS:
             text = text[:MAX_EVIDENCE_CHARS] + "\n;; [evidence truncated]"
         lines.append('<details class="dnssec-dig"><summary>DNS evidence</summary>'

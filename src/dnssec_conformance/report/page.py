@@ -54,7 +54,7 @@ def header_cells() -> list[str]:
 
 
 def row_html(record: Mapping[str, Any], tests: Mapping[str, tuple[str, str]],
-             columns: int) -> str:
+             columns: int, shown: dict[str, str] | None = None) -> str:
     outcome = PYTEST_OUTCOMES.get(str(record["outcome"]), str(record["outcome"]).title())
     meta = {"domain": record["domain"], "check": record["check"],
             "category": record["category"], "record": record}
@@ -65,7 +65,7 @@ def row_html(record: Mapping[str, Any], tests: Mapping[str, tuple[str, str]],
     extras = ""
     if record["outcome"] in ("failed", "error", "warning", "waived"):
         extras = (f'<tr class="extras-row"><td class="extra" colspan="{columns}">'
-                  f'<div class="extraHTML">{evidence_html(record)}</div></td></tr>')
+                  f'<div class="extraHTML">{evidence_html(record, shown)}</div></td></tr>')
     return (f'<tbody class="results-table-row {_e(outcome.lower())}">'
             f'<tr class="collapsible">{"".join(cells)}</tr>{extras}</tbody>')
 
@@ -84,7 +84,9 @@ def merged_report_html(document: Mapping[str, Any], *, thresholds: Thresholds,
                       if report_scale.listed(r, only_problems)),
                      key=lambda r: (worst.get(r["domain"], 9), order.get(r["outcome"], 9),
                                     r["domain"], r["check"]))
-    body = "".join(row_html(r, tests, len(header)) for r in records)
+    shown: dict[str, dict[str, str]] = {}  # domain -> evidence -> the check showing it
+    body = "".join(row_html(r, tests, len(header), shown.setdefault(r["domain"], {}))
+                   for r in records)
     if not records:
         body = (f'<tbody class="results-table-row"><tr id="not-found-message"><td colspan='
                 f'"{len(header)}">No results found.</td></tr></tbody>')
