@@ -499,6 +499,16 @@ ERROR_CASES: list[Any] = [
         id="duplicate-resolver",
     ),
     pytest.param(
+        "root_hints: [192.0.2.1, '192.0.2.1:53']\ndomains: [example.com]\n",
+        "1: root_hints[1]: duplicate root hint (same as root_hints[0])",
+        id="duplicate-root-hint",
+    ),
+    pytest.param(
+        "root_hints: [system]\ndomains: [example.com]\n",
+        "1: root_hints[0]: invalid root hint 'system'",
+        id="root-hint-system",
+    ),
+    pytest.param(
         "resolvers: []\ndomains: [example.com]\n",
         "1: resolvers: must not be empty",
         id="no-resolvers",

@@ -18,7 +18,7 @@ import os
 import re
 import string
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -478,45 +478,38 @@ def _semantic_problems(document: _Document, base_dir: Path) -> Iterator[_Problem
 
 
 def _resolver_problems(document: _Document, resolvers: Any) -> Iterator[_Problem]:
-    if not isinstance(resolvers, list):
+    yield from _unique_servers(
+        document, "resolvers", "resolver", resolvers,
+        lambda spec: SYSTEM_RESOLVER if spec.strip() == SYSTEM_RESOLVER
+        else parse_resolver(spec))
+
+
+def _root_hint_problems(document: _Document, hints: Any) -> Iterator[_Problem]:
+    yield from _unique_servers(document, "root_hints", "root hint", hints,
+                               lambda spec: _server_address(spec, "root hint"))
+
+
+def _unique_servers(document: _Document, key: str, what: str, specs: Any,
+                    parse: Callable[[str], object]) -> Iterator[_Problem]:
+    """Each entry of the list `key` parses (`parse` raises ValueError with the message) and
+    names a server no earlier entry names."""
+    if not isinstance(specs, list):
         return
     first_index: dict[object, int] = {}
-    for index, spec in enumerate(resolvers):
+    for index, spec in enumerate(specs):
         if not isinstance(spec, str):
             continue
-        path: KeyPath = ("resolvers", index)
+        path: KeyPath = (key, index)
         try:
-            identity = SYSTEM_RESOLVER if spec.strip() == SYSTEM_RESOLVER \
-                else parse_resolver(spec)
+            identity = parse(spec)
         except ValueError as error:
             yield document.at_value(path, str(error))
             continue
         if identity in first_index:
             yield document.at_value(
-                path, f"duplicate resolver (same as resolvers[{first_index[identity]}])"
-            )
+                path, f"duplicate {what} (same as {key}[{first_index[identity]}])")
         else:
             first_index[identity] = index
-
-
-def _root_hint_problems(document: _Document, hints: Any) -> Iterator[_Problem]:
-    if not isinstance(hints, list):
-        return
-    first_index: dict[ResolverAddress, int] = {}
-    for index, spec in enumerate(hints):
-        if not isinstance(spec, str):
-            continue
-        path: KeyPath = ("root_hints", index)
-        try:
-            address = _server_address(spec, "root hint")
-        except ValueError as error:
-            yield document.at_value(path, str(error))
-            continue
-        if address in first_index:
-            yield document.at_value(
-                path, f"duplicate root hint (same as root_hints[{first_index[address]}])")
-        else:
-            first_index[address] = index
 
 
 def _server_address(spec: str, what: str) -> ResolverAddress:
