@@ -505,7 +505,8 @@ ERROR_CASES: list[Any] = [
     ),
     pytest.param(
         "root_hints: [system]\ndomains: [example.com]\n",
-        "1: root_hints[0]: invalid root hint 'system'",
+        "1: root_hints[0]: invalid root hint 'system': 'system' names resolvers, not root "
+        "servers; write an IP address, IPv4:PORT or [IPv6]:PORT",
         id="root-hint-system",
     ),
     pytest.param(
